@@ -1,0 +1,395 @@
+"""OIDC login initiation and launch validation: pylti1p3 behind one small adapter.
+
+pylti1p3 does the heavy lifting (registration lookup, JWKS parsing, message validators).
+We tighten what LTI 1.3 requires and it leaves loose:
+- state and nonce are kept server-side, bound to each other, and are single use, so the
+  flow works without third-party cookies and an id_token cannot be replayed;
+- only RS256 is accepted, exp and iat are required, iat may not be in the future;
+- aud must contain our client_id, and azp must equal it when aud has several values;
+- the platform JWKS is cached and fetched again when a token names an unknown kid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import requests
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.exception import LtiException
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+
+from lti_tool.errors import LaunchError
+from lti_tool.lti.state import StateStore
+from lti_tool.lti.tool_conf import DbToolConf
+
+log = logging.getLogger(__name__)
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+SUPPORTED_MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST})
+# Tolerated clock difference between the platform and us (seconds).
+CLOCK_LEEWAY = 60
+# An unknown kid triggers a JWKS refetch at most this often per platform (seconds), so a
+# flood of forged tokens cannot turn us into a load generator against the platform.
+JWKS_REFETCH_INTERVAL = 10
+JWKS_TIMEOUT = (3.05, 10.0)
+
+
+@dataclass(frozen=True)
+class LaunchClaims:
+    """The validated facts of one launch, in our own words."""
+
+    issuer: str
+    client_id: str
+    deployment_id: str
+    sub: str
+    message_type: str
+    roles: tuple[str, ...]
+    name: str | None = None
+    email: str | None = None
+    context_id: str | None = None
+    context_title: str | None = None
+    resource_link_id: str | None = None
+    resource_link_title: str | None = None
+    locale: str | None = None
+    target_link_uri: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], client_id: str) -> LaunchClaims:
+        context = body.get(CLAIM + "context") or {}
+        link = body.get(CLAIM + "resource_link") or {}
+        presentation = body.get(CLAIM + "launch_presentation") or {}
+        name = body.get("name") or " ".join(
+            p for p in (body.get("given_name"), body.get("family_name")) if p
+        )
+        return cls(
+            issuer=body["iss"],
+            client_id=client_id,
+            deployment_id=body[CLAIM + "deployment_id"],
+            sub=body["sub"],
+            message_type=body[CLAIM + "message_type"],
+            roles=tuple(body.get(CLAIM + "roles") or ()),
+            name=name or None,
+            email=body.get("email"),
+            context_id=context.get("id"),
+            context_title=context.get("title") or context.get("label"),
+            resource_link_id=link.get("id"),
+            resource_link_title=link.get("title"),
+            locale=presentation.get("locale") or body.get("locale"),
+            target_link_uri=body.get(CLAIM + "target_link_uri"),
+            raw=body,
+        )
+
+
+class _StoreData(LaunchDataStorage[Any]):
+    """pylti1p3's storage interface over our StateStore; never tied to a cookie."""
+
+    def __init__(self, store: StateStore, ttl: int) -> None:
+        super().__init__()
+        self._store = store
+        self._ttl = ttl
+
+    def get_session_cookie_name(self) -> str | None:
+        return None
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str) -> Any:
+        raw = self._store.get(self._prepare_key(key))
+        return None if raw is None else json.loads(raw)
+
+    def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        self._store.put(self._prepare_key(key), json.dumps(value), exp or self._ttl)
+
+    def check_value(self, key: str) -> bool:
+        return self._store.get(self._prepare_key(key)) is not None
+
+
+def _state_key(state: str) -> str:
+    return "oidc-state:" + state
+
+
+def _nonce_key(nonce: str) -> str:
+    return "oidc-nonce:" + nonce
+
+
+class _Login(FlaskOIDCLogin):
+    def __init__(self, tool_conf: DbToolConf, store: StateStore, ttl: int) -> None:
+        request = FlaskRequest(session={})
+        super().__init__(request, tool_conf, launch_data_storage=_StoreData(store, ttl))
+        self._store = store
+        self._ttl = ttl
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        url = super()._prepare_redirect_url(launch_url)
+        query = parse_qs(urlsplit(url).query)
+        state, nonce = query["state"][0], query["nonce"][0]
+        registration = self._registration
+        binding = {
+            "nonce": nonce,
+            "iss": registration.get_issuer(),
+            "client_id": registration.get_client_id(),
+        }
+        self._store.put(_state_key(state), json.dumps(binding), self._ttl)
+        self._store.put(_nonce_key(nonce), state, self._ttl)
+        return url
+
+
+def begin_login(
+    params: dict[str, str], tool_conf: DbToolConf, store: StateStore, *, launch_url: str, ttl: int
+) -> Any:
+    """Answer a third-party initiated login (LTI 1.3 section 4.1) with the redirect response."""
+    for required in ("iss", "login_hint", "target_link_uri"):
+        if not params.get(required):
+            raise LaunchError(f"The login request is missing its '{required}' parameter.")
+    target = urlsplit(params["target_link_uri"])
+    ours = urlsplit(launch_url)
+    # The target must be one of our own URLs; anything else would make us an open redirect.
+    if (target.scheme, target.netloc) != (ours.scheme, ours.netloc):
+        raise LaunchError("The login request's target_link_uri does not point at this tool.")
+    login = _Login(tool_conf, store, ttl)
+    try:
+        return login.redirect(launch_url)
+    except LtiException as err:
+        message = str(err)
+        if "registration" in message.lower():
+            raise LaunchError(
+                "This platform (issuer and client_id) is not registered with CX Academy."
+            ) from err
+        raise LaunchError(f"The login request was refused: {message}") from err
+
+
+class _Launch(FlaskMessageLaunch):
+    def __init__(
+        self,
+        tool_conf: DbToolConf,
+        store: StateStore,
+        ttl: int,
+        http: requests.Session,
+        jwks_ttl: int,
+    ) -> None:
+        request = FlaskRequest(session={})
+        super().__init__(
+            request,
+            tool_conf,
+            launch_data_storage=_StoreData(store, ttl),
+            requests_session=http,
+        )
+        self._store = store
+        self._http = http
+        self._jwks_ttl = jwks_ttl
+        self._binding: dict[str, Any] = {}
+
+    # pylti1p3 validates in an order that checks state and nonce before the signature; we
+    # check the signature first and only then spend the single-use state and nonce.
+    def validate(self) -> _Launch:
+        self._validated = True
+        try:
+            self.validate_jwt_format()
+            self._check_header()
+            self.validate_state()
+            self.validate_registration()
+            self.validate_jwt_signature()
+            self._check_audience()
+            self.validate_nonce()
+            self.validate_deployment()
+            self._check_message_type()
+            self.validate_message()
+            self._spend_state_and_nonce()
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
+    def _check_header(self) -> None:
+        header = self._jwt.get("header") or {}
+        # LTI 1.3 security framework 5.1.3: RS256 only; refusing others stops alg confusion.
+        if header.get("alg") != "RS256":
+            raise LaunchError(f"The id_token is signed with {header.get('alg')!r}; RS256 is required.")
+        if not header.get("kid"):
+            raise LaunchError("The id_token header names no key (kid).")
+
+    def validate_state(self) -> _Launch:
+        state = self._get_request_param("state")
+        if not state:
+            raise LaunchError("The launch is missing its 'state' parameter.")
+        raw = self._store.get(_state_key(state))
+        if raw is None:
+            raise LaunchError(
+                "The launch state is unknown, expired or already used. Please launch again "
+                "from your course."
+            )
+        # When the browser did keep our state cookie it must agree; without one, the
+        # server-side record is the proof that this login started here.
+        cookie = self._cookie_service.get_cookie(state)
+        if cookie is not None and cookie != state:
+            raise LaunchError("The launch state does not match this browser.")
+        self._binding = json.loads(raw)
+        self._binding["state"] = state
+        return self
+
+    def validate_registration(self) -> _Launch:
+        body = self._jwt.get("body") or {}
+        if not body.get("iss"):
+            raise LaunchError("The id_token has no issuer (iss).")
+        if body.get("iss") != self._binding.get("iss"):
+            raise LaunchError("The id_token comes from a different platform than the login.")
+        try:
+            super().validate_registration()
+        except LtiException as err:
+            raise LaunchError(
+                "This platform (issuer and client_id) is not registered with CX Academy."
+            ) from err
+        return self
+
+    def validate_jwt_signature(self) -> _Launch:
+        public_key, alg = self.get_public_key()
+        try:
+            jwt.decode(
+                self._get_id_token(),
+                public_key,
+                algorithms=[alg],
+                leeway=CLOCK_LEEWAY,
+                options={"verify_aud": False, "require": ["exp", "iat", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as err:
+            raise LaunchError("The id_token has expired.") from err
+        except jwt.ImmatureSignatureError as err:
+            raise LaunchError("The id_token was issued in the future (iat).") from err
+        except jwt.MissingRequiredClaimError as err:
+            raise LaunchError(f"The id_token is missing the required '{err.claim}' claim.") from err
+        except jwt.InvalidSignatureError as err:
+            raise LaunchError("The id_token signature does not verify.") from err
+        except jwt.InvalidTokenError as err:
+            raise LaunchError(f"The id_token is invalid: {err}.") from err
+        iat = self._jwt["body"].get("iat")
+        # PyJWT only checks iat's type in some versions; LTI needs it not to lie ahead.
+        if not isinstance(iat, int | float) or iat > time.time() + CLOCK_LEEWAY:
+            raise LaunchError("The id_token was issued in the future (iat).")
+        return self
+
+    def get_public_key(self) -> tuple[str, str]:
+        registration = self._registration
+        url = registration.get_key_set_url()
+        kid = self._jwt["header"]["kid"]
+        cached = self._cached_jwks(url)
+        if cached is None or not _has_kid(cached["jwks"], kid):
+            fresh = cached is not None and time.time() - cached["at"] < JWKS_REFETCH_INTERVAL
+            if not fresh:
+                cached = {"jwks": self._fetch_jwks(url), "at": time.time()}
+                self._store.put(_jwks_key(url), json.dumps(cached), self._jwks_ttl or 1)
+        registration.set_key_set(cached["jwks"])  # type: ignore[index]
+        try:
+            return super().get_public_key()  # type: ignore[no-any-return]
+        except LtiException as err:
+            raise LaunchError(
+                "The id_token is signed with a key the platform does not publish (unknown kid)."
+            ) from err
+
+    def _cached_jwks(self, url: str) -> dict[str, Any] | None:
+        raw = self._store.get(_jwks_key(url))
+        return None if raw is None else json.loads(raw)
+
+    def _fetch_jwks(self, url: str) -> dict[str, Any]:
+        try:
+            response = self._http.get(url, timeout=JWKS_TIMEOUT)
+            response.raise_for_status()
+            jwks = response.json()
+        except (requests.RequestException, ValueError) as err:
+            raise LaunchError(f"The platform's key set at {url} could not be fetched.") from err
+        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+            raise LaunchError(f"The platform's key set at {url} is not a JWK Set.")
+        return jwks
+
+    def _check_audience(self) -> None:
+        body = self._jwt["body"]
+        client_id = self._registration.get_client_id()
+        aud = body.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        # LTI 1.3 section 5.1.2: aud must contain our client_id; with several audiences
+        # azp must be present and equal our client_id.
+        if client_id not in audiences:
+            raise LaunchError("The id_token is addressed to another tool (aud).")
+        if (len(audiences) > 1 or "azp" in body) and body.get("azp") != client_id:
+            raise LaunchError("The id_token's authorized party (azp) is not this tool.")
+        if client_id != self._binding.get("client_id"):
+            raise LaunchError("The id_token is for a different client than the login.")
+
+    def validate_nonce(self) -> _Launch:
+        nonce = self._jwt["body"].get("nonce")
+        if not nonce:
+            raise LaunchError("The id_token has no nonce.")
+        if nonce != self._binding.get("nonce") or self._store.get(_nonce_key(nonce)) is None:
+            raise LaunchError("The id_token's nonce is not the one issued for this launch.")
+        return self
+
+    def validate_deployment(self) -> _Launch:
+        deployment_id = self._jwt["body"].get(CLAIM + "deployment_id")
+        if not deployment_id:
+            raise LaunchError("The id_token has no deployment_id claim.")
+        try:
+            super().validate_deployment()
+        except LtiException as err:
+            raise LaunchError(
+                f"The deployment '{deployment_id}' is not registered for this platform."
+            ) from err
+        return self
+
+    def _check_message_type(self) -> None:
+        message_type = self._jwt["body"].get(CLAIM + "message_type")
+        if message_type not in SUPPORTED_MESSAGE_TYPES:
+            raise LaunchError(f"CX Academy cannot handle LTI messages of type {message_type!r}.")
+
+    def validate_message(self) -> _Launch:
+        try:
+            super().validate_message()
+        except LtiException as err:
+            raise LaunchError(f"The launch message is incomplete: {err}.") from err
+        return self
+
+    def _spend_state_and_nonce(self) -> None:
+        state = self._binding["state"]
+        # Two copies of one id_token racing here: exactly one take succeeds.
+        if self._store.take(_state_key(state)) is None:
+            raise LaunchError("This launch was already used. Please launch again from your course.")
+        if self._store.take(_nonce_key(self._binding["nonce"])) is None:
+            raise LaunchError("The id_token's nonce was already used.")
+
+
+def _jwks_key(url: str) -> str:
+    return "jwks:" + hashlib.sha256(url.encode()).hexdigest()
+
+
+def _has_kid(jwks: dict[str, Any], kid: str) -> bool:
+    return any(isinstance(k, dict) and k.get("kid") == kid for k in jwks.get("keys", []))
+
+
+def validate_launch(
+    tool_conf: DbToolConf,
+    store: StateStore,
+    *,
+    ttl: int,
+    http: requests.Session,
+    jwks_ttl: int,
+) -> LaunchClaims:
+    """Validate the id_token POSTed to the launch URL; LaunchError says what failed."""
+    launch = _Launch(tool_conf, store, ttl, http, jwks_ttl)
+    if not launch._get_request_param("id_token"):
+        raise LaunchError("The launch is missing its 'id_token' parameter.")
+    try:
+        launch.validate()
+    except LaunchError:
+        raise
+    except LtiException as err:
+        raise LaunchError(f"The id_token is not valid: {err}") from err
+    body = dict(launch._jwt["body"])
+    return LaunchClaims.from_body(body, client_id=launch._registration.get_client_id())

@@ -1,0 +1,74 @@
+"""Server-side launch state: OIDC state, nonces and cached platform key sets.
+
+Kept on the server, not in cookies, so a launch inside an LMS iframe works when the
+browser blocks third-party cookies. Redis in production; the database in the embedded
+default (shared by every process, unlike an in-memory cache).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from lti_tool.store import state as state_rows
+from lti_tool.store.db import transaction
+
+
+class StateStore(Protocol):
+    def put(self, key: str, value: str, ttl_seconds: int) -> None: ...
+
+    def get(self, key: str) -> str | None: ...
+
+    def take(self, key: str) -> str | None:
+        """Return and delete in one step: of two concurrent callers, one gets None."""
+        ...
+
+
+class SqlStateStore:
+    """State rows in the tool's database, each operation its own short transaction."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        with transaction(self._factory) as session:
+            state_rows.put_state(session, key, value, ttl_seconds)
+
+    def get(self, key: str) -> str | None:
+        with transaction(self._factory) as session:
+            return state_rows.get_state(session, key)
+
+    def take(self, key: str) -> str | None:
+        with transaction(self._factory) as session:
+            return state_rows.take_state(session, key)
+
+
+class RedisStateStore:
+    """State in Redis with native expiry; GETDEL makes single use atomic."""
+
+    def __init__(self, url: str, prefix: str = "cxa:state:") -> None:
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+        self._prefix = prefix
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+
+    def get(self, key: str) -> str | None:
+        value = self._redis.get(self._prefix + key)
+        return None if value is None else str(value)
+
+    def take(self, key: str) -> str | None:
+        value = self._redis.getdel(self._prefix + key)
+        return None if value is None else str(value)
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def make_state_store(url: str, session_factory: sessionmaker[Session]) -> StateStore:
+    """Redis when a URL is configured, the database otherwise."""
+    if url:
+        return RedisStateStore(url)
+    return SqlStateStore(session_factory)

@@ -1,0 +1,45 @@
+"""The one Celery app definition shared by the web side and the workers.
+
+The web side only sends tasks by name (it never imports ``workers``); the worker
+process imports ``workers.tasks``, which registers them on an app built here.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from lti_tool.config import Settings
+
+TASK_DELIVER_OUTBOX = "cxa.deliver_outbox"
+TASK_SWEEP = "cxa.sweep"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("cxa", broker=settings.broker_url, set_as_current=False)
+    conf: dict[str, object] = {
+        "task_ignore_result": True,
+        # A task is acknowledged only after it ran, so a killed worker's task is redelivered;
+        # delivery is idempotent (statement ids are deterministic), so a rerun is harmless.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "beat_schedule": {
+            "sweep": {"task": TASK_SWEEP, "schedule": float(settings.outbox_sweep_seconds)},
+        },
+        "timezone": "UTC",
+    }
+    if settings.broker_url.startswith("filesystem://"):
+        # The embedded default: producer and consumer share one folder, no server needed.
+        queue_dir = settings.broker_dir / "queue"
+        processed_dir = settings.broker_dir / "processed"
+        for folder in (queue_dir, processed_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        conf["broker_transport_options"] = {
+            "data_folder_in": str(queue_dir),
+            "data_folder_out": str(queue_dir),
+            "processed_folder": str(processed_dir),
+            "store_processed": False,
+        }
+    app.conf.update(conf)
+    return app

@@ -1,0 +1,205 @@
+"""SQLAlchemy models: platforms and deployments, tool keys, launches, launch state, outbox."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints, so Alembic migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _values(enum_cls: type[enum.Enum]) -> list[str]:
+    # Store the lower-case values, not the member names, so SQL reads naturally.
+    return [str(member.value) for member in enum_cls]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware UTC datetimes; SQLite drops the zone, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store times in UTC with a zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Platform(Base):
+    """An LMS registration: one (issuer, client_id) pair. One issuer may register many times."""
+
+    __tablename__ = "platform"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    # OIDC authorization endpoint the login initiation redirects to.
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    # OAuth2 token endpoint (AGS and NRPS need it).
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    # Platform JWKS the id_token signatures are checked against.
+    key_set_url: Mapped[str] = mapped_column(String(1000))
+    # Some platforms (Moodle) want a different audience in client assertions than the token URL.
+    auth_audience: Mapped[str | None] = mapped_column(String(1000), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="platform", cascade="all, delete-orphan", order_by="Deployment.id"
+    )
+
+
+class Deployment(Base):
+    """A deployment id the platform announced; launches with any other id are refused."""
+
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class KeyStatus(enum.StrEnum):
+    # Published in the JWKS but not yet signing, so platforms can cache it first.
+    NEXT = "next"
+    ACTIVE = "active"
+    # Still published until retire_after, then dropped from the JWKS.
+    RETIRING = "retiring"
+    RETIRED = "retired"
+
+
+class ToolKey(Base):
+    """One RSA key pair of the tool; the private half is encrypted with a configured secret."""
+
+    __tablename__ = "tool_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[KeyStatus] = mapped_column(
+        Enum(KeyStatus, native_enum=False, length=16, name="key_status", values_callable=_values)
+    )
+    private_key_encrypted: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    retire_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Launch(Base):
+    """A validated LTI launch: who, from where, in which role. Its id is the xAPI registration."""
+
+    __tablename__ = "launch"
+    __table_args__ = (
+        # Progress pages list a learner's launches within one LMS.
+        Index("ix_launch_platform_sub", "platform_id", "sub"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255), default=None)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    context_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    context_title: Mapped[str | None] = mapped_column(String(500), default=None)
+    resource_link_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    resource_link_title: Mapped[str | None] = mapped_column(String(500), default=None)
+    locale: Mapped[str | None] = mapped_column(String(35), default=None)
+    message_type: Mapped[str] = mapped_column(String(100))
+    # The whole id_token body, for the LTI Advantage services that come later (AGS, NRPS, DL).
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    platform: Mapped[Platform] = relationship()
+
+
+class LaunchState(Base):
+    """Short-lived OIDC state and nonces, for the database-backed state store."""
+
+    __tablename__ = "launch_state"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    # Expired rows are ignored on read and purged by the periodic sweep.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class OutboxRow(Base):
+    """One xAPI statement waiting for (or done with) delivery to one LRS destination."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # A re-emitted event maps to the same statement id; one row per destination is enough.
+        UniqueConstraint("destination", "statement_id"),
+        # The delivery task scans pending rows of a destination in id order.
+        Index("ix_outbox_destination_status_id", "destination", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    destination: Mapped[str] = mapped_column(String(100), default="default")
+    statement_id: Mapped[str] = mapped_column(String(36))
+    statement: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[OutboxStatus] = mapped_column(
+        Enum(
+            OutboxStatus,
+            native_enum=False,
+            length=16,
+            name="outbox_status",
+            values_callable=_values,
+        ),
+        default=OutboxStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

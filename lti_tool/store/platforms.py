@@ -1,0 +1,124 @@
+"""Queries for platform registrations and their deployments. Flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lti_tool.errors import RegistrationError
+from lti_tool.store.models import Deployment, Platform
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """What an administrator gives us to register a platform; validated before it is stored."""
+
+    name: str
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    deployment_ids: tuple[str, ...] = ()
+    auth_audience: str | None = None
+
+    def problems(self) -> list[str]:
+        """Every reason this spec cannot be stored, in plain words."""
+        found = []
+        if not self.name.strip():
+            found.append("name must not be empty")
+        if not self.client_id.strip():
+            found.append("client_id must not be empty")
+        # LTI 1.3 (section 5.1.2) wants the issuer to be an https URL; loopback http is kept
+        # for the demo LMS and local testing.
+        for field_name in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
+            problem = _url_problem(getattr(self, field_name))
+            if problem:
+                found.append(f"{field_name} {problem}")
+        if self.auth_audience is not None and not self.auth_audience.strip():
+            found.append("auth_audience must not be empty when given")
+        for deployment_id in self.deployment_ids:
+            if not deployment_id.strip() or len(deployment_id) > 255:
+                found.append(f"deployment id {deployment_id!r} must be 1 to 255 characters")
+        return found
+
+
+def _url_problem(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"must be an absolute http(s) URL, got {value!r}"
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return f"must use https (http is allowed on loopback only), got {value!r}"
+    return None
+
+
+def add_platform(session: Session, spec: PlatformSpec) -> Platform:
+    """Register a platform; RegistrationError if the spec is invalid or already registered."""
+    problems = spec.problems()
+    if problems:
+        raise RegistrationError("; ".join(problems))
+    if get_platform(session, spec.issuer, spec.client_id) is not None:
+        raise RegistrationError(
+            f"issuer {spec.issuer} with client_id {spec.client_id} is already registered"
+        )
+    platform = Platform(
+        name=spec.name.strip(),
+        issuer=spec.issuer,
+        client_id=spec.client_id,
+        auth_login_url=spec.auth_login_url,
+        auth_token_url=spec.auth_token_url,
+        key_set_url=spec.key_set_url,
+        auth_audience=spec.auth_audience,
+        deployments=[Deployment(deployment_id=d) for d in dict.fromkeys(spec.deployment_ids)],
+    )
+    session.add(platform)
+    session.flush()
+    return platform
+
+
+def add_deployment(session: Session, platform: Platform, deployment_id: str) -> Deployment:
+    if not deployment_id.strip() or len(deployment_id) > 255:
+        raise RegistrationError(f"deployment id {deployment_id!r} must be 1 to 255 characters")
+    if any(d.deployment_id == deployment_id for d in platform.deployments):
+        raise RegistrationError(f"deployment id {deployment_id} is already registered")
+    deployment = Deployment(deployment_id=deployment_id)
+    platform.deployments.append(deployment)
+    session.flush()
+    return deployment
+
+
+def list_platforms(session: Session) -> list[Platform]:
+    stmt = select(Platform).options(selectinload(Platform.deployments)).order_by(Platform.id)
+    return list(session.scalars(stmt))
+
+
+def get_platform(session: Session, issuer: str, client_id: str | None = None) -> Platform | None:
+    """The registration for (issuer, client_id); with no client_id, the issuer's only one."""
+    stmt = select(Platform).where(Platform.issuer == issuer)
+    if client_id is not None:
+        stmt = stmt.where(Platform.client_id == client_id)
+    found = list(session.scalars(stmt.limit(2)))
+    return found[0] if len(found) == 1 else None
+
+
+def get_platform_by_id(session: Session, platform_id: int) -> Platform | None:
+    return session.get(Platform, platform_id)
+
+
+def count_platforms_for_issuer(session: Session, issuer: str) -> int:
+    return len(list(session.scalars(select(Platform.id).where(Platform.issuer == issuer))))
+
+
+def require_platform_by_id(session: Session, platform_id: int) -> Platform:
+    platform = get_platform_by_id(session, platform_id)
+    if platform is None:
+        raise RegistrationError(f"no platform with id {platform_id}")
+    return platform
+
+
+def remove_platform(session: Session, platform_id: int) -> None:
+    session.delete(require_platform_by_id(session, platform_id))
+    session.flush()
