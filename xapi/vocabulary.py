@@ -1,0 +1,124 @@
+"""Every xAPI IRI CX Academy uses: verbs, activity types, extensions and our profile.
+
+Reuse comes first: ADL and cmi5 verbs and ADL activity types wherever one fits, so any
+LRS report understands our statements without our profile (xAPI 1.0.3 Part One, 7.0
+"Profiles, Vocabularies and Communities of Practice" asks providers to reuse existing
+vocabulary). Our own IRIs live under ``CX_BASE`` and are described in ``profile.jsonld``.
+
+Never change an IRI once statements carrying it have been sent: an IRI is the identity
+of the concept, and a changed one splits every report in two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+DISPLAY_LANGUAGE = "en-US"
+"""Language tag of verb displays (xAPI 1.0.3 Part Two, 2.4.3: display is a language map)."""
+
+CX_BASE = "https://cx-academy.example/xapi/"
+"""Root of every IRI we mint ourselves; a stable name we control, not a deployment URL."""
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A verb IRI with its en-US display, the pair a statement's "verb" carries."""
+
+    iri: str
+    display: str
+
+
+# ADL verbs (http://adlnet.gov/expapi/verbs/), the cmi5 defined-verb set plus "answered",
+# "experienced" and "progressed" from the ADL vocabulary.
+LAUNCHED = Verb("http://adlnet.gov/expapi/verbs/launched", "launched")
+INITIALIZED = Verb("http://adlnet.gov/expapi/verbs/initialized", "initialized")
+EXPERIENCED = Verb("http://adlnet.gov/expapi/verbs/experienced", "experienced")
+ANSWERED = Verb("http://adlnet.gov/expapi/verbs/answered", "answered")
+ATTEMPTED = Verb("http://adlnet.gov/expapi/verbs/attempted", "attempted")
+COMPLETED = Verb("http://adlnet.gov/expapi/verbs/completed", "completed")
+PASSED = Verb("http://adlnet.gov/expapi/verbs/passed", "passed")
+FAILED = Verb("http://adlnet.gov/expapi/verbs/failed", "failed")
+PROGRESSED = Verb("http://adlnet.gov/expapi/verbs/progressed", "progressed")
+TERMINATED = Verb("http://adlnet.gov/expapi/verbs/terminated", "terminated")
+
+# Our own verbs, only where no established one says the same thing.
+SET_GOAL = Verb(CX_BASE + "verbs/set-goal", "set goal")
+"""The learner committed to a personal goal (object: an activity of type ``GOAL``)."""
+ACHIEVED_GOAL = Verb(CX_BASE + "verbs/achieved-goal", "achieved goal")
+"""The learner reached a goal they had set (object: the same ``GOAL`` activity)."""
+CHOSE = Verb(CX_BASE + "verbs/chose", "chose")
+"""The learner picked a branch at a role-play decision point; unlike "answered" there is
+no right answer, the choice steers the scenario."""
+MENTORED = Verb(CX_BASE + "verbs/mentored", "mentored")
+"""A mentor (the actor) gave feedback in a mentoring session (object: ``MENTORING_SESSION``)."""
+
+ADL_VERBS: tuple[Verb, ...] = (
+    LAUNCHED,
+    INITIALIZED,
+    EXPERIENCED,
+    ANSWERED,
+    ATTEMPTED,
+    COMPLETED,
+    PASSED,
+    FAILED,
+    PROGRESSED,
+    TERMINATED,
+)
+CX_VERBS: tuple[Verb, ...] = (SET_GOAL, ACHIEVED_GOAL, CHOSE, MENTORED)
+
+# Activity types: ADL first.
+COURSE = "http://adlnet.gov/expapi/activities/course"
+MODULE = "http://adlnet.gov/expapi/activities/module"
+LESSON = "http://adlnet.gov/expapi/activities/lesson"
+ASSESSMENT = "http://adlnet.gov/expapi/activities/assessment"
+QUESTION = "http://adlnet.gov/expapi/activities/question"
+INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
+"""Type for activities carrying interaction details (xAPI 1.0.3 Part Two, 2.4.4.1:
+Interaction Activities SHOULD have this type)."""
+SIMULATION = "http://adlnet.gov/expapi/activities/simulation"
+"""A role-play scenario as a whole."""
+PROFILE = "http://adlnet.gov/expapi/activities/profile"
+"""Type of the category activity naming the profile a statement follows (xAPI Profiles)."""
+
+# Our own activity types.
+GOAL = CX_BASE + "activity-types/goal"
+"""A personal, learner-set goal (e.g. "resolve five complaints this week"); ADL's
+"objective" is an author-set learning objective, which a goal is not."""
+DECISION_POINT = CX_BASE + "activity-types/decision-point"
+"""One branching step inside a role-play scenario, the object of ``CHOSE``."""
+MENTORING_SESSION = CX_BASE + "activity-types/mentoring-session"
+"""A feedback conversation between a mentor and a learner."""
+
+CX_ACTIVITY_TYPES: tuple[str, ...] = (GOAL, DECISION_POINT, MENTORING_SESSION)
+
+# Extensions.
+CONTENT_VERSION = CX_BASE + "extensions/content-version"
+"""Context extension: version string of the course content the learner saw, so scores
+from different editions of a course are not compared blindly."""
+LTI_CONTEXT_ID = CX_BASE + "extensions/lti-context-id"
+"""Context extension: the LTI context (course) id the launch came from (LTI 1.3 5.4.1)."""
+LTI_RESOURCE_LINK_ID = CX_BASE + "extensions/lti-resource-link-id"
+"""Context extension: the LTI resource link id of the launch (LTI 1.3 5.3.5)."""
+SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
+"""Context extension from cmi5: ties the statements of one launch session together."""
+PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+"""Result extension from cmi5: integer percentage 0..100, used with ``PROGRESSED``."""
+
+CX_CONTEXT_EXTENSIONS: tuple[str, ...] = (CONTENT_VERSION, LTI_CONTEXT_ID, LTI_RESOURCE_LINK_ID)
+
+# Our profile (xAPI Profiles 1.0). Statements name the *version* IRI in
+# context.contextActivities.category, as the Profiles spec asks of conforming statements.
+PROFILE_IRI = CX_BASE + "profile"
+PROFILE_VERSION_IRI = CX_BASE + "profile/v1.0"
+
+
+def activity_iri(base_url: str, *segments: str) -> str:
+    """Build an activity id under ``base_url`` from path segments, each percent-encoded.
+
+    xAPI 1.0.3 Part Two, 2.2 asks providers to build IRIs with a library rather than by
+    concatenation; quoting keeps slugs with spaces or slashes from making invalid IRIs.
+    """
+    if not segments:
+        raise ValueError("activity_iri needs at least one segment")
+    return base_url.rstrip("/") + "/" + "/".join(quote(s, safe="") for s in segments)
