@@ -1,0 +1,412 @@
+"""The one HTTP client of CX Academy: posts statements to an LRS and reads them back.
+
+Posting never raises for HTTP trouble: it answers with an ``Outcome`` so the caller (a
+delivery task) decides between "done", "give up" and "retry later" without parsing
+status codes. Reads raise ``LRSError``, since a reader has no sensible fallback.
+
+Status handling follows xAPI 1.0.3 Part Three (xAPI-Communication.md): 2.1.2 POST
+Statements, 3.2 Error Codes, 1.2 Headers; Retry-After follows RFC 9110 10.2.3.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from xapi.errors import LRSError
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 1000
+"""Upper bound on "more" links followed by ``query_statements``, so a misbehaving LRS
+that hands back the same link forever cannot hang a worker."""
+
+TOKEN_EXPIRY_MARGIN = 30.0
+"""Seconds before a bearer token's stated expiry at which we fetch a new one, so a token
+does not expire between our check and the LRS's."""
+
+_DETAIL_LIMIT = 500
+
+
+class Outcome(StrEnum):
+    """What became of a POST, in the terms a delivery task acts on."""
+
+    STORED = "stored"
+    """The LRS has the statements now. Done."""
+    DUPLICATE = "duplicate"
+    """The LRS already had these ids (409). Done: ids are derived from the source event,
+    so an id the LRS knows is this very event, sent before (e.g. a retry after a lost
+    response). Treat as success; retrying a 409 only repeats it forever."""
+    REJECTED = "rejected"
+    """The LRS refused the content or our credentials. Retrying the same request cannot
+    help; someone must look at ``detail``."""
+    UNAVAILABLE = "unavailable"
+    """The LRS could not be reached or asked us to wait. Retry later, after
+    ``retry_after`` seconds when given."""
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """The outcome of one ``post_statements`` call."""
+
+    outcome: Outcome
+    status: int | None
+    detail: str
+    retry_after: float | None = None
+    statement_ids: tuple[str, ...] = ()
+    """Ids the LRS reported storing (the JSON array a 200 carries); empty otherwise."""
+
+    @property
+    def delivered(self) -> bool:
+        """True when nothing is left to do for these statements."""
+        return self.outcome in (Outcome.STORED, Outcome.DUPLICATE)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header, or None if absent or unreadable.
+
+    RFC 9110 10.2.3 allows delay-seconds ("120") or an HTTP-date; a date in the past
+    means "now", so 0.0.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are GMT by definition (RFC 9110 5.6.7)
+        when = when.replace(tzinfo=UTC)
+    reference = now if now is not None else datetime.now(UTC)
+    return max(0.0, (when - reference).total_seconds())
+
+
+class _TokenError(Exception):
+    """Raised inside the client when the OAuth2 token endpoint fails."""
+
+    def __init__(self, outcome: Outcome, status: int | None, detail: str) -> None:
+        super().__init__(detail)
+        self.outcome = outcome
+        self.status = status
+        self.detail = detail
+
+
+class LRSClient:
+    """Talks to one LRS over one ``requests.Session`` (so connections are reused).
+
+    ``endpoint`` is the xAPI base, e.g. ``http://localhost:8100/xAPI``; statements go to
+    ``<endpoint>/statements``. Authenticate with HTTP Basic (``username``/``password``)
+    or OAuth2 client credentials (``token_url``/``client_id``/``client_secret``, RFC 6749
+    4.4), not both. ``timeout`` is (connect, read) seconds for every request.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        version: str = "1.0.3",
+        timeout: tuple[float, float] = (3.05, 15.0),
+        session: requests.Session | None = None,
+        token_url: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
+        if not endpoint.startswith(("http://", "https://")):
+            raise ValueError(f"LRS endpoint must be an http(s) URL, got {endpoint!r}")
+        if (username is None) != (password is None):
+            raise ValueError("username and password go together")
+        oauth = (token_url, client_id, client_secret)
+        if any(v is not None for v in oauth) and not all(v is not None for v in oauth):
+            raise ValueError("token_url, client_id and client_secret go together")
+        if username is not None and token_url is not None:
+            raise ValueError("use either Basic (username/password) or OAuth2, not both")
+        self._endpoint = endpoint.rstrip("/") + "/"
+        self._statements_url = self._endpoint + "statements"
+        self._basic: str | None = None
+        if username is not None and password is not None:
+            # RFC 7617: "Basic " + base64(user ":" password), UTF-8 encoded.
+            raw = f"{username}:{password}".encode()
+            self._basic = "Basic " + base64.b64encode(raw).decode("ascii")
+        self._token_url = token_url
+        self._client_credentials = (client_id, client_secret) if token_url is not None else None
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._version = version
+        self._timeout = timeout
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def statements_url(self) -> str:
+        """The Statement Resource URL this client posts to."""
+        return self._statements_url
+
+    def post_statements(self, statements: Sequence[Mapping[str, Any]]) -> PostResult:
+        """POST ``statements`` as one JSON array (Part Three 2.1.2) and classify the answer."""
+        if not statements:
+            return PostResult(Outcome.STORED, None, "nothing to send")
+        result = self._post_once(statements)
+        if result.outcome is Outcome.DUPLICATE and len(statements) > 1:
+            # A POST is all-or-nothing (Part Three 2.1.2): one id the LRS already holds
+            # with different content makes it refuse the whole batch with 409, and the
+            # new statements in it would be silently dropped if we called the batch
+            # "duplicate". Sending one by one tells them apart.
+            return self._post_one_by_one(statements)
+        return result
+
+    def get_statement(self, statement_id: uuid.UUID | str) -> dict[str, Any] | None:
+        """The stored statement with this id, or None if the LRS has none (404)."""
+        response = self._read(self._statements_url, {"statementId": str(statement_id)})
+        if response.status_code == 404:
+            return None
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise LRSError(
+                f"LRS answered a statement GET with {type(body).__name__}, not an object"
+            )
+        return body
+
+    def query_statements(self, **params: str) -> list[dict[str, Any]]:
+        """Every statement matching the xAPI query ``params`` (Part Three 2.1.3), following
+        "more" links until the LRS has no more pages."""
+        statements: list[dict[str, Any]] = []
+        url: str | None = self._statements_url
+        query: dict[str, str] | None = dict(params)
+        seen: set[str] = set()
+        pages = 0
+        while url is not None:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise LRSError(f"LRS returned more than {MAX_PAGES} pages; stopping")
+            response = self._read(url, query)
+            if response.status_code == 404:
+                raise LRSError(f"LRS answered 404 for {url}; is the endpoint right?")
+            body = self._json(response)
+            if not isinstance(body, dict) or not isinstance(body.get("statements"), list):
+                raise LRSError("LRS answered a statement query without a 'statements' array")
+            page = body["statements"]
+            statements.extend(page)
+            more = body.get("more")
+            if not more or not page:
+                break
+            # "more" is a relative IRL with the full path (Part Three 2.1.3, StatementResult).
+            url = urljoin(self._endpoint, str(more))
+            if url in seen:
+                raise LRSError(f"LRS returned the same 'more' link twice: {more}")
+            seen.add(url)
+            query = None
+        return statements
+
+    def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> LRSClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- posting ----------------------------------------------------------------------
+
+    def _post_once(self, statements: Sequence[Mapping[str, Any]]) -> PostResult:
+        try:
+            body = json.dumps(list(statements), allow_nan=False)
+        except (TypeError, ValueError) as err:
+            return PostResult(Outcome.REJECTED, None, f"statements are not JSON: {err}")
+        try:
+            response = self._send(
+                "POST",
+                self._statements_url,
+                data=body.encode("utf-8"),
+                headers={"Content-Type": "application/json"},
+            )
+        except _TokenError as err:
+            return PostResult(err.outcome, err.status, err.detail)
+        except requests.Timeout as err:
+            return PostResult(Outcome.UNAVAILABLE, None, f"LRS timed out: {err}")
+        except requests.ConnectionError as err:
+            return PostResult(Outcome.UNAVAILABLE, None, f"cannot connect to LRS: {err}")
+        except requests.RequestException as err:
+            return PostResult(Outcome.UNAVAILABLE, None, f"request to LRS failed: {err}")
+        return _classify_post(response)
+
+    def _post_one_by_one(self, statements: Sequence[Mapping[str, Any]]) -> PostResult:
+        results = [self._post_once([statement]) for statement in statements]
+        counts = {outcome: 0 for outcome in Outcome}
+        for result in results:
+            counts[result.outcome] += 1
+        summary = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n)
+        detail = f"batch answered 409; re-sent one by one: {summary}"
+        for worst in (Outcome.UNAVAILABLE, Outcome.REJECTED):
+            failed = [r for r in results if r.outcome is worst]
+            if failed:
+                waits = [r.retry_after for r in failed if r.retry_after is not None]
+                return PostResult(
+                    worst,
+                    failed[0].status,
+                    f"{detail}; first problem: {failed[0].detail}",
+                    retry_after=max(waits) if waits else None,
+                )
+        ids = tuple(i for r in results for i in r.statement_ids)
+        outcome = Outcome.STORED if counts[Outcome.STORED] else Outcome.DUPLICATE
+        return PostResult(outcome, None, detail, statement_ids=ids)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _read(self, url: str, params: Mapping[str, str] | None) -> requests.Response:
+        try:
+            response = self._send("GET", url, params=params)
+        except _TokenError as err:
+            raise LRSError(err.detail) from err
+        except requests.RequestException as err:
+            raise LRSError(f"cannot read from LRS: {err}") from err
+        if response.status_code not in (200, 404):
+            raise LRSError(f"LRS answered {response.status_code}: {_snippet(response)}")
+        return response
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as err:
+            raise LRSError(f"LRS answered {response.status_code} with invalid JSON") from err
+
+    # -- transport and auth -----------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        headers = {"X-Experience-API-Version": self._version, **kwargs.pop("headers", {})}
+        response = self._session.request(
+            method, url, headers=self._auth(headers), timeout=self._timeout, **kwargs
+        )
+        if response.status_code == 401 and self._token_url is not None:
+            # The token may have been revoked or expired early: fetch a new one and try
+            # exactly once more, so wrong credentials cannot loop.
+            self._token = None
+            response = self._session.request(
+                method, url, headers=self._auth(headers), timeout=self._timeout, **kwargs
+            )
+        return response
+
+    def _auth(self, headers: dict[str, str]) -> dict[str, str]:
+        headers = dict(headers)
+        if self._basic is not None:
+            headers["Authorization"] = self._basic
+        elif self._token_url is not None:
+            headers["Authorization"] = f"Bearer {self._bearer_token()}"
+        return headers
+
+    def _bearer_token(self) -> str:
+        if self._token is not None and time.monotonic() < self._token_expires_at:
+            return self._token
+        assert self._token_url is not None and self._client_credentials is not None
+        client_id, client_secret = self._client_credentials
+        try:
+            # RFC 6749 2.3.1: client credentials in HTTP Basic; 4.4.2: the grant type.
+            response = self._session.post(
+                self._token_url,
+                data={"grant_type": "client_credentials"},
+                auth=(client_id or "", client_secret or ""),
+                timeout=self._timeout,
+            )
+        except requests.RequestException as err:
+            raise _TokenError(
+                Outcome.UNAVAILABLE, None, f"cannot reach token endpoint: {err}"
+            ) from err
+        if response.status_code != 200:
+            # RFC 6749 5.2: 400/401 mean the client is not accepted; retrying won't help.
+            outcome = (
+                Outcome.REJECTED if response.status_code in (400, 401, 403) else Outcome.UNAVAILABLE
+            )
+            raise _TokenError(
+                outcome,
+                response.status_code,
+                f"token endpoint answered {response.status_code} (authentication): "
+                f"{_snippet(response)}",
+            )
+        try:
+            payload = response.json()
+            token = payload["access_token"]
+            token_type = str(payload.get("token_type", "bearer"))
+            expires_in = float(payload.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError) as err:
+            raise _TokenError(
+                Outcome.UNAVAILABLE, 200, f"token endpoint answered without a token: {err}"
+            ) from err
+        if token_type.lower() != "bearer":
+            raise _TokenError(Outcome.REJECTED, 200, f"unsupported token type {token_type!r}")
+        self._token = str(token)
+        self._token_expires_at = time.monotonic() + expires_in - TOKEN_EXPIRY_MARGIN
+        return self._token
+
+
+def _classify_post(response: requests.Response) -> PostResult:
+    """Map an LRS answer to POST Statements onto an ``Outcome`` (Part Three 2.1.2, 3.2)."""
+    status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status == 200:
+        ids: tuple[str, ...] = ()
+        try:
+            body = response.json()
+            if isinstance(body, list):
+                ids = tuple(str(i) for i in body)
+        except ValueError:  # a 200 without the id array still means stored
+            pass
+        return PostResult(Outcome.STORED, status, f"stored {len(ids)} statement(s)", None, ids)
+    if status == 204 or 200 < status < 300:
+        # Ralph answers 204 when every id was already stored with equal content.
+        return PostResult(Outcome.STORED, status, "stored (no content)")
+    if status == 409:
+        return PostResult(
+            Outcome.DUPLICATE, status, f"LRS already has these ids: {_snippet(response)}"
+        )
+    if status in (401, 403):
+        return PostResult(
+            Outcome.REJECTED,
+            status,
+            f"LRS refused our authentication/authorization ({status}): check the LRS "
+            f"credentials; {_snippet(response)}",
+        )
+    if status in (408, 429) or status >= 500:
+        # 408/429 and 5xx (502/503/504 above all) are transient: retry, honouring
+        # Retry-After when the LRS sends one.
+        return PostResult(
+            Outcome.UNAVAILABLE,
+            status,
+            f"LRS unavailable ({status}): {_snippet(response)}",
+            retry_after,
+        )
+    # 400, 413, 422 and any other 4xx: the request itself is wrong, resending it is futile.
+    return PostResult(
+        Outcome.REJECTED, status, f"LRS rejected the statements ({status}): {_snippet(response)}"
+    )
+
+
+def _snippet(response: requests.Response) -> str:
+    text = response.text or response.reason or ""
+    return text[:_DETAIL_LIMIT]
