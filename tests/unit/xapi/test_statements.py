@@ -1,0 +1,262 @@
+"""Statements built from learning events: golden shapes, ids, actors, refusals.
+
+Golden files live in tests/data/statements/. After an intended change to a statement's
+shape, regenerate them with ``UPDATE_GOLDEN=1 pytest tests/unit/xapi`` and review the
+diff: every changed line is a change every LRS report will see.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.xapi.catalogue import LEARNER, STATEMENT_KINDS
+from xapi import vocabulary as v
+from xapi.errors import StatementError, XapiError
+from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
+from xapi.statements import build_statement, mbox_sha1sum, statement_id
+from xapi.validation import validate_statement
+
+GOLDEN_DIR = Path(__file__).resolve().parents[2] / "data" / "statements"
+UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def golden_text(statement: dict[str, Any]) -> str:
+    return json.dumps(statement, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("kind", sorted(STATEMENT_KINDS))
+def test_statement_matches_golden_file(kind: str) -> None:
+    statement = build_statement(STATEMENT_KINDS[kind])
+    path = GOLDEN_DIR / f"{kind}.json"
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(golden_text(statement), encoding="utf-8")
+    assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 to create it"
+    assert statement == json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_statement_kind_has_a_golden_file_and_no_stray_ones() -> None:
+    on_disk = {p.stem for p in GOLDEN_DIR.glob("*.json")}
+    assert on_disk == set(STATEMENT_KINDS)
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_every_golden_statement_is_valid_xapi(path: Path) -> None:
+    assert validate_statement(json.loads(path.read_text(encoding="utf-8"))) == []
+
+
+def test_golden_answered_choice_carries_the_interaction_details() -> None:
+    statement = build_statement(STATEMENT_KINDS["answered_choice"])
+    definition = statement["object"]["definition"]
+    assert definition["interactionType"] == "choice"
+    assert definition["correctResponsesPattern"] == ["apologise"]
+    assert [c["id"] for c in definition["choices"]] == ["apologise", "policy", "refund"]
+    assert statement["result"]["response"] == "apologise"
+
+
+def test_statement_shape_essentials() -> None:
+    statement = build_statement(STATEMENT_KINDS["passed_quiz"])
+    assert "version" not in statement  # the LRS sets it (2.4.10)
+    assert "stored" not in statement and "authority" not in statement
+    assert statement["timestamp"] == "2025-06-03T09:30:15.123Z"  # UTC, ms precision
+    assert statement["context"]["platform"] == "CX Academy"
+    assert statement["context"]["language"] == "en-US"
+    assert statement["context"]["registration"] == "7c3e8a52-1f4b-4d6a-9b0e-2d5f6a7b8c9d"
+    assert statement["context"]["extensions"] == {v.CONTENT_VERSION: "2025.2"}
+    assert statement["context"]["contextActivities"]["category"] == [
+        {
+            "id": v.PROFILE_VERSION_IRI,
+            "objectType": "Activity",
+            "definition": {"type": v.PROFILE},
+        }
+    ]
+    assert statement["result"]["score"] == {"raw": 8, "min": 0, "max": 10, "scaled": 0.8}
+    assert statement["result"]["duration"] == "PT06M05S"
+    assert statement["actor"] == {
+        "objectType": "Agent",
+        "name": "Dana Reyes",
+        "account": {"homePage": "https://lms.example.edu", "name": "a6d2c9f0-learner-42"},
+    }
+
+
+def test_platform_is_configurable() -> None:
+    statement = build_statement(STATEMENT_KINDS["launched"], platform="CX Academy (staging)")
+    assert statement["context"]["platform"] == "CX Academy (staging)"
+
+
+# -- statement ids ------------------------------------------------------------------
+
+
+def test_statement_id_is_deterministic_uuid5() -> None:
+    first = statement_id("outbox:42")
+    assert first == statement_id("outbox:42")
+    assert first.version == 5
+    assert statement_id("outbox:43") != first
+
+
+def test_statement_id_recipe_is_pinned() -> None:
+    # If this fails, the id recipe changed: every event already sent would be stored a
+    # second time on re-send. Do not update the value without a migration plan.
+    assert statement_id("outbox:42") == uuid.UUID("5d39ce62-ec60-5f23-87d9-684e342d4da1")
+
+
+def test_statement_carries_the_derived_id() -> None:
+    event = STATEMENT_KINDS["launched"]
+    assert build_statement(event)["id"] == str(statement_id(event.source_id))
+
+
+def test_rebuilding_an_event_gives_an_identical_statement() -> None:
+    event = STATEMENT_KINDS["answered_choice"]
+    assert build_statement(event) == build_statement(event)
+
+
+def test_empty_source_id_is_refused() -> None:
+    with pytest.raises(StatementError):
+        statement_id("")
+    with pytest.raises(StatementError):
+        dataclasses.replace(STATEMENT_KINDS["launched"], source_id="")
+
+
+# -- actor formats ------------------------------------------------------------------
+
+
+def test_mbox_actor_uses_mailto_with_lowercased_domain() -> None:
+    statement = build_statement(STATEMENT_KINDS["launched"], actor_format=ActorFormat.MBOX)
+    assert statement["actor"] == {
+        "objectType": "Agent",
+        "name": "Dana Reyes",
+        "mbox": "mailto:Dana.Reyes@example.edu",
+    }
+
+
+def test_mbox_sha1sum_actor_is_sha1_of_the_mailto_iri() -> None:
+    statement = build_statement(STATEMENT_KINDS["launched"], actor_format=ActorFormat.MBOX_SHA1SUM)
+    expected = hashlib.sha1(b"mailto:Dana.Reyes@example.edu").hexdigest()  # noqa: S324
+    assert statement["actor"]["mbox_sha1sum"] == expected
+    assert mbox_sha1sum("Dana.Reyes@Example.EDU") == expected
+    assert "mbox" not in statement["actor"] and "account" not in statement["actor"]
+
+
+@pytest.mark.parametrize("actor_format", [ActorFormat.MBOX, ActorFormat.MBOX_SHA1SUM])
+def test_email_formats_need_an_email(actor_format: ActorFormat) -> None:
+    event = dataclasses.replace(
+        STATEMENT_KINDS["launched"], learner=dataclasses.replace(LEARNER, email=None)
+    )
+    with pytest.raises(StatementError, match="email"):
+        build_statement(event, actor_format=actor_format)
+
+
+def test_actor_without_name_has_no_name_property() -> None:
+    event = dataclasses.replace(
+        STATEMENT_KINDS["launched"], learner=Learner("https://lms.example.edu", "u-1")
+    )
+    assert "name" not in build_statement(event)["actor"]
+
+
+def test_issuer_that_is_not_a_url_is_refused() -> None:
+    # account.homePage must be an IRL (2.4.2.4); the builder's own validation catches it.
+    event = dataclasses.replace(STATEMENT_KINDS["launched"], learner=Learner("not a url", "u-1"))
+    with pytest.raises(StatementError, match="homePage"):
+        build_statement(event)
+
+
+# -- timestamps ---------------------------------------------------------------------
+
+
+def test_naive_datetime_is_refused() -> None:
+    with pytest.raises(StatementError, match="timezone"):
+        dataclasses.replace(STATEMENT_KINDS["launched"], timestamp=datetime(2025, 6, 3, 9, 30))
+
+
+def test_timestamp_is_normalised_to_utc() -> None:
+    statement = build_statement(STATEMENT_KINDS["launched"])
+    assert statement["timestamp"].endswith("Z")
+    assert datetime.fromisoformat(statement["timestamp"]) == STATEMENT_KINDS[
+        "launched"
+    ].timestamp.replace(microsecond=123000)
+
+
+# -- refusals -----------------------------------------------------------------------
+
+
+def test_extension_key_that_is_not_an_iri_is_refused() -> None:
+    event = dataclasses.replace(STATEMENT_KINDS["launched"], extensions={"lti_context": "x"})
+    with pytest.raises(StatementError, match="extension keys must be IRIs"):
+        build_statement(event)
+
+
+def test_extension_value_that_is_not_json_is_refused() -> None:
+    event = dataclasses.replace(STATEMENT_KINDS["launched"], extensions={v.LTI_CONTEXT_ID: {1, 2}})
+    with pytest.raises(StatementError, match="JSON"):
+        build_statement(event)
+
+
+def test_score_outside_its_range_is_refused() -> None:
+    event = dataclasses.replace(
+        STATEMENT_KINDS["passed_quiz"], result=Result(score_raw=11, score_min=0, score_max=10)
+    )
+    with pytest.raises(StatementError, match=r"result\.score\.raw"):
+        build_statement(event)
+
+
+def test_negative_duration_is_refused() -> None:
+    with pytest.raises(StatementError, match="duration"):
+        Result(duration=timedelta(seconds=-1))
+
+
+def test_unknown_interaction_type_is_refused() -> None:
+    with pytest.raises(StatementError, match="interaction_type"):
+        Interaction(interaction_type="essay")
+
+
+def test_correct_response_naming_an_unknown_choice_is_refused() -> None:
+    question = Activity(
+        id="https://cx-academy.example/activities/q",
+        type=v.INTERACTION,
+        name="Q",
+        interaction=Interaction("choice", choices=(("a", "A"),), correct_responses=("b",)),
+    )
+    event = dataclasses.replace(STATEMENT_KINDS["answered_choice"], object=question)
+    with pytest.raises(StatementError, match="correctResponsesPattern"):
+        build_statement(event)
+
+
+def test_matching_interaction_is_built_with_source_and_target() -> None:
+    question = Activity(
+        id="https://cx-academy.example/activities/match",
+        type=v.INTERACTION,
+        name="Match the tone",
+        interaction=Interaction(
+            "matching",
+            source=(("angry", "Angry customer"), ("confused", "Confused customer")),
+            target=(("calm", "Calm reassurance"), ("explain", "Step-by-step explanation")),
+            correct_responses=("angry[.]calm[,]confused[.]explain",),
+        ),
+    )
+    event = dataclasses.replace(
+        STATEMENT_KINDS["answered_choice"],
+        object=question,
+        result=Result(response="angry[.]calm[,]confused[.]explain", success=True),
+    )
+    definition = build_statement(event)["object"]["definition"]
+    assert [c["id"] for c in definition["source"]] == ["angry", "confused"]
+    assert [c["id"] for c in definition["target"]] == ["calm", "explain"]
+
+
+def test_statement_error_is_an_xapi_error() -> None:
+    assert issubclass(StatementError, XapiError)
+
+
+def test_learning_event_is_immutable() -> None:
+    event: LearningEvent = STATEMENT_KINDS["launched"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.source_id = "other"  # type: ignore[misc]
