@@ -102,11 +102,13 @@ _MAILTO = re.compile(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 # RFC 3987 forbids these in an IRI anywhere (they must be percent-encoded).
 _IRI_FORBIDDEN = re.compile(r"[\s<>\"{}|\\^`\x00-\x1f\x7f]")
-# RFC 5646 section 2.1 "langtag" and "privateuse" productions; the irregular grandfathered
-# tags (i-klingon, ...) are not accepted: we never emit them and they are deprecated.
+# RFC 5646 section 2.1 "langtag" and "privateuse" productions, with two narrowings
+# (stricter than the spec): the irregular grandfathered tags (i-klingon, ...) are
+# deprecated, and 4-8 letter primary subtags are reserved or unregistered in the IANA
+# registry, so such a tag is a mistake like "english" rather than a language.
 _LANGTAG = re.compile(
     r"""^(?:
-        (?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})     # language (+ extlang)
+        [A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}                         # language (+ extlang)
         (?:-[A-Za-z]{4})?                                          # script
         (?:-(?:[A-Za-z]{2}|[0-9]{3}))?                             # region
         (?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*             # variants
