@@ -52,13 +52,13 @@ class Settings:
     # Public base URL of the tool, as the LMS and the learner's browser reach it.
     base_url: str = "http://127.0.0.1:8000"
     # Signs Flask session cookies and CSRF tokens. Must be set in production.
-    secret_key: str = "dev-only-secret-key-change-me"
+    secret_key: str = "dev-only-secret-key-change-me"  # noqa: S105 (demo default; refused on https)
     # Encrypts the tool's private RSA keys at rest (any string; a key is derived from it).
-    key_encryption_secret: str = "dev-only-key-encryption-secret"
+    key_encryption_secret: str = "dev-only-key-encryption-secret"  # noqa: S105 (as above)
     # SQLAlchemy URL. SQLite for the embedded default, PostgreSQL in production.
     database_url: str = f"sqlite:///{DEFAULT_VAR_DIR / 'cxa.db'}"
     # Celery broker. "filesystem://" needs no server (embedded); redis:// or amqp:// in production.
-    broker_url: str = "filesystem://"
+    broker_url: str = "filesystem://localhost/"
     # Folder the filesystem broker exchanges messages through (embedded only).
     broker_dir: Path = DEFAULT_VAR_DIR / "broker"
     # Launch state (OIDC state, nonces). Empty: the database; redis://... in production.
@@ -78,8 +78,12 @@ class Settings:
     lrs_batch_size: int = 50
     # Seconds between the periodic outbox sweeps that catch rows whose task message was lost.
     outbox_sweep_seconds: int = 30
-    # Mount the built-in demo LMS (embedded default only; never in production).
+    # Run the built-in demo LMS (embedded default only; never in production).
     demo_lms: bool = False
+    # Where the demo LMS is served; its issuer too.
+    demo_lms_url: str = "http://127.0.0.1:8001"
+    # Folder for the embedded default's files (demo LMS key, LRS data, beat schedule).
+    var_dir: Path = DEFAULT_VAR_DIR
     # Session cookies only over HTTPS. Off for the loopback demo.
     secure_cookies: bool = False
     # Log level for our own loggers.
@@ -109,6 +113,8 @@ class Settings:
                 env, "CXA_OUTBOX_SWEEP_SECONDS", d.outbox_sweep_seconds, minimum=1
             ),
             demo_lms=_bool(env, "CXA_DEMO_LMS", d.demo_lms),
+            demo_lms_url=env.get("CXA_DEMO_LMS_URL", d.demo_lms_url).rstrip("/"),
+            var_dir=Path(env.get("CXA_VAR_DIR", str(d.var_dir))),
             secure_cookies=_bool(env, "CXA_SECURE_COOKIES", d.secure_cookies),
             log_level=env.get("CXA_LOG_LEVEL", d.log_level).upper(),
         )
@@ -130,7 +136,9 @@ class Settings:
         if self.state_store_url and not self.state_store_url.startswith(("redis://", "rediss://")):
             raise ConfigError("CXA_STATE_STORE_URL must be empty (database) or a redis:// URL")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ConfigError(f"CXA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {self.log_level}")
+            raise ConfigError(
+                f"CXA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {self.log_level}"
+            )
         production = self.base_url.startswith("https://")
         if production and self.demo_lms:
             raise ConfigError("CXA_DEMO_LMS must be off when CXA_BASE_URL is https (production)")

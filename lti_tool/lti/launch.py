@@ -214,7 +214,9 @@ class _Launch(FlaskMessageLaunch):
         header = self._jwt.get("header") or {}
         # LTI 1.3 security framework 5.1.3: RS256 only; refusing others stops alg confusion.
         if header.get("alg") != "RS256":
-            raise LaunchError(f"The id_token is signed with {header.get('alg')!r}; RS256 is required.")
+            raise LaunchError(
+                f"The id_token is signed with {header.get('alg')!r}; RS256 is required."
+            )
         if not header.get("kid"):
             raise LaunchError("The id_token header names no key (kid).")
 

@@ -1,0 +1,59 @@
+"""Flask application factory for the CX Academy tool."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.wrappers import Response
+
+from lti_tool.config import Settings
+from lti_tool.services import Services
+from lti_tool.store.db import transaction
+from lti_tool.store.keys import ensure_active_key
+from lti_tool.web import db as web_db
+from lti_tool.web import errors, health, learner, lti
+
+# Largest request body we accept: LTI launches and our forms are a few kilobytes.
+MAX_CONTENT_LENGTH = 256 * 1024
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """Build the app; tests pass their own settings (and may share services)."""
+    settings = settings or (services.settings if services else Settings.from_env())
+    services = services or Services.build(settings)
+    logging.basicConfig(level=settings.log_level)
+
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        # Our own pages never rely on the Flask session cookie (see web/launch_session.py).
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_SAMESITE="None" if settings.secure_cookies else "Lax",
+    )
+    app.extensions["cxa"] = services
+
+    # The first key is made here so the JWKS is never empty; the schema must exist already
+    # (`cxa db upgrade`): the app never creates tables behind Alembic's back.
+    with transaction(services.sessions) as session:
+        ensure_active_key(session, settings.key_encryption_secret)
+
+    web_db.init_app(app)
+    errors.init_app(app)
+    for blueprint in (lti.bp, learner.bp, health.bp):
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        # LMSs show us in an iframe, so framing stays allowed; the rest is locked down.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors *; base-uri 'none'; object-src 'none'",
+        )
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return app

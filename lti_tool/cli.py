@@ -1,0 +1,237 @@
+"""`cxa`: the operator's command line (database, platforms, keys, outbox, demo).
+
+Invalid input is refused with a message and exit status 2; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from lti_tool.config import Settings
+from lti_tool.errors import ConfigError, ToolError
+from lti_tool.store import keys, outbox, platforms
+from lti_tool.store.db import make_engine, make_session_factory, transaction
+from lti_tool.store.migrate import upgrade
+from lti_tool.store.models import Platform
+
+
+class _Refused(click.ClickException):
+    exit_code = 2
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as err:
+        raise _Refused(str(err)) from err
+
+
+@contextmanager
+def _session() -> Iterator[tuple[Session, Settings]]:
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session, settings
+    except ToolError as err:
+        raise _Refused(str(err)) from err
+    finally:
+        engine.dispose()
+
+
+@click.group()
+def main() -> None:
+    """CX Academy: LTI 1.3 tool administration."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to the newest schema."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    click.echo("database is at the newest schema")
+
+
+@main.group()
+def platform() -> None:
+    """LMS platform registrations (many at once)."""
+
+
+def _platform_dict(p: Platform) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "issuer": p.issuer,
+        "client_id": p.client_id,
+        "auth_login_url": p.auth_login_url,
+        "auth_token_url": p.auth_token_url,
+        "key_set_url": p.key_set_url,
+        "auth_audience": p.auth_audience,
+        "deployment_ids": [d.deployment_id for d in p.deployments],
+    }
+
+
+@platform.command("add")
+@click.option("--name", required=True, help="A label for people, e.g. 'Acme Moodle'.")
+@click.option("--issuer", required=True, help="The platform's issuer (iss), an https URL.")
+@click.option("--client-id", required=True, help="The client id the platform gave this tool.")
+@click.option("--auth-login-url", required=True, help="The platform's OIDC authorization URL.")
+@click.option("--auth-token-url", required=True, help="The platform's OAuth2 token URL.")
+@click.option("--key-set-url", required=True, help="The platform's public JWKS URL.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for each.")
+@click.option("--auth-audience", default=None, help="Token audience, if not the token URL.")
+def platform_add(**options: Any) -> None:
+    """Register a platform."""
+    spec = platforms.PlatformSpec(**{**options, "deployment_ids": tuple(options["deployment_ids"])})
+    with _session() as (session, _):
+        created = platforms.add_platform(session, spec)
+        click.echo(f"registered platform {created.id}: {created.name} ({created.issuer})")
+
+
+@platform.command("list")
+def platform_list() -> None:
+    """One line per registered platform."""
+    with _session() as (session, _):
+        rows = platforms.list_platforms(session)
+        if not rows:
+            click.echo("no platforms registered")
+        for p in rows:
+            deployments = ",".join(d.deployment_id for d in p.deployments) or "-"
+            click.echo(f"{p.id}\t{p.name}\t{p.issuer}\t{p.client_id}\tdeployments={deployments}")
+
+
+@platform.command("show")
+@click.argument("platform_id", type=int)
+def platform_show(platform_id: int) -> None:
+    """Everything stored about one platform, as JSON."""
+    with _session() as (session, _):
+        found = platforms.require_platform_by_id(session, platform_id)
+        click.echo(json.dumps(_platform_dict(found), indent=2))
+
+
+@platform.command("remove")
+@click.argument("platform_id", type=int)
+def platform_remove(platform_id: int) -> None:
+    """Remove a platform and its deployments (its learners can no longer launch)."""
+    with _session() as (session, _):
+        platforms.remove_platform(session, platform_id)
+        click.echo(f"removed platform {platform_id}")
+
+
+@platform.command("add-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+def platform_add_deployment(platform_id: int, deployment_id: str) -> None:
+    """Allow launches from another deployment of a registered platform."""
+    with _session() as (session, _):
+        found = platforms.require_platform_by_id(session, platform_id)
+        platforms.add_deployment(session, found, deployment_id)
+        click.echo(f"platform {platform_id} accepts deployment {deployment_id}")
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """The tool's signing keys."""
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    with _session() as (session, _):
+        for key in keys.list_keys(session):
+            retire = key.retire_after.isoformat() if key.retire_after else "-"
+            click.echo(
+                f"{key.kid}\t{key.status.value}\tcreated={key.created_at:%Y-%m-%d}\tretire_after={retire}"
+            )
+
+
+@keys_group.command("rotate")
+@click.option(
+    "--publish-lead-hours",
+    type=click.IntRange(min=0),
+    default=24,
+    show_default=True,
+    help="How long a new key is published before it may sign.",
+)
+@click.option("--force", is_flag=True, help="Activate the published key without waiting.")
+def keys_rotate(publish_lead_hours: int, force: bool) -> None:
+    """Advance key rotation one stage: publish a next key, or activate it once it is due."""
+    with _session() as (session, settings):
+        keys.ensure_active_key(session, settings.key_encryption_secret)
+        step = keys.rotate_keys(
+            session,
+            settings.key_encryption_secret,
+            publish_lead=timedelta(hours=publish_lead_hours),
+            overlap=timedelta(seconds=settings.key_overlap_seconds),
+            force=force,
+        )
+        if step.action == "published":
+            click.echo(
+                f"published next key {step.kid}; run rotate again after "
+                f"{step.ready_at:%Y-%m-%d %H:%M} UTC to activate it"
+            )
+        elif step.action == "waiting":
+            click.echo(
+                f"next key {step.kid} is published; it can sign from "
+                f"{step.ready_at:%Y-%m-%d %H:%M} UTC (or use --force)"
+            )
+        else:
+            click.echo(
+                f"key {step.kid} now signs; the previous key stays published for the overlap window"
+            )
+        for kid in step.retired:
+            click.echo(f"retired key {kid}")
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """xAPI statement delivery."""
+
+
+@outbox_group.command("status")
+def outbox_status() -> None:
+    with _session() as (session, _):
+        counts = outbox.count_rows(session)
+        oldest = counts.oldest_pending_at.isoformat() if counts.oldest_pending_at else "-"
+        click.echo(
+            f"pending={counts.pending} sent={counts.sent} dead={counts.dead} "
+            f"oldest_pending={oldest}"
+        )
+
+
+@outbox_group.command("replay")
+def outbox_replay() -> None:
+    """Send dead statements again (after fixing what the LRS complained about)."""
+    with _session() as (session, _):
+        click.echo(f"requeued {outbox.requeue_dead(session)} statements")
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--lms-port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+@click.option("--lrs-port", type=click.IntRange(1, 65535), default=8100, show_default=True)
+def demo(port: int, lms_port: int, lrs_port: int) -> None:
+    """Run everything on this machine: tool, worker, beat, LRS and the demo LMS."""
+    from lti_tool.demo.runner import run_demo
+
+    sys.exit(run_demo(port=port, lms_port=lms_port, lrs_port=lrs_port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""The built-in demo LMS: a small but genuine LTI 1.3 platform for the embedded default.
+
+It has its own RSA key and JWKS, an OIDC authorization endpoint that checks what the tool
+sends, and signs id_tokens with the standard claims through ``lti1p3platform``. It never
+runs in production (see Settings.check) and keeps no data beyond its key file.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, abort, jsonify, redirect, render_template, request
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import MessageLaunchAbstract
+from lti1p3platform.registration import Registration
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from lti_tool.lti import roles
+from lti_tool.store import platforms
+
+CLIENT_ID = "cxa-demo-client"
+DEPLOYMENT_ID = "cxa-demo-deployment"
+
+
+@dataclass(frozen=True)
+class Persona:
+    login: str
+    name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+PERSONAS = {
+    "ada": Persona("ada", "Ada Okafor", "ada.okafor@demo-lms.test", (roles.LEARNER,)),
+    "sam": Persona("sam", "Sam Lindqvist", "sam.lindqvist@demo-lms.test", (roles.LEARNER,)),
+    "grace": Persona("grace", "Grace Mendes", "grace.mendes@demo-lms.test", (roles.INSTRUCTOR,)),
+}
+
+COURSE = {"id": "demo-course-101", "title": "Service Desk Onboarding", "label": "SD-101"}
+LINKS = {
+    "cx-academy": "CX Academy: customer-service training",
+}
+
+
+@dataclass(frozen=True)
+class DemoLMSConfig:
+    #: Where this LMS is served; also its issuer.
+    base_url: str
+    #: The tool's base URL (where /lti/login and /lti/launch live).
+    tool_url: str
+    #: Folder for the LMS's private key.
+    data_dir: Path
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url
+
+    @property
+    def tool_login_url(self) -> str:
+        return self.tool_url + "/lti/login"
+
+    @property
+    def tool_launch_url(self) -> str:
+        return self.tool_url + "/lti/launch"
+
+    def private_key_pem(self) -> str:
+        """The LMS's signing key, made on first use and kept for later runs."""
+        path = self.data_dir / "demo-lms-key.pem"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            path.write_bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+            path.chmod(0o600)
+        return path.read_text()
+
+
+def platform_spec(config: DemoLMSConfig) -> platforms.PlatformSpec:
+    """How the tool registers this LMS, exactly as an administrator would by hand."""
+    return platforms.PlatformSpec(
+        name="CX Academy demo LMS",
+        issuer=config.issuer,
+        client_id=CLIENT_ID,
+        auth_login_url=config.base_url + "/auth",
+        auth_token_url=config.base_url + "/token",
+        key_set_url=config.base_url + "/jwks",
+        deployment_ids=(DEPLOYMENT_ID,),
+    )
+
+
+def register_with_tool(session: Session, config: DemoLMSConfig) -> None:
+    """Idempotent: the demo runner calls it on every start."""
+    spec = platform_spec(config)
+    if platforms.get_platform(session, spec.issuer, spec.client_id) is None:
+        platforms.add_platform(session, spec)
+
+
+class _PlatformConf(LTI1P3PlatformConfAbstract):
+    def init_platform_config(self, **kwargs: Any) -> None:
+        self._config: DemoLMSConfig = kwargs["config"]
+
+    def get_registration_by_params(self, **kwargs: Any) -> Registration:
+        config = self._config
+        private_pem = config.private_key_pem()
+        public_pem = (
+            serialization.load_pem_private_key(private_pem.encode(), password=None)
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        return (
+            Registration()
+            .set_iss(config.issuer)
+            .set_client_id(CLIENT_ID)
+            .set_deployment_id(DEPLOYMENT_ID)
+            .set_oidc_login_url(config.tool_login_url)
+            .set_launch_url(config.tool_launch_url)
+            .set_platform_private_key(private_pem)
+            .set_platform_public_key(public_pem)
+            .set_tool_key_set_url(config.tool_url + "/.well-known/jwks.json")
+        )
+
+
+class _Launch(MessageLaunchAbstract):
+    def get_preflight_response(self) -> dict[str, Any]:
+        source = request.form if request.method == "POST" else request.args
+        return {k: source[k] for k in source}
+
+    def validate_preflight_response(self, preflight_response: dict[str, Any]) -> None:
+        super().validate_preflight_response(preflight_response)
+        # OIDC Core 3.1.2.1 as profiled by LTI 1.3 section 5.1.1.1: a platform answers only
+        # the registered redirect URI, with these fixed parameters.
+        expected = {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+        }
+        for name, value in expected.items():
+            if preflight_response.get(name) != value:
+                abort(400, f"{name} must be {value!r}")
+        if preflight_response.get("redirect_uri") != self._registration.get_launch_url():
+            abort(400, "redirect_uri is not registered for this tool")
+
+    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> str:
+        return render_template("demo_lms_post.html", data=launch_data)
+
+
+def create_demo_lms(config: DemoLMSConfig) -> Flask:
+    app = Flask(__name__, template_folder="templates")
+    platform_conf = _PlatformConf(config=config)
+
+    @app.get("/")
+    def course() -> str:
+        return render_template(
+            "demo_lms_course.html", course=COURSE, links=LINKS, personas=PERSONAS.values()
+        )
+
+    @app.get("/launch/<login>/<link>")
+    def launch(login: str, link: str) -> Response:
+        """Third-party initiated login (LTI 1.3 section 4.1), as an LMS starts it."""
+        if login not in PERSONAS or link not in LINKS:
+            abort(404)
+        params = {
+            "iss": config.issuer,
+            "login_hint": login,
+            "target_link_uri": config.tool_launch_url,
+            "lti_message_hint": link,
+            "client_id": CLIENT_ID,
+            "lti_deployment_id": DEPLOYMENT_ID,
+        }
+        return redirect(config.tool_login_url + "?" + urlencode(params))
+
+    @app.get("/frame/<login>/<link>")
+    def frame(login: str, link: str) -> str:
+        """The same launch inside an iframe, the way most LMSs show tools."""
+        if login not in PERSONAS or link not in LINKS:
+            abort(404)
+        return render_template(
+            "demo_lms_frame.html",
+            persona=PERSONAS[login],
+            title=LINKS[link],
+            src=f"/launch/{login}/{link}",
+        )
+
+    @app.route("/auth", methods=["GET", "POST"])
+    def authorize() -> str:
+        """OIDC authorization endpoint: checks the tool's request, answers with an id_token."""
+        source = request.form if request.method == "POST" else request.args
+        persona = PERSONAS.get(source.get("login_hint", ""))
+        link = source.get("lti_message_hint", "")
+        if persona is None:
+            abort(400, "login_hint names no user of this LMS")
+        if link not in LINKS:
+            abort(400, "lti_message_hint names no link in this course")
+        message = _Launch(request, platform_conf)
+        message.set_user_data(
+            persona.login,
+            list(persona.roles),
+            full_name=persona.name,
+            email_address=persona.email,
+        )
+        message.set_resource_link_claim(link, title=LINKS[link])
+        message.set_launch_context_claim(
+            COURSE["id"],
+            context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
+            context_title=COURSE["title"],
+            context_label=COURSE["label"],
+        )
+        message.set_launch_presentation_claim(document_target="iframe")
+        message.set_extra_claims(
+            {
+                "given_name": persona.name.split()[0],
+                "family_name": persona.name.split()[-1],
+                "https://purl.imsglobal.org/spec/lti/claim/tool_platform": {
+                    "guid": "cxa-demo-lms",
+                    "name": "CX Academy demo LMS",
+                    "product_family_code": "cxa-demo",
+                },
+                "https://purl.imsglobal.org/spec/lti/claim/launch_presentation": {
+                    "document_target": "iframe",
+                    "locale": "en-US",
+                },
+            }
+        )
+        return message.lti_launch()  # type: ignore[no-any-return]
+
+    @app.get("/jwks")
+    def jwks() -> Response:
+        platform_conf.get_registration()
+        return jsonify(platform_conf.get_jwks())
+
+    @app.errorhandler(400)
+    def bad_request(err: Any) -> tuple[str, int]:
+        return (
+            f"<h1>Demo LMS refused the request</h1><p>{html.escape(str(err.description))}</p>",
+            400,
+        )
+
+    return app
+
+
+def create_demo_lms_from_env() -> Flask:
+    """Gunicorn entry point: ``gunicorn 'lti_tool.demo.lms:create_demo_lms_from_env()'``."""
+    from lti_tool.config import Settings
+
+    settings = Settings.from_env()
+    return create_demo_lms(
+        DemoLMSConfig(
+            base_url=settings.demo_lms_url,
+            tool_url=settings.base_url,
+            data_dir=settings.var_dir / "demo-lms",
+        )
+    )

@@ -1,0 +1,41 @@
+"""LTI role URIs in plain words, and the checks views use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+_INSTITUTION = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#"
+_SYSTEM = "http://purl.imsglobal.org/vocab/lis/v2/system/person#"
+
+LEARNER = _MEMBERSHIP + "Learner"
+INSTRUCTOR = _MEMBERSHIP + "Instructor"
+CONTENT_DEVELOPER = _MEMBERSHIP + "ContentDeveloper"
+ADMINISTRATOR = _MEMBERSHIP + "Administrator"
+TEACHING_ASSISTANT = _MEMBERSHIP + "Instructor#TeachingAssistant"
+
+_NAMES = {
+    LEARNER: "Learner",
+    INSTRUCTOR: "Instructor",
+    TEACHING_ASSISTANT: "Teaching assistant",
+    CONTENT_DEVELOPER: "Content developer",
+    ADMINISTRATOR: "Course administrator",
+    _INSTITUTION + "Administrator": "Institution administrator",
+    _SYSTEM + "Administrator": "System administrator",
+}
+
+_STAFF = {INSTRUCTOR, TEACHING_ASSISTANT, CONTENT_DEVELOPER, ADMINISTRATOR}
+
+
+def _normalise(role: str) -> str:
+    # LTI 1.3 allows the short form ("Instructor") for context roles (LTI 1.3 section A.2.3).
+    return role if "#" in role or "/" in role else _MEMBERSHIP + role
+
+
+def describe_roles(roles: Iterable[str]) -> list[str]:
+    names = [_NAMES.get(_normalise(r)) for r in roles]
+    return sorted({n for n in names if n}) or ["Guest"]
+
+
+def is_instructor(roles: Iterable[str]) -> bool:
+    return any(_normalise(r) in _STAFF for r in roles)

@@ -1,0 +1,91 @@
+"""LTI endpoints: OIDC login initiation, the launch, and the tool's public key set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from lti_tool.errors import LaunchError
+from lti_tool.lti.launch import begin_login, validate_launch
+from lti_tool.lti.tool_conf import DbToolConf
+from lti_tool.recording import launched_event, record_event
+from lti_tool.store import keys, launches, platforms
+from lti_tool.web.db import commit, db, services
+from lti_tool.web.launch_session import issue_token
+
+bp = Blueprint("lti", __name__)
+
+
+def launch_url() -> str:
+    return services().settings.base_url + "/lti/launch"
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+def login() -> WerkzeugResponse:
+    # LTI 1.3 section 4.1: the platform may send the login initiation as GET or POST.
+    source = request.form if request.method == "POST" else request.args
+    params = {k: source[k] for k in source}
+    settings = services().settings
+    return begin_login(  # type: ignore[no-any-return]
+        params,
+        DbToolConf(db()),
+        services().state,
+        launch_url=launch_url(),
+        ttl=settings.launch_state_ttl,
+    )
+
+
+@bp.post("/lti/launch")
+def launch() -> WerkzeugResponse:
+    settings = services().settings
+    session = db()
+    claims = validate_launch(
+        DbToolConf(session),
+        services().state,
+        ttl=settings.launch_state_ttl,
+        http=services().http,
+        jwks_ttl=settings.jwks_cache_ttl,
+    )
+    platform = platforms.get_platform(session, claims.issuer, claims.client_id)
+    if platform is None:  # removed between validation and now
+        raise LaunchError("This platform is not registered with CX Academy.")
+    record = launches.add_launch(
+        session,
+        platform,
+        deployment_id=claims.deployment_id,
+        sub=claims.sub,
+        message_type=claims.message_type,
+        roles=list(claims.roles),
+        claims=claims.raw,
+        name=claims.name,
+        email=claims.email,
+        context_id=claims.context_id,
+        context_title=claims.context_title,
+        resource_link_id=claims.resource_link_id,
+        resource_link_title=claims.resource_link_title,
+        locale=claims.locale,
+    )
+    record_event(session, launched_event(record, datetime.now(UTC)))
+    commit()
+    # 303: the browser follows with a GET, so a reload never re-posts the id_token.
+    return redirect(url_for("learner.home", token=issue_token(record.id)), code=303)
+
+
+@bp.get("/lti/launch")
+def launch_get() -> WerkzeugResponse:
+    raise LaunchError(
+        "The launch address only accepts the LMS's signed POST. Please open CX Academy "
+        "from your course."
+    )
+
+
+@bp.get("/.well-known/jwks.json")
+@bp.get("/lti/jwks")
+def jwks() -> Response:
+    response = jsonify(keys.public_jwks(db()))
+    # Platforms cache this; a short max-age keeps rotation (NEXT keys) visible within minutes.
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
