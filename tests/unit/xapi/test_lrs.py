@@ -61,7 +61,7 @@ def test_200_is_stored_with_the_ids(lrs: responses.RequestsMock, client: LRSClie
     assert result.statement_ids == tuple(ids)
     assert result.delivered
     sent = lrs.calls[0].request
-    assert json.loads(sent.body) == batch  # one POST, a JSON array
+    assert json.loads(sent.body or b"") == batch  # one POST, a JSON array
     assert sent.headers["Content-Type"] == "application/json"
 
 
@@ -209,7 +209,7 @@ def test_timeout_is_unavailable(lrs: responses.RequestsMock, client: LRSClient) 
 
 def test_timeout_is_passed_to_requests() -> None:
     class RecordingSession(requests.Session):
-        def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        def request(self, *args: Any, **kwargs: Any) -> requests.Response:
             self.seen_timeout = kwargs["timeout"]
             response = requests.Response()
             response.status_code = 204
@@ -234,7 +234,7 @@ class CountingSession(requests.Session):
         self.requests = 0
         self.closed = False
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         self.requests += 1
         return super().request(*args, **kwargs)
 
