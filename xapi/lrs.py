@@ -183,6 +183,17 @@ class LRSClient:
             raise LRSError(
                 f"LRS answered a statement GET with {type(body).__name__}, not an object"
             )
+        # Part Three 2.1.3 says a statementId GET returns the Statement itself; Ralph 5.1
+        # wraps it in a StatementResult ({"statements": [...]}), so accept both.
+        if "statements" in body and "actor" not in body:
+            found = body["statements"]
+            if not isinstance(found, list) or len(found) > 1:
+                raise LRSError("LRS answered a statementId GET with several statements")
+            if not found:
+                return None
+            if not isinstance(found[0], dict):
+                raise LRSError("LRS answered a statementId GET with a non-object statement")
+            return dict(found[0])
         return body
 
     def query_statements(self, **params: str) -> list[dict[str, Any]]:

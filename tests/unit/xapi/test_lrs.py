@@ -270,6 +270,17 @@ def test_get_statement(lrs: responses.RequestsMock, client: LRSClient) -> None:
     assert lrs.calls[0].request.headers["X-Experience-API-Version"] == "1.0.3"
 
 
+def test_get_statement_wrapped_in_a_statement_result(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    # Ralph 5.1 answers a statementId GET with {"statements": [...]}, not the statement.
+    stored = statements("launched")[0]
+    lrs.get(STATEMENTS_URL, json={"statements": [stored]})
+    lrs.get(STATEMENTS_URL, json={"statements": []})
+    assert client.get_statement(stored["id"]) == stored
+    assert client.get_statement(stored["id"]) is None
+
+
 def test_get_missing_statement_is_none(lrs: responses.RequestsMock, client: LRSClient) -> None:
     lrs.get(STATEMENTS_URL, status=404)
     assert client.get_statement("8f87ccde-bb56-4c2e-ab83-44982ef22df0") is None
