@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import requests
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 
 from lti_tool.errors import LaunchError
@@ -159,7 +159,7 @@ def begin_login(
     login = _Login(tool_conf, store, ttl)
     try:
         return login.redirect(launch_url)
-    except LtiException as err:
+    except (LtiException, OIDCException) as err:
         message = str(err)
         if "registration" in message.lower():
             raise LaunchError(
@@ -245,6 +245,8 @@ class _Launch(FlaskMessageLaunch):
             raise LaunchError("The id_token has no issuer (iss).")
         if body.get("iss") != self._binding.get("iss"):
             raise LaunchError("The id_token comes from a different platform than the login.")
+        if self._binding.get("client_id") not in _audiences(body):
+            raise LaunchError("The id_token is addressed to another tool (aud).")
         try:
             super().validate_registration()
         except LtiException as err:
@@ -252,6 +254,12 @@ class _Launch(FlaskMessageLaunch):
                 "This platform (issuer and client_id) is not registered with CX Academy."
             ) from err
         return self
+
+    def get_client_id(self) -> str:
+        # pylti1p3 takes the first audience; ours may stand anywhere in the list.
+        audiences = _audiences(self._jwt.get("body") or {})
+        bound = self._binding.get("client_id")
+        return str(bound if bound in audiences else (audiences[0] if audiences else ""))
 
     def validate_jwt_signature(self) -> _Launch:
         public_key, alg = self.get_public_key()
@@ -315,8 +323,7 @@ class _Launch(FlaskMessageLaunch):
     def _check_audience(self) -> None:
         body = self._jwt["body"]
         client_id = self._registration.get_client_id()
-        aud = body.get("aud")
-        audiences = aud if isinstance(aud, list) else [aud]
+        audiences = _audiences(body)
         # LTI 1.3 section 5.1.2: aud must contain our client_id; with several audiences
         # azp must be present and equal our client_id.
         if client_id not in audiences:
@@ -365,6 +372,11 @@ class _Launch(FlaskMessageLaunch):
             raise LaunchError("This launch was already used. Please launch again from your course.")
         if self._store.take(_nonce_key(self._binding["nonce"])) is None:
             raise LaunchError("The id_token's nonce was already used.")
+
+
+def _audiences(body: dict[str, Any]) -> list[Any]:
+    aud = body.get("aud")
+    return aud if isinstance(aud, list) else [aud]
 
 
 def _jwks_key(url: str) -> str:

@@ -73,14 +73,6 @@ def launch() -> WerkzeugResponse:
     return redirect(url_for("learner.home", token=issue_token(record.id)), code=303)
 
 
-@bp.get("/lti/launch")
-def launch_get() -> WerkzeugResponse:
-    raise LaunchError(
-        "The launch address only accepts the LMS's signed POST. Please open CX Academy "
-        "from your course."
-    )
-
-
 @bp.get("/.well-known/jwks.json")
 @bp.get("/lti/jwks")
 def jwks() -> Response:
