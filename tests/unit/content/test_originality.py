@@ -16,7 +16,12 @@ from tests.unit.content.originality import (
     shingles,
 )
 
-SEEDS_DIR = Path(os.environ.get("CXA_SEEDS_DIR", "/work/shared/seeds"))
+# CI clones the repository with shared/ beside it, so the seeds are ../shared/seeds.
+SEEDS_DIR = Path(
+    os.environ.get(
+        "CXA_SEEDS_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "seeds"
+    )
+)
 
 
 def content_files() -> list[Path]:
@@ -40,7 +45,7 @@ def test_no_seed_wording_in_content(path: Path) -> None:
 
 def test_fingerprints_match_the_seeds() -> None:
     if not SEEDS_DIR.is_dir():
-        pytest.skip(f"seed chapters not present at {SEEDS_DIR} (set CXA_SEEDS_DIR)")
+        pytest.fail(f"seed chapters not found at {SEEDS_DIR} (set CXA_SEEDS_DIR)")
     assert fingerprint_texts(seed_texts(SEEDS_DIR)) == load_fingerprints(), (
         f"seed_fingerprints.txt is stale: run python -m tests.unit.content.originality {SEEDS_DIR}"
     )
@@ -49,7 +54,7 @@ def test_fingerprints_match_the_seeds() -> None:
 def test_detector_catches_a_copied_sentence() -> None:
     # Guard against a detector that silently matches nothing.
     if not SEEDS_DIR.is_dir():
-        pytest.skip(f"seed chapters not present at {SEEDS_DIR} (set CXA_SEEDS_DIR)")
+        pytest.fail(f"seed chapters not found at {SEEDS_DIR} (set CXA_SEEDS_DIR)")
     seed = seed_texts(SEEDS_DIR)[0]
     sentence = next(line for line in seed.splitlines() if len(line.split()) > 12)
     quoted = f"Our lesson says: {sentence.upper()}!"

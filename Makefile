@@ -1,0 +1,27 @@
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+LMS_PORT ?= 8001
+LRS_PORT ?= 8100
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+
+install: $(PY) ## Install the project and Ralph (the demo LRS)
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+	bash scripts/setup-ralph.sh
+
+run: install ## Run the demo: tool, worker, beat, LRS and demo LMS; prints the URL to open
+	$(VENV)/bin/cxa demo --port $(PORT) --lms-port $(LMS_PORT) --lrs-port $(LRS_PORT)
+
+test: ## Run lint and the whole test suite (installs what it needs)
+	bash scripts/test
+
+lint: ## ruff and the import contracts
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports
+
+.PHONY: help install run test lint

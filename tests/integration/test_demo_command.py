@@ -1,0 +1,110 @@
+"""The README's demo command, run as a person would, then one launch through it.
+
+`make run` installs, migrates, starts the tool, worker, beat, Ralph and the demo LMS,
+and prints where to go. A launch from the demo LMS must land on the learner page and
+its `launched` statement must be readable from Ralph over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import queue
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from lti_tool.demo.ralph import REPO_ROOT, free_port
+from tests.fixtures.browser import launch_from_demo_lms
+from tests.fixtures.ralph import XAPI_HEADERS
+
+pytestmark = pytest.mark.integration
+
+
+_readers: list[threading.Thread] = []
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    # A thread reads the pipe: select() on a buffered text pipe misses lines already read
+    # into Python's buffer.
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True)
+    reader.start()
+    _readers.append(reader)
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            seen += lines.get(timeout=0.5)
+        except queue.Empty:
+            if process.poll() is not None:
+                pytest.fail(f"the demo exited with {process.returncode}:\n{seen}", pytrace=False)
+            continue
+        if marker in seen:
+            return seen
+    pytest.fail(f"the demo did not report ready within {timeout:.0f}s:\n{seen}", pytrace=False)
+
+
+def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
+    port, lms_port, lrs_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "CXA_VAR_DIR": str(tmp_path),
+        "CXA_DATABASE_URL": f"sqlite:///{tmp_path / 'cxa.db'}",
+        "CXA_BROKER_DIR": str(tmp_path / "broker"),
+        "CXA_OUTBOX_SWEEP_SECONDS": "2",
+    }
+    for name in ("CXA_BROKER_URL", "CXA_STATE_STORE_URL", "CXA_LRS_ENDPOINT"):
+        env.pop(name, None)
+    process = subprocess.Popen(  # noqa: S603 - the README's own command
+        ["make", "--no-print-directory", "run", f"PORT={port}", f"LMS_PORT={lms_port}",
+         f"LRS_PORT={lrs_port}"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )
+    try:
+        banner = _read_until(process, "Press Ctrl-C to stop.", timeout=240)
+        lms_url = re.search(r"Open the demo LMS:\s+(\S+?)/?\s", banner).group(1)
+        password = re.search(r"password (\S+)", banner).group(1)
+
+        landing = launch_from_demo_lms(lms_url, persona="ada")
+        assert landing.status == 200, landing.text[:800]
+        assert f"127.0.0.1:{port}/s/" in landing.url
+        assert "Ada Okafor" in landing.text and "Service Desk Onboarding" in landing.text
+
+        deadline = time.monotonic() + 60
+        found: list[dict] = []
+        while time.monotonic() < deadline and not found:
+            answer = requests.get(
+                f"http://127.0.0.1:{lrs_port}/xAPI/statements",
+                auth=("cxa-demo", password), headers=XAPI_HEADERS, timeout=10,
+            )
+            answer.raise_for_status()
+            found = [
+                s for s in answer.json()["statements"]
+                if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/launched"
+                and s["actor"].get("account", {}).get("name") == "ada"
+            ]
+            time.sleep(0.5)
+        assert found, "the launched statement never reached Ralph"
+        assert found[0]["actor"]["account"]["homePage"] == lms_url
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        for reader in _readers:
+            reader.join(timeout=10)
+        _readers.clear()
+        assert process.stdout is not None
+        process.stdout.close()
+    assert process.returncode in (0, 2, -signal.SIGINT), process.returncode
