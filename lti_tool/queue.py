@@ -33,13 +33,16 @@ def make_celery(settings: Settings) -> Celery:
         # The embedded default: producer and consumer share one folder, no server needed.
         queue_dir = settings.broker_dir / "queue"
         processed_dir = settings.broker_dir / "processed"
-        for folder in (queue_dir, processed_dir):
+        control_dir = settings.broker_dir / "control"
+        for folder in (queue_dir, processed_dir, control_dir):
             folder.mkdir(parents=True, exist_ok=True)
         conf["broker_transport_options"] = {
             "data_folder_in": str(queue_dir),
             "data_folder_out": str(queue_dir),
             "processed_folder": str(processed_dir),
             "store_processed": False,
+            # Broadcast (pidbox) exchanges; kombu's default is ./control in the working dir.
+            "control_folder": str(control_dir),
         }
     app.conf.update(conf)
     return app
