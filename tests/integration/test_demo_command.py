@@ -8,8 +8,9 @@ its `launched` statement must be readable from Ralph over HTTP.
 from __future__ import annotations
 
 import os
-import re
 import queue
+import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -64,9 +65,19 @@ def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
     for name in ("CXA_BROKER_URL", "CXA_STATE_STORE_URL", "CXA_LRS_ENDPOINT"):
         env.pop(name, None)
     process = subprocess.Popen(  # noqa: S603 - the README's own command
-        ["make", "--no-print-directory", "run", f"PORT={port}", f"LMS_PORT={lms_port}",
-         f"LRS_PORT={lrs_port}"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            "make",
+            "--no-print-directory",
+            "run",
+            f"PORT={port}",
+            f"LMS_PORT={lms_port}",
+            f"LRS_PORT={lrs_port}",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     try:
@@ -84,11 +95,14 @@ def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
         while time.monotonic() < deadline and not found:
             answer = requests.get(
                 f"http://127.0.0.1:{lrs_port}/xAPI/statements",
-                auth=("cxa-demo", password), headers=XAPI_HEADERS, timeout=10,
+                auth=("cxa-demo", password),
+                headers=XAPI_HEADERS,
+                timeout=10,
             )
             answer.raise_for_status()
             found = [
-                s for s in answer.json()["statements"]
+                s
+                for s in answer.json()["statements"]
                 if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/launched"
                 and s["actor"].get("account", {}).get("name") == "ada"
             ]

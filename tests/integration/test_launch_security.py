@@ -17,9 +17,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lti_tool.services import Services
+from lti_tool.store.db import transaction
 from lti_tool.store.models import Launch, OutboxRow
 from lti_tool.store.platforms import add_platform
-from lti_tool.store.db import transaction
 from tests.fixtures.platform import CLAIM, TestPlatform
 
 pytestmark = pytest.mark.integration
