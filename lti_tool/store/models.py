@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Enum,
     ForeignKey,
@@ -182,6 +183,8 @@ class OutboxRow(Base):
         UniqueConstraint("destination", "statement_id"),
         # The delivery task scans pending rows of a destination in id order.
         Index("ix_outbox_destination_status_id", "destination", "status", "id"),
+        # Backfill and replay select statements by the date they were recorded.
+        Index("ix_outbox_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -203,3 +206,26 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class LRSDestination(Base):
+    """One LRS the outbox fans out to, with its own delivery state (cursor, circuit breaker).
+
+    Credentials stay in the configuration; this row only says the destination exists, so the
+    web process can fan out without knowing them, and keeps what delivery learned about it.
+    """
+
+    __tablename__ = "lrs_destination"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # Disabled destinations get no new rows (removed from the configuration); old rows stay.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Failed POSTs in a row; drives the breaker's back-off, reset by any delivered batch.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Circuit breaker: no POST to this LRS before this time (None: closed).
+    open_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Cursor: the highest outbox id this destination has taken (sent or duplicate).
+    last_sent_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
