@@ -1,0 +1,17 @@
+"""gunicorn settings for the tool. Web processes are stateless: scale them out freely."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("CXA_BIND", "0.0.0.0:8000")
+# Threads cover the I/O waits (database, platform JWKS fetches); processes use the cores.
+workers = int(os.environ.get("CXA_WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("CXA_WEB_THREADS", "4"))
+# A launch fetches the platform's JWKS with a 10 s read timeout; 30 s leaves headroom.
+timeout = 30
+graceful_timeout = 30
+# Behind a TLS-terminating proxy: trust its X-Forwarded-* so https URLs are built right.
+forwarded_allow_ips = os.environ.get("CXA_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+control_socket_disable = True
