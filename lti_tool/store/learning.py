@@ -129,7 +129,9 @@ class ScenarioRun(Base):
     """One play-through of a role-play: the choices made so far and, at the end, the scores."""
 
     __tablename__ = "scenario_run"
-    __table_args__ = (Index("ix_scenario_run_learner_scenario", "platform_id", "sub", "scenario_id"),)
+    __table_args__ = (
+        Index("ix_scenario_run_learner_scenario", "platform_id", "sub", "scenario_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
@@ -256,9 +258,7 @@ def get_open_attempt(session: Session, learner: LearnerKey, quiz_id: str) -> Qui
     )
 
 
-def get_attempt(
-    session: Session, learner: LearnerKey, attempt_id: uuid.UUID
-) -> QuizAttempt | None:
+def get_attempt(session: Session, learner: LearnerKey, attempt_id: uuid.UUID) -> QuizAttempt | None:
     """The attempt if it exists and is this learner's; None for anyone else's."""
     return session.scalar(
         select(QuizAttempt).where(
