@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.wrappers import Response
 
 from lti_tool.config import Settings
+from lti_tool.errors import ConfigError
 from lti_tool.services import Services
 from lti_tool.store.db import transaction
 from lti_tool.store.keys import ensure_active_key
@@ -36,8 +38,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     # The first key is made here so the JWKS is never empty; the schema must exist already
     # (`cxa db upgrade`): the app never creates tables behind Alembic's back.
-    with transaction(services.sessions) as session:
-        ensure_active_key(session, settings.key_encryption_secret)
+    try:
+        with transaction(services.sessions) as session:
+            ensure_active_key(session, settings.key_encryption_secret)
+    except (OperationalError, ProgrammingError) as err:
+        raise ConfigError(
+            f"the database at {services.engine.url!r} has no CX Academy schema "
+            "(or is unreachable): run `cxa db upgrade`"
+        ) from err
 
     web_db.init_app(app)
     errors.init_app(app)
