@@ -13,8 +13,19 @@ from lti_tool.errors import ConfigError
 from lti_tool.services import Services
 from lti_tool.store.db import transaction
 from lti_tool.store.keys import ensure_active_key
+from lti_tool.web import (
+    assessment,
+    course,
+    errors,
+    health,
+    language,
+    learner,
+    lti,
+    progress,
+    quiz,
+    scenario,
+)
 from lti_tool.web import db as web_db
-from lti_tool.web import errors, health, learner, lti
 
 # Largest request body we accept: LTI launches and our forms are a few kilobytes.
 MAX_CONTENT_LENGTH = 256 * 1024
@@ -49,7 +60,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     web_db.init_app(app)
     errors.init_app(app)
-    for blueprint in (lti.bp, learner.bp, health.bp):
+    language.init_app(app)
+    blueprints = (lti.bp, learner.bp, course.bp, quiz.bp, scenario.bp, assessment.bp, progress.bp)
+    for blueprint in (*blueprints, health.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

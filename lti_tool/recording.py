@@ -7,14 +7,37 @@ the statement lands in the outbox with the learner's change, or not at all.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from content.ids import activity_iri
+from content.schema import (
+    Choice,
+    Course,
+    DecisionNode,
+    Lesson,
+    MatchingQuestion,
+    Module,
+    OrderingQuestion,
+    Question,
+    Quiz,
+    Scenario,
+    SelfAssessment,
+)
+from content.schema import Statement as SkillStatement
+from content.scoring import (
+    QuestionScore,
+    QuizScore,
+    Response,
+    ScenarioResult,
+    SelfAssessmentResult,
+)
 from lti_tool.store import outbox
 from lti_tool.store.models import Launch
 from xapi import vocabulary
-from xapi.events import Activity, ActorFormat, Learner, LearningEvent
+from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
 from xapi.statements import build_statement
 
 #: Session.info flag that tells the commit helper a delivery task is worth sending.
@@ -79,4 +102,412 @@ def launched_event(launch: Launch, at: datetime) -> LearningEvent:
         grouping=(course,) if course else (),
         language=launch.locale,
         extensions=extensions,
+    )
+
+
+# --- curriculum activities ------------------------------------------------------------------
+# Activity ids come from content.activity_iri (slug-based), so a statement about version
+# 1.0.0 of a lesson and one about 1.1.0 land on the same activity; the version travels in
+# the content-version context extension instead.
+
+
+def course_activity(course: Course) -> Activity:
+    return Activity(
+        id=activity_iri(course),
+        type=vocabulary.COURSE,
+        name=course.title,
+        description=course.summary,
+    )
+
+
+def module_activity(module: Module) -> Activity:
+    return Activity(
+        id=activity_iri(module),
+        type=vocabulary.MODULE,
+        name=module.title,
+        description=module.summary,
+    )
+
+
+def lesson_activity(lesson: Lesson) -> Activity:
+    return Activity(
+        id=activity_iri(lesson),
+        type=vocabulary.LESSON,
+        name=lesson.title,
+        description=lesson.summary,
+    )
+
+
+def quiz_activity(quiz: Quiz) -> Activity:
+    return Activity(id=activity_iri(quiz), type=vocabulary.ASSESSMENT, name=quiz.title)
+
+
+def scenario_activity(scenario: Scenario) -> Activity:
+    return Activity(
+        id=activity_iri(scenario),
+        type=vocabulary.SIMULATION,
+        name=scenario.title,
+        description=scenario.summary,
+    )
+
+
+def question_activity(question: Question) -> Activity:
+    """A question as an xAPI interaction activity with its choices and correct pattern."""
+    return Activity(
+        id=activity_iri(question),
+        type=vocabulary.INTERACTION,
+        name=_short(question.prompt),
+        description=question.prompt,
+        interaction=_interaction(question),
+    )
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _interaction(question: Question) -> Interaction:
+    # Response patterns follow xAPI 1.0.3 Part Two, 2.4.4.1 ("[,]" between ids, "[.]"
+    # between a matching source and target).
+    if isinstance(question, OrderingQuestion):
+        return Interaction(
+            interaction_type="sequencing",
+            choices=tuple((item.id, item.text) for item in question.items),
+            correct_responses=("[,]".join(item.id for item in question.items),),
+        )
+    if isinstance(question, MatchingQuestion):
+        return Interaction(
+            interaction_type="matching",
+            source=tuple((pair.id, pair.prompt) for pair in question.pairs),
+            target=tuple((pair.id, pair.match) for pair in question.pairs),
+            correct_responses=("[,]".join(f"{p.id}[.]{p.id}" for p in question.pairs),),
+        )
+    correct = [option.id for option in question.options if option.correct]
+    if {option.id for option in question.options} == {"true", "false"}:
+        # The true-false type's response is literally "true" or "false".
+        return Interaction(interaction_type="true-false", correct_responses=tuple(correct))
+    return Interaction(
+        interaction_type="choice",
+        choices=tuple((option.id, option.text) for option in question.options),
+        correct_responses=("[,]".join(correct),),
+    )
+
+
+def xapi_response(response: Response) -> str:
+    """A scoring response in xAPI's response-string format."""
+    if isinstance(response, str):
+        return response
+    if isinstance(response, Mapping):
+        return "[,]".join(f"{source}[.]{target}" for source, target in response.items())
+    return "[,]".join(response)
+
+
+def _grouping(launch: Launch, *activities: Activity) -> tuple[Activity, ...]:
+    lms = lms_course_activity(launch)
+    return (*activities, lms) if lms else tuple(activities)
+
+
+def _event(
+    launch: Launch,
+    *,
+    source_id: str,
+    verb: vocabulary.Verb,
+    activity: Activity,
+    at: datetime,
+    registration: uuid.UUID,
+    parents: tuple[Activity, ...] = (),
+    grouping: tuple[Activity, ...] = (),
+    result: Result | None = None,
+    content_version: str | None = None,
+) -> LearningEvent:
+    return LearningEvent(
+        source_id=source_id,
+        verb=verb,
+        learner=learner_of(launch),
+        object=activity,
+        timestamp=at,
+        registration=registration,
+        parents=parents,
+        grouping=_grouping(launch, *grouping),
+        result=result,
+        language=launch.locale,
+        content_version=content_version,
+    )
+
+
+# --- learner actions ------------------------------------------------------------------------
+
+
+def lesson_experienced_event(
+    launch: Launch, course: Course, module: Module, lesson: Lesson, at: datetime
+) -> LearningEvent:
+    """The learner opened a lesson; once per launch, so a reload does not count twice."""
+    return _event(
+        launch,
+        source_id=f"lesson-experienced:{launch.id}:{lesson.id}",
+        verb=vocabulary.EXPERIENCED,
+        activity=lesson_activity(lesson),
+        at=at,
+        registration=launch.id,
+        parents=(module_activity(module),),
+        grouping=(course_activity(course),),
+        content_version=lesson.content_version,
+    )
+
+
+def knowledge_check_answered_event(
+    launch: Launch,
+    course: Course,
+    lesson: Lesson,
+    question: Question,
+    response: Response,
+    score: QuestionScore,
+    submission_id: uuid.UUID,
+    at: datetime,
+) -> LearningEvent:
+    """A practice answer at the end of a lesson; the form's submission id makes a resend a no-op."""
+    return _event(
+        launch,
+        source_id=f"knowledge-check:{submission_id}:{question.id}",
+        verb=vocabulary.ANSWERED,
+        activity=question_activity(question),
+        at=at,
+        registration=launch.id,
+        parents=(lesson_activity(lesson),),
+        grouping=(course_activity(course),),
+        result=_question_result(response, score),
+        content_version=question.content_version,
+    )
+
+
+def quiz_attempted_event(
+    launch: Launch, course: Course, quiz: Quiz, attempt_id: uuid.UUID, at: datetime
+) -> LearningEvent:
+    return _event(
+        launch,
+        source_id=f"quiz-attempt:{attempt_id}:attempted",
+        verb=vocabulary.ATTEMPTED,
+        activity=quiz_activity(quiz),
+        at=at,
+        registration=attempt_id,
+        parents=(course_activity(course),),
+        content_version=quiz.content_version,
+    )
+
+
+def question_answered_event(
+    launch: Launch,
+    course: Course,
+    quiz: Quiz,
+    question: Question,
+    response: Response,
+    score: QuestionScore,
+    attempt_id: uuid.UUID,
+    at: datetime,
+) -> LearningEvent:
+    return _event(
+        launch,
+        source_id=f"quiz-attempt:{attempt_id}:answered:{question.id}",
+        verb=vocabulary.ANSWERED,
+        activity=question_activity(question),
+        at=at,
+        registration=attempt_id,
+        parents=(quiz_activity(quiz),),
+        grouping=(course_activity(course),),
+        result=_question_result(response, score),
+        content_version=question.content_version,
+    )
+
+
+def _question_result(response: Response, score: QuestionScore) -> Result:
+    return Result(
+        score_raw=score.raw,
+        score_min=0.0,
+        score_max=score.max,
+        score_scaled=round(score.raw / score.max, 6) if score.max else 0.0,
+        success=score.correct,
+        response=xapi_response(response),
+    )
+
+
+def quiz_result_event(
+    launch: Launch,
+    course: Course,
+    quiz: Quiz,
+    score: QuizScore,
+    attempt_id: uuid.UUID,
+    duration: timedelta,
+    at: datetime,
+) -> LearningEvent:
+    """Passed or failed, with the score the LMS gradebook gets too (scaled = raw / max)."""
+    return _event(
+        launch,
+        source_id=f"quiz-attempt:{attempt_id}:result",
+        verb=vocabulary.PASSED if score.passed else vocabulary.FAILED,
+        activity=quiz_activity(quiz),
+        at=at,
+        registration=attempt_id,
+        parents=(course_activity(course),),
+        result=Result(
+            score_raw=score.raw,
+            score_min=score.min,
+            score_max=score.max,
+            score_scaled=score.scaled,
+            success=score.passed,
+            completion=True,
+            duration=duration,
+        ),
+        content_version=quiz.content_version,
+    )
+
+
+def course_completed_event(launch: Launch, course: Course, at: datetime) -> LearningEvent:
+    """Every lesson experienced and the quiz passed; once per learner and course version."""
+    return _event(
+        launch,
+        source_id=(
+            f"course-completed:{launch.platform_id}:{launch.sub}:{course.id}:"
+            f"{course.content_version}"
+        ),
+        verb=vocabulary.COMPLETED,
+        activity=course_activity(course),
+        at=at,
+        registration=launch.id,
+        result=Result(completion=True),
+        content_version=course.content_version,
+    )
+
+
+def decision_activity(scenario: Scenario, node: DecisionNode) -> Activity:
+    return Activity(
+        id=vocabulary.activity_iri(activity_iri(scenario), "step", node.id),
+        type=vocabulary.DECISION_POINT,
+        name=f"{scenario.title}: {node.id}",
+        description=node.customer,
+        interaction=Interaction(
+            interaction_type="choice",
+            choices=tuple((choice.id, choice.text) for choice in node.choices),
+        ),
+    )
+
+
+def scenario_choice_event(
+    launch: Launch,
+    course: Course,
+    scenario: Scenario,
+    node: DecisionNode,
+    choice: Choice,
+    run_id: uuid.UUID,
+    step: int,
+    at: datetime,
+) -> LearningEvent:
+    return _event(
+        launch,
+        source_id=f"scenario-run:{run_id}:choice:{step}",
+        verb=vocabulary.CHOSE,
+        activity=decision_activity(scenario, node),
+        at=at,
+        registration=run_id,
+        parents=(scenario_activity(scenario),),
+        grouping=(course_activity(course),),
+        result=Result(response=choice.id),
+        content_version=scenario.content_version,
+    )
+
+
+def scenario_completed_event(
+    launch: Launch,
+    course: Course,
+    scenario: Scenario,
+    result: ScenarioResult,
+    run_id: uuid.UUID,
+    duration: timedelta,
+    at: datetime,
+) -> LearningEvent:
+    """The conversation reached an ending; the score adds up every skill's points."""
+    raw = sum(skill.raw for skill in result.skills.values())
+    maximum = sum(skill.max for skill in result.skills.values())
+    ending = result.ending
+    return _event(
+        launch,
+        source_id=f"scenario-run:{run_id}:completed",
+        verb=vocabulary.COMPLETED,
+        activity=scenario_activity(scenario),
+        at=at,
+        registration=run_id,
+        parents=(course_activity(course),),
+        result=Result(
+            score_raw=float(raw),
+            score_min=0.0,
+            score_max=float(maximum),
+            score_scaled=round(raw / maximum, 6) if maximum else 1.0,
+            success=ending is not None and ending.outcome == "resolved",
+            completion=True,
+            duration=duration,
+            response=ending.id if ending else None,
+        ),
+        content_version=scenario.content_version,
+    )
+
+
+def self_assessment_activity(assessment: SelfAssessment) -> Activity:
+    return Activity(
+        id=activity_iri(assessment),
+        type=vocabulary.ASSESSMENT,
+        name=assessment.title,
+        description=assessment.intro,
+    )
+
+
+def rating_activity(assessment: SelfAssessment, statement: SkillStatement) -> Activity:
+    return Activity(
+        id=vocabulary.activity_iri(activity_iri(assessment), "statement", statement.id),
+        type=vocabulary.INTERACTION,
+        name=_short(statement.text),
+        description=statement.text,
+        interaction=Interaction(
+            interaction_type="likert",
+            scale=tuple((str(value), label) for value, label in assessment.scale.labels.items()),
+        ),
+    )
+
+
+def self_assessment_rated_event(
+    launch: Launch,
+    assessment: SelfAssessment,
+    statement: SkillStatement,
+    rating: int,
+    record_id: uuid.UUID,
+    at: datetime,
+) -> LearningEvent:
+    return _event(
+        launch,
+        source_id=f"self-assessment:{record_id}:rated:{statement.id}",
+        verb=vocabulary.ANSWERED,
+        activity=rating_activity(assessment, statement),
+        at=at,
+        registration=record_id,
+        parents=(self_assessment_activity(assessment),),
+        result=Result(response=str(rating)),
+        content_version=assessment.content_version,
+    )
+
+
+def self_assessment_completed_event(
+    launch: Launch,
+    assessment: SelfAssessment,
+    result: SelfAssessmentResult,
+    record_id: uuid.UUID,
+    at: datetime,
+) -> LearningEvent:
+    """The assessment result: the response lists the recommended modules, weakest skill first."""
+    return _event(
+        launch,
+        source_id=f"self-assessment:{record_id}:completed",
+        verb=vocabulary.COMPLETED,
+        activity=self_assessment_activity(assessment),
+        at=at,
+        registration=record_id,
+        result=Result(completion=True, response="[,]".join(result.modules)),
+        content_version=assessment.content_version,
     )

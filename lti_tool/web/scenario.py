@@ -1,0 +1,187 @@
+"""The role-play player: one decision at a time, feedback on each choice, a debrief at the end."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from content.errors import ResponseError
+from content.schema import Choice, Course, DecisionNode, EndingNode, Scenario
+from content.scoring import ScenarioResult, score_scenario_path
+from lti_tool.recording import record_event, scenario_choice_event, scenario_completed_event
+from lti_tool.store.learning import (
+    RunStatus,
+    ScenarioRun,
+    add_run,
+    append_choice,
+    get_run,
+    list_runs,
+)
+from lti_tool.store.models import utcnow
+from lti_tool.web.db import commit, db
+from lti_tool.web.learner import Visit, catalog, open_visit, require_course, require_form
+from lti_tool.web.learning_errors import AlreadyFinishedError, BadFormError, PageNotFoundError
+
+bp = Blueprint("scenario", __name__)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange so far: what the customer said, what the learner chose, and why it mattered."""
+
+    customer: str
+    narration: str | None
+    choice: Choice
+
+
+def _require_scenario(course: Course, scenario_id: str) -> Scenario:
+    if scenario_id not in course.scenarios:
+        raise PageNotFoundError(_("This course has no such role-play."))
+    return catalog().require_scenario(scenario_id)
+
+
+def _walk(scenario: Scenario, choices: list[str]) -> tuple[list[Turn], DecisionNode | EndingNode]:
+    turns: list[Turn] = []
+    node = scenario.node(scenario.start)
+    for choice_id in choices:
+        assert isinstance(node, DecisionNode)  # stored paths were validated when chosen
+        choice = next(c for c in node.choices if c.id == choice_id)
+        turns.append(Turn(node.customer, node.narration, choice))
+        node = scenario.node(choice.next)
+    assert node is not None
+    return turns, node
+
+
+@bp.get("/s/<token>/courses/<course_id>/scenarios/<scenario_id>")
+def intro(token: str, course_id: str, scenario_id: str) -> str:
+    visit = open_visit(token)
+    course = require_course(course_id)
+    scenario = _require_scenario(course, scenario_id)
+    runs = list_runs(db(), visit.learner, scenario.id)
+    return render_template(
+        "scenario_intro.html",
+        course=course,
+        scenario=scenario,
+        finished=[r for r in runs if r.status == RunStatus.FINISHED],
+        open_run=next((r for r in runs if r.status == RunStatus.IN_PROGRESS), None),
+        skills={s.id: s for s in catalog().list_skills()},
+    )
+
+
+@bp.post("/s/<token>/courses/<course_id>/scenarios/<scenario_id>/runs")
+def start(token: str, course_id: str, scenario_id: str) -> Response:
+    visit = open_visit(token)
+    course = require_course(course_id)
+    scenario = _require_scenario(course, scenario_id)
+    require_form(token)
+    session = db()
+    # Role-plays are practice: replay as often as you like, but resume an unfinished run first.
+    run = next(
+        (
+            r
+            for r in list_runs(session, visit.learner, scenario.id)
+            if r.status == RunStatus.IN_PROGRESS
+        ),
+        None,
+    )
+    if run is None:
+        run = add_run(
+            session,
+            visit.learner,
+            launch_id=visit.launch.id,
+            course_id=course.id,
+            scenario_id=scenario.id,
+            content_version=scenario.content_version,
+        )
+        commit()
+    return redirect(url_for("scenario.run_page", run_id=run.id), code=303)
+
+
+def _require_run(visit: Visit, run_id: uuid.UUID) -> tuple[Course, Scenario, ScenarioRun]:
+    run = get_run(db(), visit.learner, run_id)
+    if run is None:
+        raise PageNotFoundError(_("There is no role-play of yours at this address."))
+    course = require_course(run.course_id)
+    return course, _require_scenario(course, run.scenario_id), run
+
+
+@bp.get("/s/<token>/runs/<uuid:run_id>")
+def run_page(token: str, run_id: uuid.UUID) -> str:
+    visit = open_visit(token)
+    course, scenario, run = _require_run(visit, run_id)
+    turns, node = _walk(scenario, run.choices)
+    result: ScenarioResult | None = None
+    if isinstance(node, EndingNode):
+        result = score_scenario_path(scenario, run.choices)
+    return render_template(
+        "scenario_run.html",
+        course=course,
+        scenario=scenario,
+        run=run,
+        turns=turns,
+        node=node,
+        result=result,
+        skills={s.id: s for s in catalog().list_skills()},
+    )
+
+
+@bp.post("/s/<token>/runs/<uuid:run_id>")
+def choose(token: str, run_id: uuid.UUID) -> Response:
+    visit = open_visit(token)
+    course, scenario, run = _require_run(visit, run_id)
+    form = require_form(token, allowed=("step", "choice"))
+    step_raw, choice_id = form.get("step", ""), form.get("choice", "")
+    if not step_raw.isdigit():
+        raise BadFormError(_("The form was not one of ours."))
+    if run.status != RunStatus.IN_PROGRESS or int(step_raw) != run.steps:
+        # The same step sent twice (double click, back button): the first one counted.
+        raise AlreadyFinishedError(
+            _("That step of the conversation was already answered. Continue from where you are.")
+        )
+    _turns, node = _walk(scenario, run.choices)
+    assert isinstance(node, DecisionNode)  # an in-progress run always stands at a decision
+    choice = next((c for c in node.choices if c.id == choice_id), None)
+    if choice is None:
+        raise BadFormError(_("Choose one of the replies offered."))
+    path = [*run.choices, choice.id]
+    try:
+        result = score_scenario_path(scenario, path)
+    except ResponseError as err:
+        raise BadFormError(_("Choose one of the replies offered.")) from err
+    session = db()
+    now = utcnow()
+    ending = result.ending
+    scores = {
+        skill: {"raw": s.raw, "max": s.max, "scaled": s.scaled}
+        for skill, s in result.skills.items()
+    }
+    if not append_choice(
+        session,
+        run,
+        choices_before=len(path) - 1,
+        choice_id=choice.id,
+        ending_id=ending.id if ending else None,
+        skill_scores=scores if ending else None,
+        now=now,
+    ):
+        session.rollback()
+        raise AlreadyFinishedError(
+            _("That step of the conversation was already answered. Continue from where you are.")
+        )
+    record_event(
+        session,
+        scenario_choice_event(visit.launch, course, scenario, node, choice, run.id, len(path), now),
+    )
+    if ending is not None:
+        duration = max(now - run.started_at, timedelta(0))
+        record_event(
+            session,
+            scenario_completed_event(visit.launch, course, scenario, result, run.id, duration, now),
+        )
+    commit()
+    return redirect(url_for("scenario.run_page", run_id=run.id, _anchor="latest"), code=303)
