@@ -6,7 +6,9 @@ This is the only module that reads ``os.environ``. Each process builds one
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +17,13 @@ from lti_tool.errors import ConfigError
 
 #: Where the embedded default keeps its files (SQLite, broker folders, LRS data).
 DEFAULT_VAR_DIR = Path(__file__).resolve().parent.parent / "var"
+
+#: The destination the single CXA_LRS_ENDPOINT set-up delivers to (and rows recorded before any
+#: LRS was configured wait for).
+DEFAULT_DESTINATION = "default"
+
+# Destination names end up in CLI filters, log lines and health JSON keys: keep them plain.
+_DESTINATION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -43,6 +52,78 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from err
+    if not value >= minimum:  # also refuses nan
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class LRSDestination:
+    """One LRS statements are fanned out to; each is delivered on its own."""
+
+    # Stable key of the destination's outbox rows and state; renaming it starts afresh.
+    name: str
+    # xAPI base URL, e.g. https://lrs.example.com/xAPI (statements go to <endpoint>/statements).
+    endpoint: str
+    # HTTP Basic credentials; both empty for an LRS without authentication.
+    username: str = ""
+    password: str = ""
+    # X-Experience-API-Version header this LRS expects (xAPI 1.0.3 Part Three 6.2).
+    version: str = "1.0.3"
+    # Statements per POST; some hosted LRSs cap the body size, so it is per destination.
+    batch_size: int = 50
+
+    def check(self) -> None:
+        where = f"CXA_LRS_DESTINATIONS[{self.name!r}]"
+        if not _DESTINATION_NAME.match(self.name):
+            raise ConfigError(
+                f"CXA_LRS_DESTINATIONS: name {self.name!r} must be lower-case letters, digits, "
+                "'.', '_' or '-' (at most 100)"
+            )
+        if not self.endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.endpoint must be an http(s) URL: {self.endpoint!r}")
+        if bool(self.username) != bool(self.password):
+            raise ConfigError(f"{where}: username and password go together")
+        if self.version not in {"1.0.3", "1.0.2", "1.0.1", "1.0.0", "2.0.0"}:
+            raise ConfigError(f"{where}.version must be an xAPI version, got {self.version!r}")
+        if self.batch_size < 1:
+            raise ConfigError(f"{where}.batch_size must be at least 1, got {self.batch_size}")
+
+
+def _destinations(env: Mapping[str, str]) -> tuple[LRSDestination, ...]:
+    raw = env.get("CXA_LRS_DESTINATIONS", "").strip()
+    if not raw:
+        return ()
+    try:
+        items = json.loads(raw)
+    except ValueError as err:
+        raise ConfigError(f"CXA_LRS_DESTINATIONS must be a JSON list: {err}") from err
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ConfigError("CXA_LRS_DESTINATIONS must be a JSON list of objects")
+    fields = set(LRSDestination.__dataclass_fields__)
+    destinations = []
+    for item in items:
+        unknown = set(item) - fields
+        if unknown or "name" not in item or "endpoint" not in item:
+            raise ConfigError(
+                "CXA_LRS_DESTINATIONS: each entry needs name and endpoint and may have "
+                f"{', '.join(sorted(fields - {'name', 'endpoint'}))}; got {sorted(item)}"
+            )
+        try:
+            destinations.append(LRSDestination(**item))
+        except TypeError as err:
+            raise ConfigError(f"CXA_LRS_DESTINATIONS: {err}") from err
+    return tuple(destinations)
 
 
 @dataclass(frozen=True)
@@ -76,6 +157,16 @@ class Settings:
     lrs_password: str = ""
     # Statements sent per POST to the LRS.
     lrs_batch_size: int = 50
+    # More LRSs, as a JSON list of {name, endpoint, username, password, version, batch_size};
+    # every statement goes to each of them and to "default" (CXA_LRS_ENDPOINT) when that is set.
+    lrs_destinations: tuple[LRSDestination, ...] = ()
+    # Seconds a part-filled batch may wait for more statements before it is sent anyway;
+    # 0 sends at once (batches still fill up on their own while an LRS is slow).
+    lrs_batch_max_age: float = 0.0
+    # Failed attempts after which a statement is dead-lettered with its last error.
+    lrs_max_attempts: int = 12
+    # Ceiling of the exponential back-off between attempts to an unavailable LRS.
+    lrs_max_backoff_seconds: float = 1800.0
     # Seconds between the periodic outbox sweeps that catch rows whose task message was lost.
     outbox_sweep_seconds: int = 30
     # Run the built-in demo LMS (embedded default only; never in production).
@@ -109,6 +200,12 @@ class Settings:
             lrs_username=env.get("CXA_LRS_USERNAME", d.lrs_username),
             lrs_password=env.get("CXA_LRS_PASSWORD", d.lrs_password),
             lrs_batch_size=_int(env, "CXA_LRS_BATCH_SIZE", d.lrs_batch_size, minimum=1),
+            lrs_destinations=_destinations(env),
+            lrs_batch_max_age=_float(env, "CXA_LRS_BATCH_MAX_AGE", d.lrs_batch_max_age),
+            lrs_max_attempts=_int(env, "CXA_LRS_MAX_ATTEMPTS", d.lrs_max_attempts, minimum=1),
+            lrs_max_backoff_seconds=_float(
+                env, "CXA_LRS_MAX_BACKOFF_SECONDS", d.lrs_max_backoff_seconds, minimum=1.0
+            ),
             outbox_sweep_seconds=_int(
                 env, "CXA_OUTBOX_SWEEP_SECONDS", d.outbox_sweep_seconds, minimum=1
             ),
@@ -127,12 +224,43 @@ class Settings:
         updated.check()
         return updated
 
+    @property
+    def destinations(self) -> tuple[LRSDestination, ...]:
+        """Every LRS to deliver to: CXA_LRS_ENDPOINT as "default", then CXA_LRS_DESTINATIONS."""
+        single: tuple[LRSDestination, ...] = ()
+        if self.lrs_endpoint:
+            single = (
+                LRSDestination(
+                    name=DEFAULT_DESTINATION,
+                    endpoint=self.lrs_endpoint,
+                    username=self.lrs_username,
+                    password=self.lrs_password,
+                    batch_size=self.lrs_batch_size,
+                ),
+            )
+        return single + self.lrs_destinations
+
+    def require_destination(self, name: str) -> LRSDestination:
+        for destination in self.destinations:
+            if destination.name == name:
+                return destination
+        known = ", ".join(d.name for d in self.destinations) or "none configured"
+        raise ConfigError(f"no LRS destination named {name!r} ({known})")
+
     def check(self) -> None:
         """Cross-checks that would otherwise fail late and obscurely."""
         if not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"CXA_BASE_URL must start with http:// or https://: {self.base_url}")
         if self.lrs_endpoint and not self.lrs_endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"CXA_LRS_ENDPOINT must be an http(s) URL: {self.lrs_endpoint}")
+        names = [d.name for d in self.destinations]
+        if len(set(names)) != len(names):
+            raise ConfigError(
+                f"LRS destination names must be unique ({DEFAULT_DESTINATION!r} is taken by "
+                f"CXA_LRS_ENDPOINT): {names}"
+            )
+        for destination in self.destinations:
+            destination.check()
         if self.state_store_url and not self.state_store_url.startswith(("redis://", "rediss://")):
             raise ConfigError("CXA_STATE_STORE_URL must be empty (database) or a redis:// URL")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

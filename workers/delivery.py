@@ -1,27 +1,53 @@
-"""Statement delivery from the outbox to an LRS: plain functions, testable without a broker."""
+"""Statement delivery from the outbox to one LRS: plain functions, testable without a broker.
+
+Guarantees (see docs/decisions/0002-statement-delivery.md):
+
+- At least once per destination: a row leaves "pending" only in the transaction that
+  records the LRS's answer, so a crash before that commit means the batch is sent again.
+- Exactly once in the LRS: statement ids are derived from the source event, and an LRS
+  that already holds an id answers 409 or 204, which counts as delivered.
+- Order: each destination is one ordered stream. The destination's state row is locked
+  while a batch is in flight, batches are the oldest pending rows, and a failed batch
+  pauses the whole destination (circuit breaker) rather than letting newer rows overtake
+  it, so a learner's statements reach the LRS in the order they were recorded. Only a
+  statement the LRS refuses (dead-lettered) is skipped; a replay sends it later.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.store import outbox
 from lti_tool.store.db import transaction
-from lti_tool.store.models import OutboxRow, OutboxStatus, utcnow
-from xapi.lrs import LRSClient, Outcome
+from lti_tool.store.models import DestinationState, OutboxRow, utcnow
+from xapi.lrs import LRSClient, Outcome, PostResult
 
 log = logging.getLogger(__name__)
 
-#: After this many failed attempts a statement is dead-lettered with its last error.
-MAX_ATTEMPTS = 12
-#: Backoff ceiling between attempts.
-MAX_BACKOFF = timedelta(minutes=30)
+# Answers that blame the statements themselves (xAPI 1.0.3 Part Three 3.2): splitting the
+# batch finds the culprit. Any other refusal (401/403: our credentials, 404: the endpoint)
+# is about the destination and is retried like an outage, never blamed on every statement.
+_CONTENT_REJECTIONS = frozenset({None, 400, 413, 422})
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How one destination is delivered to; built from Settings by the worker."""
+
+    batch_size: int = 50
+    # A part-filled batch younger than this waits for company (seconds; 0: send at once).
+    max_batch_age: float = 0.0
+    # Failed attempts after which a statement is dead-lettered.
+    max_attempts: int = 12
+    max_backoff: timedelta = timedelta(minutes=30)
+    # Upper bound on batches per call, so one task cannot monopolise a worker forever.
+    max_batches: int = 1000
 
 
 @dataclass
@@ -29,6 +55,11 @@ class DeliveryReport:
     sent: int = 0
     dead: int = 0
     deferred: int = 0
+    # Seconds until this destination is worth another look, when the call stopped early
+    # because the breaker is open or a batch is still filling up; None when the queue is empty.
+    retry_in: float | None = None
+    # Another worker holds the destination (PostgreSQL only): it will deliver what is due.
+    busy: bool = False
 
     def __iadd__(self, other: DeliveryReport) -> DeliveryReport:
         self.sent += other.sent
@@ -38,26 +69,17 @@ class DeliveryReport:
 
 
 def backoff(
-    attempts: int, retry_after: float | None, rand: Callable[[], float] = random.random
+    failures: int,
+    retry_after: float | None,
+    ceiling: timedelta = DeliveryPolicy.max_backoff,
+    rand: Callable[[], float] = random.random,
 ) -> timedelta:
-    """Exponential backoff with full jitter, never sooner than the LRS's Retry-After."""
-    ceiling = min(MAX_BACKOFF.total_seconds(), 2.0 ** min(attempts, 20))
-    delay = ceiling * (0.5 + rand() / 2)
+    """Wait after the n-th failure in a row: the LRS's Retry-After when it sent one,
+    otherwise exponential with jitter (so many tools do not retry in lockstep)."""
     if retry_after is not None:
-        delay = max(delay, retry_after)
-    return timedelta(seconds=delay)
-
-
-def _head_is_waiting(session: Session, destination: str, now: datetime) -> bool:
-    # Statements go out in the order they were recorded: while the oldest pending row waits
-    # for its retry time, nothing newer overtakes it (per-learner order is kept a fortiori).
-    head = session.scalars(
-        select(OutboxRow.next_attempt_at)
-        .where(OutboxRow.destination == destination, OutboxRow.status == OutboxStatus.PENDING)
-        .order_by(OutboxRow.id)
-        .limit(1)
-    ).first()
-    return head is not None and head > now
+        return timedelta(seconds=min(retry_after, ceiling.total_seconds()))
+    top = min(ceiling.total_seconds(), 2.0 ** min(failures, 30))
+    return timedelta(seconds=top * (0.5 + rand() / 2))
 
 
 def deliver_outbox(
@@ -65,53 +87,122 @@ def deliver_outbox(
     client: LRSClient,
     *,
     destination: str = outbox.DEFAULT_DESTINATION,
-    batch_size: int = 50,
-    max_batches: int = 1000,
+    policy: DeliveryPolicy | None = None,
+    rand: Callable[[], float] = random.random,
 ) -> DeliveryReport:
-    """Send due outbox rows in batches until none are left or the LRS stops taking them."""
+    """Send the destination's pending rows, batch by batch, until none are due or it fails.
+
+    Each batch is its own transaction: lock the destination, claim the oldest rows, POST,
+    record the answer, commit. A worker killed mid-POST leaves the rows pending.
+    """
+    policy = policy or DeliveryPolicy()
     report = DeliveryReport()
-    for _ in range(max_batches):
+    for _ in range(policy.max_batches):
         with transaction(sessions) as session:
             now = utcnow()
-            if _head_is_waiting(session, destination, now):
-                break
-            rows = outbox.claim_due(session, destination, batch_size, now)
+            state = outbox.lock_destination(session, destination)
+            if state is None:
+                report.busy = True
+                return report
+            if state.open_until is not None and state.open_until > now:
+                report.retry_in = (state.open_until - now).total_seconds()
+                return report
+            rows = outbox.claim_due(session, destination, policy.batch_size)
             if not rows:
-                break
-            step = _send(session, client, rows, now)
+                return report
+            age = (now - rows[0].created_at).total_seconds()
+            if len(rows) < policy.batch_size and age < policy.max_batch_age:
+                report.retry_in = policy.max_batch_age - age
+                return report
+            step = _record(session, state, _send(session, client, rows, now), now, policy, rand)
         report += step
-        if step.deferred:
-            break
+        if step.retry_in is not None:
+            report.retry_in = step.retry_in
+            return report
     return report
+
+
+@dataclass
+class _Attempt:
+    """What one POST (with its bisection) did to a batch."""
+
+    sent: list[OutboxRow] = field(default_factory=list)
+    dead: int = 0
+    # Rows whose POST failed for reasons of the destination, and that answer.
+    failed: list[OutboxRow] = field(default_factory=list)
+    failure: PostResult | None = None
+
+    def __iadd__(self, other: _Attempt) -> _Attempt:
+        self.sent += other.sent
+        self.dead += other.dead
+        self.failed += other.failed
+        self.failure = self.failure or other.failure
+        return self
 
 
 def _send(
     session: Session, client: LRSClient, rows: Sequence[OutboxRow], now: datetime
-) -> DeliveryReport:
+) -> _Attempt:
+    """POST rows; on a content rejection split the batch until the bad statement stands alone."""
     result = client.post_statements([row.statement for row in rows])
-    if result.outcome in (Outcome.STORED, Outcome.DUPLICATE):
+    if result.delivered:
         outbox.mark_sent(session, rows, now)
-        return DeliveryReport(sent=len(rows))
-    if result.outcome is Outcome.REJECTED:
+        return _Attempt(sent=list(rows))
+    if result.outcome is Outcome.REJECTED and result.status in _CONTENT_REJECTIONS:
         if len(rows) == 1:
             log.warning("statement %s rejected by the LRS: %s", rows[0].statement_id, result.detail)
             outbox.mark_failed(session, rows, result.detail, retry_in=None, now=now)
-            return DeliveryReport(dead=1)
-        # One bad statement must not hold the rest back: split until it stands alone.
+            return _Attempt(dead=1)
+        # One bad statement must not hold the rest back: halve until it stands alone. The
+        # halves go in order, and if the LRS fails meanwhile the later half is not tried at
+        # all (it stays pending, uncounted), so nothing overtakes a row that must be retried.
         middle = len(rows) // 2
-        report = _send(session, client, rows[:middle], now)
-        report += _send(session, client, rows[middle:], now)
-        return report
-    attempts = max(row.attempts for row in rows) + 1
-    if attempts >= MAX_ATTEMPTS:
-        outbox.mark_failed(session, rows, result.detail, retry_in=None, now=now)
-        return DeliveryReport(dead=len(rows))
-    delay = backoff(attempts, result.retry_after)
-    log.info(
-        "LRS unavailable (%s); retrying %d statements in %.0fs",
-        result.detail,
-        len(rows),
-        delay.total_seconds(),
+        attempt = _send(session, client, rows[:middle], now)
+        if attempt.failure is None:
+            attempt += _send(session, client, rows[middle:], now)
+        return attempt
+    return _Attempt(failed=list(rows), failure=result)
+
+
+def _record(
+    session: Session,
+    state: DestinationState,
+    attempt: _Attempt,
+    now: datetime,
+    policy: DeliveryPolicy,
+    rand: Callable[[], float],
+) -> DeliveryReport:
+    """Move the destination's cursor and breaker, and count the failed rows' attempts."""
+    if attempt.sent:
+        state.last_sent_id = max([row.id for row in attempt.sent] + [state.last_sent_id or 0])
+        state.last_success_at = now
+    if attempt.failure is None:
+        state.consecutive_failures = 0
+        state.open_until = None
+        state.last_error = None
+        return DeliveryReport(sent=len(attempt.sent), dead=attempt.dead)
+    error = attempt.failure.detail
+    state.consecutive_failures += 1
+    wait = backoff(
+        state.consecutive_failures, attempt.failure.retry_after, policy.max_backoff, rand
     )
-    outbox.mark_failed(session, rows, result.detail, retry_in=delay, now=now)
-    return DeliveryReport(deferred=len(rows))
+    state.open_until = now + wait
+    state.last_error = error
+    exhausted = [row for row in attempt.failed if row.attempts + 1 >= policy.max_attempts]
+    retrying = [row for row in attempt.failed if row.attempts + 1 < policy.max_attempts]
+    outbox.mark_failed(session, exhausted, error, retry_in=None, now=now)
+    outbox.mark_failed(session, retrying, error, retry_in=wait, now=now)
+    log.info(
+        "LRS %s unavailable (%s): %d statements wait %.1fs, %d dead-lettered",
+        state.name,
+        error,
+        len(retrying),
+        wait.total_seconds(),
+        len(exhausted),
+    )
+    return DeliveryReport(
+        sent=len(attempt.sent),
+        dead=attempt.dead + len(exhausted),
+        deferred=len(retrying),
+        retry_in=wait.total_seconds(),
+    )

@@ -3,54 +3,125 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from celery import Celery
 
-from lti_tool.config import Settings
+from lti_tool.config import LRSDestination, Settings
 from lti_tool.queue import TASK_DELIVER_OUTBOX, TASK_SWEEP
 from lti_tool.services import Services
+from lti_tool.store import outbox
 from lti_tool.store.db import transaction
 from lti_tool.store.state import purge_expired_state
-from workers.delivery import deliver_outbox
+from workers.delivery import DeliveryPolicy, deliver_outbox
 from xapi.lrs import LRSClient
 
 log = logging.getLogger(__name__)
 
-_services: Services | None = None
-_client: LRSClient | None = None
+
+def policy_for(settings: Settings, destination: LRSDestination) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        batch_size=destination.batch_size,
+        max_batch_age=settings.lrs_batch_max_age,
+        max_attempts=settings.lrs_max_attempts,
+        max_backoff=timedelta(seconds=settings.lrs_max_backoff_seconds),
+    )
 
 
-def _runtime(settings: Settings) -> tuple[Services, LRSClient | None]:
-    # Built lazily in the worker child process, never at import (prefork would share sockets).
-    global _services, _client
-    if _services is None:
-        _services = Services.build(settings)
-        if settings.lrs_endpoint:
-            _client = LRSClient(
-                settings.lrs_endpoint,
-                username=settings.lrs_username or None,
-                password=settings.lrs_password or None,
-            )
-    return _services, _client
+def client_for(destination: LRSDestination) -> LRSClient:
+    return LRSClient(
+        destination.endpoint,
+        username=destination.username or None,
+        password=destination.password or None,
+        version=destination.version,
+    )
 
 
-def register(app: Celery, settings: Settings) -> None:
-    # A batch POST answers within the LRS client's read timeout (15 s); 10 minutes covers a long
-    # backlog, and the hard limit stops a wedged task from holding its worker forever.
+@dataclass
+class _Runtime:
+    """One worker child's database engine and LRS clients (one HTTP session per LRS)."""
+
+    settings: Settings
+    services: Services | None = None
+    clients: dict[str, LRSClient] = field(default_factory=dict)
+
+    def get_services(self) -> Services:
+        # Built lazily in the worker child process, never at import (prefork would share
+        # sockets), and the configured destinations are registered before the first delivery.
+        if self.services is None:
+            self.services = Services.build(self.settings)
+            self.sync_destinations()
+        return self.services
+
+    def sync_destinations(self) -> None:
+        with transaction(self.get_services().sessions) as session:
+            outbox.sync_destinations(session, [d.name for d in self.settings.destinations])
+
+    def get_client(self, destination: LRSDestination) -> LRSClient:
+        if destination.name not in self.clients:
+            self.clients[destination.name] = client_for(destination)
+        return self.clients[destination.name]
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
+        if self.services is not None:
+            self.services.close()
+            self.services = None
+
+
+def register(app: Celery, settings: Settings) -> _Runtime:
+    """Register the tasks on ``app``; the returned runtime holds what they open (close it)."""
+    runtime = _Runtime(settings)
+    destinations = {d.name: d for d in settings.destinations}
+
+    # A batch POST answers within the LRS client's read timeout (15 s), bisection included a
+    # few dozen of them; 10 minutes covers a long backlog, and the hard limit stops a wedged
+    # task from holding its worker forever (its uncommitted batch simply stays pending).
     @app.task(name=TASK_DELIVER_OUTBOX, soft_time_limit=600, time_limit=660)
-    def deliver_statements(**_: Any) -> dict[str, int]:
-        services, client = _runtime(settings)
-        if client is None:
-            log.info("no LRS configured (CXA_LRS_ENDPOINT): statements stay in the outbox")
-            return {"sent": 0, "dead": 0, "deferred": 0}
-        report = deliver_outbox(services.sessions, client, batch_size=settings.lrs_batch_size)
-        return {"sent": report.sent, "dead": report.dead, "deferred": report.deferred}
+    def deliver_statements(
+        *, destination: str | None = None, followup: bool = False, **_: Any
+    ) -> dict[str, Any]:
+        """Deliver one destination's outbox; without one, start a task per destination.
+
+        One task per destination keeps a slow or unreachable LRS from delaying the others.
+        """
+        if destination is None:
+            if not destinations:
+                log.info("no LRS configured (CXA_LRS_ENDPOINT): statements stay in the outbox")
+            for name in destinations:
+                deliver_statements.apply_async(kwargs={"destination": name})
+            return {"destinations": sorted(destinations)}
+        if destination not in destinations:
+            log.warning("no LRS destination %r is configured; its rows wait", destination)
+            return {"destination": destination, "configured": False}
+        config = destinations[destination]
+        report = deliver_outbox(
+            runtime.get_services().sessions,
+            runtime.get_client(config),
+            destination=destination,
+            policy=policy_for(settings, config),
+        )
+        # One follow-up per kick, for a batch still filling up, a short breaker wait, or a row
+        # committed while another worker was finishing; longer waits are the sweep's job, and
+        # a follow-up never schedules another, so tasks cannot multiply.
+        wait = 1.0 if report.busy else report.retry_in
+        if not followup and wait is not None and wait <= settings.outbox_sweep_seconds:
+            deliver_statements.apply_async(
+                kwargs={"destination": destination, "followup": True}, countdown=max(wait, 0.05)
+            )
+        return {"destination": destination, **asdict(report)}
 
     @app.task(name=TASK_SWEEP, soft_time_limit=60, time_limit=90)
     def sweep_outbox() -> None:
         """Periodic: catches rows whose kick was lost, and clears expired launch state."""
-        services, _ = _runtime(settings)
-        with transaction(services.sessions) as session:
+        with transaction(runtime.get_services().sessions) as session:
             purge_expired_state(session)
-        deliver_statements.delay()
+        # A destination added to or removed from the configuration takes effect here too.
+        runtime.sync_destinations()
+        deliver_statements.apply_async()
+
+    return runtime

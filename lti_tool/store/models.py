@@ -208,7 +208,7 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
-class LRSDestination(Base):
+class DestinationState(Base):
     """One LRS the outbox fans out to, with its own delivery state (cursor, circuit breaker).
 
     Credentials stay in the configuration; this row only says the destination exists, so the

@@ -1,8 +1,8 @@
-"""The statement outbox: rows written in the learner's transaction, delivered later."""
+"""The statement outbox: rows written in the learner's transaction, one per LRS destination."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,46 +11,129 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from lti_tool.store.models import OutboxRow, OutboxStatus, utcnow
+from lti_tool.config import DEFAULT_DESTINATION
+from lti_tool.store.models import DestinationState, OutboxRow, OutboxStatus, utcnow
 
-DEFAULT_DESTINATION = "default"
+__all__ = [
+    "DEFAULT_DESTINATION",
+    "DestinationStatus",
+    "add_statement",
+    "claim_due",
+    "copy_statements",
+    "list_backfill_ids",
+    "list_destination_status",
+    "lock_destination",
+    "mark_failed",
+    "mark_sent",
+    "replay_dead",
+    "sync_destinations",
+]
 
 
-def add_statement(
-    session: Session, statement: dict[str, Any], destination: str = DEFAULT_DESTINATION
-) -> bool:
-    """Queue a statement; False when the same statement id is already queued (a re-emit)."""
-    values = {
+def _insert_ignoring_duplicates(
+    session: Session, model: type[Any], rows: list[dict[str, Any]]
+) -> int:
+    """INSERT rows, skipping those that hit a unique key; the number actually inserted.
+
+    Re-emits, re-runs of a backfill and two workers registering the same destination all
+    meet an existing row: that is the idempotency we rely on, not an error.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(model).values(rows).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(model).values(rows).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two supported databases reach here
+        stmt = insert(model).values(rows)
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _outbox_row(destination: str, statement: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
         "destination": destination,
         "statement_id": str(statement["id"]),
         "statement": statement,
         "status": OutboxStatus.PENDING,
         "attempts": 0,
-        "next_attempt_at": utcnow(),
-        "created_at": utcnow(),
+        "next_attempt_at": now,
+        "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(OutboxRow).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(OutboxRow).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported databases reach here
-        stmt = insert(OutboxRow).values(values)
-    result = session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def claim_due(
-    session: Session, destination: str, limit: int, now: datetime | None = None
-) -> list[OutboxRow]:
-    """Pending rows due now, oldest first, locked so parallel workers take different rows."""
+def add_statement(
+    session: Session, statement: dict[str, Any], destination: str | None = None
+) -> bool:
+    """Queue a statement for every enabled destination (or just ``destination``).
+
+    False when every row already existed (the same event recorded again). With no enabled
+    destination at all the row goes to "default", so a statement is never recorded nowhere.
+    """
+    if destination is None:
+        names = list(
+            session.scalars(
+                select(DestinationState.name)
+                .where(DestinationState.enabled.is_(True))
+                .order_by(DestinationState.name)
+            )
+        ) or [DEFAULT_DESTINATION]
+    else:
+        names = [destination]
+    now = utcnow()
+    rows = [_outbox_row(name, statement, now) for name in names]
+    return _insert_ignoring_duplicates(session, OutboxRow, rows) > 0
+
+
+def sync_destinations(session: Session, names: Iterable[str]) -> None:
+    """Make ``names`` the enabled destinations; others stop receiving rows but keep theirs."""
+    wanted = set(names) or {DEFAULT_DESTINATION}
+    _insert_ignoring_duplicates(
+        session,
+        DestinationState,
+        [
+            {"name": name, "enabled": True, "consecutive_failures": 0, "created_at": utcnow()}
+            for name in sorted(wanted)
+        ],
+    )
+    # Only rows whose flag actually changes are touched, so a sync never waits on the row lock
+    # a delivery holds for the length of its POST.
+    for enabled, condition in (
+        (True, DestinationState.name.in_(wanted)),
+        (False, DestinationState.name.not_in(wanted)),
+    ):
+        session.execute(
+            update(DestinationState)
+            .where(condition, DestinationState.enabled.is_not(enabled))
+            .values(enabled=enabled)
+        )
+
+
+def lock_destination(session: Session, destination: str) -> DestinationState | None:
+    """The destination's state row, locked for this transaction; None if another worker has it.
+
+    Holding this lock while a batch is in flight is what keeps one destination's statements
+    in a single ordered stream. PostgreSQL skips a locked row instead of waiting, so a busy
+    destination never ties up a worker another destination could use. SQLite ignores the
+    clause; the embedded set-up has one writer at a time anyway and relies on idempotent ids.
+    """
+    return session.scalars(
+        select(DestinationState)
+        .where(DestinationState.name == destination)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def claim_due(session: Session, destination: str, limit: int) -> list[OutboxRow]:
+    """The destination's oldest pending rows, locked so parallel workers take different rows.
+
+    Timing (back-off, Retry-After) is decided once per destination by its circuit breaker,
+    not per row, so the head of the queue is always what goes next and order is kept.
+    """
     stmt = (
         select(OutboxRow)
-        .where(
-            OutboxRow.destination == destination,
-            OutboxRow.status == OutboxStatus.PENDING,
-            OutboxRow.next_attempt_at <= (now or utcnow()),
-        )
+        .where(OutboxRow.destination == destination, OutboxRow.status == OutboxStatus.PENDING)
         .order_by(OutboxRow.id)
         .limit(limit)
         # PostgreSQL: another worker skips rows this one holds; SQLite ignores it (one writer).
@@ -85,44 +168,135 @@ def mark_failed(
         if retry_in is None:
             row.status = OutboxStatus.DEAD
         else:
+            # Informational (what `cxa outbox status` shows); the breaker decides when.
             row.next_attempt_at = now + retry_in
     session.flush()
 
 
 @dataclass(frozen=True)
-class OutboxCounts:
+class DestinationStatus:
+    """What an operator (or /healthz) needs to know about one destination."""
+
+    name: str
+    enabled: bool
     pending: int
-    sent: int
     dead: int
     oldest_pending_at: datetime | None
+    last_sent_id: int | None
+    last_success_at: datetime | None
+    consecutive_failures: int
+    open_until: datetime | None
+    last_error: str | None
+
+    def lag_seconds(self, now: datetime) -> float:
+        """How long the oldest undelivered statement has waited (0 when none waits)."""
+        if self.oldest_pending_at is None:
+            return 0.0
+        return max(0.0, (now - self.oldest_pending_at).total_seconds())
+
+    def circuit_open(self, now: datetime) -> bool:
+        return self.open_until is not None and self.open_until > now
 
 
-def count_rows(session: Session, destination: str = DEFAULT_DESTINATION) -> OutboxCounts:
-    rows = session.execute(
-        select(OutboxRow.status, func.count())
-        .where(OutboxRow.destination == destination)
-        .group_by(OutboxRow.status)
-    ).all()
-    counts = {status: n for status, n in rows}
-    oldest = session.scalar(
-        select(func.min(OutboxRow.created_at)).where(
-            OutboxRow.destination == destination, OutboxRow.status == OutboxStatus.PENDING
+def list_destination_status(session: Session) -> list[DestinationStatus]:
+    """Pending and dead counts, lag and breaker state of every destination, by name.
+
+    Sent rows are not counted: they grow without bound, and the two statuses asked for
+    here are what the (destination, status, id) index answers quickly.
+    """
+    counts: dict[tuple[str, OutboxStatus], int] = {}
+    oldest: dict[str, datetime] = {}
+    for name, status, n, first in session.execute(
+        select(
+            OutboxRow.destination, OutboxRow.status, func.count(), func.min(OutboxRow.created_at)
         )
-    )
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=utcnow().tzinfo)
-    return OutboxCounts(
-        pending=counts.get(OutboxStatus.PENDING, 0),
-        sent=counts.get(OutboxStatus.SENT, 0),
-        dead=counts.get(OutboxStatus.DEAD, 0),
-        oldest_pending_at=oldest,
-    )
+        .where(OutboxRow.status.in_((OutboxStatus.PENDING, OutboxStatus.DEAD)))
+        .group_by(OutboxRow.destination, OutboxRow.status)
+    ):
+        counts[(name, status)] = n
+        if status is OutboxStatus.PENDING and first is not None:
+            # An aggregate bypasses the column type, so SQLite hands back a naive time.
+            oldest[name] = first if first.tzinfo else first.replace(tzinfo=utcnow().tzinfo)
+    states = {s.name: s for s in session.scalars(select(DestinationState))}
+    names = sorted(set(states) | {name for name, _ in counts})
+    result = []
+    for name in names:
+        state = states.get(name)
+        result.append(
+            DestinationStatus(
+                name=name,
+                enabled=state.enabled if state else False,
+                pending=counts.get((name, OutboxStatus.PENDING), 0),
+                dead=counts.get((name, OutboxStatus.DEAD), 0),
+                oldest_pending_at=oldest.get(name),
+                last_sent_id=state.last_sent_id if state else None,
+                last_success_at=state.last_success_at if state else None,
+                consecutive_failures=state.consecutive_failures if state else 0,
+                open_until=state.open_until if state else None,
+                last_error=state.last_error if state else None,
+            )
+        )
+    return result
 
 
-def requeue_dead(session: Session, destination: str = DEFAULT_DESTINATION) -> int:
+def replay_dead(
+    session: Session,
+    *,
+    destination: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    error_contains: str | None = None,
+) -> int:
+    """Put dead rows back in the queue (all, or those matching every filter given).
+
+    They keep their ids, so they go out next, ahead of anything recorded after them.
+    """
+    conditions = [OutboxRow.status == OutboxStatus.DEAD]
+    if destination is not None:
+        conditions.append(OutboxRow.destination == destination)
+    if since is not None:
+        conditions.append(OutboxRow.created_at >= since)
+    if until is not None:
+        conditions.append(OutboxRow.created_at < until)
+    if error_contains:
+        conditions.append(OutboxRow.last_error.icontains(error_contains, autoescape=True))
     result = session.execute(
         update(OutboxRow)
-        .where(OutboxRow.destination == destination, OutboxRow.status == OutboxStatus.DEAD)
+        .where(*conditions)
         .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(), attempts=0)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def list_backfill_ids(
+    session: Session, destination: str, since: datetime, until: datetime
+) -> list[int]:
+    """One outbox row id per statement recorded in [since, until) that ``destination`` lacks.
+
+    Any destination's copy will do (the statement is the same); the earliest row stands in,
+    and ids are returned in recording order so the new LRS receives them in that order.
+    """
+    already = select(OutboxRow.statement_id).where(OutboxRow.destination == destination)
+    return list(
+        session.scalars(
+            select(func.min(OutboxRow.id))
+            .where(
+                OutboxRow.created_at >= since,
+                OutboxRow.created_at < until,
+                OutboxRow.statement_id.not_in(already),
+            )
+            .group_by(OutboxRow.statement_id)
+            .order_by(func.min(OutboxRow.id))
+        )
+    )
+
+
+def copy_statements(session: Session, row_ids: Sequence[int], destination: str) -> int:
+    """Queue the statements of these outbox rows for ``destination``; the number newly queued."""
+    sources = session.scalars(
+        select(OutboxRow.statement).where(OutboxRow.id.in_(row_ids)).order_by(OutboxRow.id)
+    )
+    now = utcnow()
+    return _insert_ignoring_duplicates(
+        session, OutboxRow, [_outbox_row(destination, statement, now) for statement in sources]
+    )
