@@ -1,0 +1,66 @@
+"""The skills self-assessment: ratings in, recommended modules out, statements recorded."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from content import load_catalog
+from lti_tool.store.learning import SelfAssessmentRecord
+from tests.unit.web.conftest import LearnerBrowser, outbox_statements
+
+ASSESSMENT = load_catalog().require_self_assessment()
+
+
+def _records(session: Session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(SelfAssessmentRecord)) or 0
+
+
+def low_listening_ratings() -> dict[str, str]:
+    """Everything rated high except listening, which is rated lowest."""
+    return {f"q.{s.id}": "1" if s.skill == "listening" else "5" for s in ASSESSMENT.statements}
+
+
+def test_low_ratings_recommend_modules_and_are_recorded(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    response = learner.post("self-assessment", low_listening_ratings())
+    assert response.status_code == 303
+    result_path = urlsplit(response.headers["Location"]).path
+    page = learner.client.get(result_path).get_data(as_text=True)
+    rule = next(r for r in ASSESSMENT.rules if r.skill == "listening")
+    for module_id in rule.modules:
+        assert f"/modules/{module_id}" in page
+    statements = outbox_statements(session)
+    ratings = [s for s in statements if s["verb"]["id"].endswith("answered")]
+    assert len(ratings) == len(ASSESSMENT.statements)
+    assert ratings[0]["object"]["definition"]["interactionType"] == "likert"
+    completed = [s for s in statements if s["verb"]["id"].endswith("completed")]
+    assert len(completed) == 1
+    assert rule.modules[0] in completed[0]["result"]["response"]
+    # The landing page links the latest result.
+    assert result_path.rsplit("/", 1)[-1] in learner.get("").get_data(as_text=True)
+
+
+def test_bad_ratings_are_refused_and_change_nothing(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    first = ASSESSMENT.statements[0].id
+    for data in ({f"q.{first}": "9"}, {f"q.{first}": "x"}, {"q.no-such-statement": "3"}, {}):
+        assert learner.post("self-assessment", data).status_code == 400, data
+    assert learner.post("self-assessment", {f"q.{first}": "3"}, csrf=False).status_code == 403
+    assert _records(session) == 0
+    assert outbox_statements(session) == [
+        s for s in outbox_statements(session) if s["verb"]["id"].endswith("launched")
+    ]
+
+
+def test_another_learners_result_is_not_found(
+    learner: LearnerBrowser, other_learner: LearnerBrowser
+) -> None:
+    response = learner.post("self-assessment", low_listening_ratings())
+    record_id = urlsplit(response.headers["Location"]).path.rsplit("/", 1)[-1]
+    assert other_learner.get(f"self-assessment/results/{record_id}").status_code == 404

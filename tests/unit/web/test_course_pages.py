@@ -1,0 +1,131 @@
+"""Landing, course, module and lesson pages; the lesson view and knowledge-check statements."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from content import activity_iri, load_catalog
+from tests.unit.web.conftest import LearnerBrowser, outbox_statements, verbs
+
+COURSE = "service-foundations"
+
+
+def test_home_lists_the_real_catalogue(learner: LearnerBrowser) -> None:
+    page = learner.get("").get_data(as_text=True)
+    for course in load_catalog().list_courses():
+        assert course.title.replace("'", "&#39;") in page
+        assert f"/courses/{course.id}/" in page
+    assert "/self-assessment" in page
+
+
+def test_course_page_lists_modules_lessons_quiz_and_roleplays(learner: LearnerBrowser) -> None:
+    page = learner.get(f"courses/{COURSE}/").get_data(as_text=True)
+    catalog = load_catalog()
+    for lesson in catalog.list_course_lessons(COURSE):
+        assert f"/courses/{COURSE}/lessons/{lesson.id}" in page
+    assert f"/courses/{COURSE}/quiz" in page
+    assert f"/courses/{COURSE}/scenarios/double-charge" in page
+    assert f"/courses/{COURSE}/progress" in page
+
+
+def test_module_page(learner: LearnerBrowser) -> None:
+    response = learner.get(f"courses/{COURSE}/modules/listening-and-empathy")
+    assert response.status_code == 200
+    assert "Active listening on every contact" in response.get_data(as_text=True)
+
+
+def test_lesson_page_renders_markdown_with_previous_and_next(learner: LearnerBrowser) -> None:
+    order = [lesson.id for lesson in load_catalog().list_course_lessons(COURSE)]
+    page = learner.get(f"courses/{COURSE}/lessons/{order[1]}").get_data(as_text=True)
+    assert "<h2>" in page
+    assert re.search(rf'rel="prev" href="[^"]*/lessons/{order[0]}"', page)
+    assert re.search(rf'rel="next" href="[^"]*/lessons/{order[2]}"', page)
+    first = learner.get(f"courses/{COURSE}/lessons/{order[0]}").get_data(as_text=True)
+    assert 'rel="prev"' not in first
+    last = learner.get(f"courses/{COURSE}/lessons/{order[-1]}").get_data(as_text=True)
+    assert re.search(r'rel="next" href="[^"]*/quiz"', last)
+
+
+def test_opening_a_lesson_records_experienced_once_per_launch(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    learner.get(f"courses/{COURSE}/lessons/active-listening")
+    learner.get(f"courses/{COURSE}/lessons/active-listening")
+    experienced = [s for s in outbox_statements(session) if s["verb"]["id"].endswith("experienced")]
+    assert len(experienced) == 1
+    statement = experienced[0]
+    catalog = load_catalog()
+    assert statement["object"]["id"] == activity_iri(catalog.require_lesson("active-listening"))
+    context = statement["context"]["contextActivities"]
+    assert context["parent"][0]["id"] == activity_iri(
+        catalog.require_module("listening-and-empathy")
+    )
+    grouping = [a["id"] for a in context["grouping"]]
+    assert activity_iri(catalog.require_course(COURSE)) in grouping
+    assert any("lms-context" in iri for iri in grouping)
+    assert (
+        statement["context"]["extensions"][
+            "https://cx-academy.example/xapi/extensions/content-version"
+        ]
+        == "1.0.0"
+    )
+    assert statement["context"]["registration"]
+
+
+def test_unknown_course_module_and_lesson_are_404_pages(learner: LearnerBrowser) -> None:
+    for path in (
+        "courses/no-such-course/",
+        "courses/no-such-course/quiz",
+        "courses/no-such-course/progress",
+        f"courses/{COURSE}/modules/nope",
+        f"courses/{COURSE}/lessons/nope",
+        # A real lesson, but of another course.
+        f"courses/{COURSE}/lessons/growth-mindset",
+        f"courses/{COURSE}/scenarios/late-return-refund",
+    ):
+        response = learner.get(path)
+        assert response.status_code == 404, path
+        assert "reference" in response.get_data(as_text=True)
+
+
+def test_pages_need_a_valid_session_token(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(f"/s/forged-token/courses/{COURSE}/")
+    assert response.status_code == 401
+
+
+def test_knowledge_check_gives_feedback_and_records_answers(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    page = learner.get(f"courses/{COURSE}/lessons/active-listening").get_data(as_text=True)
+    submission = re.search(r'name="submission" value="([^"]+)"', page)
+    assert submission
+    question = load_catalog().require_question("listening-interrupt-myth")
+    data = [("submission", submission.group(1)), ("q.listening-interrupt-myth", "false")]
+    response = learner.post(f"courses/{COURSE}/lessons/active-listening/check", data)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    for option in question.options:
+        assert option.feedback.split(".")[0] in text
+    # The same form sent again (double click) does not record twice.
+    learner.post(f"courses/{COURSE}/lessons/active-listening/check", data)
+    assert verbs(session).count("answered") == 1
+    answered = next(s for s in outbox_statements(session) if s["verb"]["id"].endswith("answered"))
+    assert answered["result"]["response"] == "false"
+    assert answered["result"]["success"] is True
+    assert answered["object"]["definition"]["interactionType"] == "true-false"
+
+
+def test_knowledge_check_refuses_questions_from_elsewhere(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    page = learner.get(f"courses/{COURSE}/lessons/active-listening").get_data(as_text=True)
+    submission = re.search(r'name="submission" value="([^"]+)"', page)
+    assert submission
+    response = learner.post(
+        f"courses/{COURSE}/lessons/active-listening/check",
+        [("submission", submission.group(1)), ("q.empathy-bereavement", "a")],
+    )
+    assert response.status_code == 400
+    assert "answered" not in verbs(session)
