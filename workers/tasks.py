@@ -81,7 +81,8 @@ def register(app: Celery, settings: Settings) -> _Runtime:
     # A batch POST answers within the LRS client's read timeout (15 s), bisection included a
     # few dozen of them; 10 minutes covers a long backlog, and the hard limit stops a wedged
     # task from holding its worker forever (its uncommitted batch simply stays pending).
-    @app.task(name=TASK_DELIVER_OUTBOX, soft_time_limit=600, time_limit=660)
+    # shared=False: tests build several apps in one process; each keeps its own tasks.
+    @app.task(name=TASK_DELIVER_OUTBOX, soft_time_limit=600, time_limit=660, shared=False)
     def deliver_statements(
         *, destination: str | None = None, followup: bool = False, **_: Any
     ) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def register(app: Celery, settings: Settings) -> _Runtime:
             )
         return {"destination": destination, **asdict(report)}
 
-    @app.task(name=TASK_SWEEP, soft_time_limit=60, time_limit=90)
+    @app.task(name=TASK_SWEEP, soft_time_limit=60, time_limit=90, shared=False)
     def sweep_outbox() -> None:
         """Periodic: catches rows whose kick was lost, and clears expired launch state."""
         with transaction(runtime.get_services().sessions) as session:
