@@ -1,0 +1,120 @@
+"""Settings.from_env: the embedded defaults, and every bad value refused by name at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lti_tool.config import DEFAULT_VAR_DIR, Settings
+from lti_tool.errors import ConfigError
+
+PRODUCTION = {
+    "CXA_BASE_URL": "https://cxa.example.edu",
+    "CXA_SECRET_KEY": "a-real-flask-secret",
+    "CXA_KEY_ENCRYPTION_SECRET": "a-real-key-secret",
+}
+
+
+def test_an_empty_environment_gives_the_embedded_demo_defaults() -> None:
+    settings = Settings.from_env({})
+
+    assert settings == Settings()
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.database_url == f"sqlite:///{DEFAULT_VAR_DIR / 'cxa.db'}"
+    assert settings.broker_url == "filesystem://localhost/"
+    assert settings.state_store_url == ""
+    assert settings.launch_state_ttl == 600
+    assert settings.lrs_endpoint == ""
+    assert settings.demo_lms is False
+    assert settings.secure_cookies is False
+    assert settings.log_level == "INFO"
+
+
+def test_values_from_the_environment_are_read_and_tidied() -> None:
+    settings = Settings.from_env(
+        {
+            "CXA_BASE_URL": "http://localhost:9000/",
+            "CXA_DEMO_LMS_URL": "http://localhost:9001/",
+            "CXA_LAUNCH_STATE_TTL": "30",
+            "CXA_LRS_BATCH_SIZE": "7",
+            "CXA_DEMO_LMS": "Yes",
+            "CXA_SECURE_COOKIES": "off",
+            "CXA_LOG_LEVEL": "debug",
+            "CXA_STATE_STORE_URL": "redis://127.0.0.1:6379/2",
+            "CXA_LRS_ENDPOINT": "http://127.0.0.1:8100/xAPI/",
+            "CXA_VAR_DIR": "/srv/cxa",
+        }
+    )
+
+    assert settings.base_url == "http://localhost:9000"
+    assert settings.demo_lms_url == "http://localhost:9001"
+    assert settings.launch_state_ttl == 30
+    assert settings.lrs_batch_size == 7
+    assert settings.demo_lms is True
+    assert settings.secure_cookies is False
+    assert settings.log_level == "DEBUG"
+    assert settings.state_store_url == "redis://127.0.0.1:6379/2"
+    assert settings.lrs_endpoint == "http://127.0.0.1:8100/xAPI/"
+    assert settings.var_dir == Path("/srv/cxa")
+
+
+def test_an_empty_number_falls_back_to_the_default() -> None:
+    assert Settings.from_env({"CXA_LAUNCH_STATE_TTL": " "}).launch_state_ttl == 600
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("CXA_LAUNCH_STATE_TTL", "abc", "whole number"),
+        ("CXA_LAUNCH_STATE_TTL", "5", "at least 30"),
+        ("CXA_LRS_BATCH_SIZE", "0", "at least 1"),
+        ("CXA_JWKS_CACHE_TTL", "-1", "at least 0"),
+        ("CXA_DEMO_LMS", "maybe", "true or false"),
+        ("CXA_SECURE_COOKIES", "2", "true or false"),
+        ("CXA_BASE_URL", "ftp://x", "http:// or https://"),
+        ("CXA_LRS_ENDPOINT", "notaurl", "http(s) URL"),
+        ("CXA_STATE_STORE_URL", "memcached://x", "redis://"),
+        ("CXA_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING or ERROR"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable(variable: str, value: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({variable: value})
+
+    message = str(refused.value)
+    assert variable in message
+    assert reason in message
+
+
+def test_production_settings_with_real_secrets_are_accepted() -> None:
+    settings = Settings.from_env(PRODUCTION)
+
+    assert settings.base_url == "https://cxa.example.edu"
+    assert settings.demo_lms is False
+
+
+def test_production_refuses_the_demo_lms() -> None:
+    with pytest.raises(ConfigError, match="CXA_DEMO_LMS must be off"):
+        Settings.from_env({**PRODUCTION, "CXA_DEMO_LMS": "true"})
+
+
+@pytest.mark.parametrize("variable", ["CXA_SECRET_KEY", "CXA_KEY_ENCRYPTION_SECRET"])
+def test_production_refuses_a_default_secret(variable: str) -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != variable}
+
+    with pytest.raises(ConfigError, match=f"{variable} must be set in production"):
+        Settings.from_env(env)
+
+
+def test_the_default_secrets_are_fine_on_plain_http() -> None:
+    # The loopback demo runs with the built-in secrets; only https means production.
+    settings = Settings.from_env({"CXA_BASE_URL": "http://localhost:8000", "CXA_DEMO_LMS": "1"})
+
+    assert settings.secret_key == Settings.secret_key
+    assert settings.demo_lms is True
+
+
+def test_overrides_are_checked_like_the_environment() -> None:
+    with pytest.raises(ConfigError, match="CXA_LOG_LEVEL"):
+        Settings().with_overrides(log_level="LOUD")
