@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.config import Settings
@@ -43,6 +44,10 @@ def _session() -> Iterator[tuple[Session, Settings]]:
             yield session, settings
     except ToolError as err:
         raise _Refused(str(err)) from err
+    except (OperationalError, ProgrammingError) as err:
+        raise _Refused(
+            f"the database at {engine.url!r} is unreachable or not migrated: run `cxa db upgrade`"
+        ) from err
     finally:
         engine.dispose()
 
@@ -213,6 +218,10 @@ def _sessions() -> Iterator[tuple[sessionmaker[Session], Settings]]:
         yield make_session_factory(engine), settings
     except ToolError as err:
         raise _Refused(str(err)) from err
+    except (OperationalError, ProgrammingError) as err:
+        raise _Refused(
+            f"the database at {engine.url!r} is unreachable or not migrated: run `cxa db upgrade`"
+        ) from err
     finally:
         engine.dispose()
 

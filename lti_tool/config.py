@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lti_tool.errors import ConfigError
 
@@ -249,8 +250,11 @@ class Settings:
 
     def check(self) -> None:
         """Cross-checks that would otherwise fail late and obscurely."""
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"CXA_BASE_URL must start with http:// or https://: {self.base_url}")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"CXA_BASE_URL must be an http:// or https:// URL with a host: {self.base_url}"
+            )
         if self.lrs_endpoint and not self.lrs_endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"CXA_LRS_ENDPOINT must be an http(s) URL: {self.lrs_endpoint}")
         names = [d.name for d in self.destinations]

@@ -12,7 +12,10 @@ LEARNER = _MEMBERSHIP + "Learner"
 INSTRUCTOR = _MEMBERSHIP + "Instructor"
 CONTENT_DEVELOPER = _MEMBERSHIP + "ContentDeveloper"
 ADMINISTRATOR = _MEMBERSHIP + "Administrator"
-TEACHING_ASSISTANT = _MEMBERSHIP + "Instructor#TeachingAssistant"
+# Sub-roles hang off the role URI with a slash (LTI 1.3 appendix A.2.3.1).
+TEACHING_ASSISTANT = (
+    "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+)
 
 _NAMES = {
     LEARNER: "Learner",

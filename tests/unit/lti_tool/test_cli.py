@@ -293,3 +293,10 @@ def test_outbox_status_on_an_empty_outbox(upgraded: Cxa) -> None:
     counts = dict(re.findall(r"(\w+)=(\S+)", status.output))
     assert counts["pending"] == "0"
     assert counts["dead"] == "0"
+
+
+def test_an_unmigrated_database_is_refused_with_the_fix(tmp_path: Path) -> None:
+    env = {"CXA_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "CXA_VAR_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["platform", "list"], env=env)
+    assert result.exit_code == 2
+    assert "run `cxa db upgrade`" in result.output

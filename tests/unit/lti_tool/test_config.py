@@ -73,6 +73,7 @@ def test_an_empty_number_falls_back_to_the_default() -> None:
         ("CXA_DEMO_LMS", "maybe", "true or false"),
         ("CXA_SECURE_COOKIES", "2", "true or false"),
         ("CXA_BASE_URL", "ftp://x", "http:// or https://"),
+        ("CXA_BASE_URL", "https://", "with a host"),
         ("CXA_LRS_ENDPOINT", "notaurl", "http(s) URL"),
         ("CXA_STATE_STORE_URL", "memcached://x", "redis://"),
         ("CXA_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING or ERROR"),
