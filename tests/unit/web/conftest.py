@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -101,12 +102,14 @@ def attempt_row(session: Session, attempt_id: str) -> QuizAttempt:
     return attempt
 
 
-def answer_fields(
-    question_ids: list[str], attempt_id: str, *, correct: bool
-) -> list[tuple[str, str]]:
-    """Form fields answering every question right (or every one wrong), as our page sends them."""
+def answer_fields(question_ids: list[str], seed: str, *, correct: bool) -> list[tuple[str, str]]:
+    """Form fields answering every question right (or every one wrong), as our page sends them.
+
+    ``seed`` is what the page shuffled with: an attempt id, or a lesson id for its check.
+    """
     catalog = load_catalog()
-    seed = uuid.UUID(attempt_id).hex
+    with contextlib.suppress(ValueError):
+        seed = uuid.UUID(seed).hex
     fields: list[tuple[str, str]] = []
     for question_id in question_ids:
         question = catalog.require_question(question_id)
