@@ -1,0 +1,255 @@
+"""The delivery stack for reliability tests: a migrated database, a real Celery worker (with
+its beat, so the sweep runs) that can be SIGKILLed, learners recording events through
+``recording.record_event``, and a proxy that holds the LRS's answers back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from lti_tool.config import Settings
+from lti_tool.demo.ralph import REPO_ROOT, RalphServer, free_port
+from lti_tool.queue import TASK_DELIVER_OUTBOX
+from lti_tool.recording import record_event
+from lti_tool.services import Services
+from lti_tool.store.db import make_engine, transaction
+from lti_tool.store.migrate import upgrade
+from lti_tool.store.models import OutboxRow, OutboxStatus
+from tests.conftest import embedded_settings
+from tests.fixtures.ralph import ralph_statements
+from tests.fixtures.servers import serve
+from tests.fixtures.stack import isolated_database, redis_url_or_embedded
+from tests.unit.xapi.catalogue import STATEMENT_KINDS
+from xapi.events import Learner
+
+
+class Worker:
+    """``celery -A workers.app worker -B`` in its own process group, so it can be killed
+    whole (main process, pool child and beat) exactly as an OOM killer would."""
+
+    def __init__(self, env: dict[str, str], folder: Path, name: str) -> None:
+        self.log_file = folder / f"{name}.log"
+        argv = [
+            sys.executable, "-m", "celery", "-A", "workers.app", "worker",
+            "--beat", "--schedule", str(folder / f"{name}-beat"),
+            "--concurrency", "2", "--loglevel", "INFO",
+            "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
+                argv,
+                cwd=REPO_ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while "ready." not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"the Celery worker did not start:\n{self.log()}", pytrace=False)
+            time.sleep(0.2)
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no cleanup, no acknowledgement, no commit."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class DeliveryStack:
+    """One test's database, producer side (the web's role) and worker environment."""
+
+    settings: Settings
+    services: Services
+    worker_env: dict[str, str]
+    folder: Path
+    learner: Learner
+    recorded: list[str] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+
+    def start_worker(self, **env: str) -> Worker:
+        worker = Worker({**self.worker_env, **env}, self.folder, f"worker{len(self.workers)}")
+        self.workers.append(worker)
+        return worker
+
+    def record(self, count: int, *, kick: bool = True) -> None:
+        """``count`` learner actions, each committed and kicked as a web request does."""
+        template = STATEMENT_KINDS["launched"]
+        for _ in range(count):
+            event = replace(
+                template,
+                source_id=f"it:{uuid.uuid4()}",
+                learner=self.learner,
+                timestamp=datetime.now(UTC),
+            )
+            with transaction(self.services.sessions) as session:
+                record_event(session, event)
+                self.recorded.append(
+                    session.scalars(
+                        select(OutboxRow.statement_id).order_by(OutboxRow.id.desc())
+                    ).first()
+                    or ""
+                )
+            if kick:
+                self.kick()
+
+    def kick(self) -> None:
+        # Like lti_tool.web.db.kick_delivery: best effort, the sweep covers a lost message.
+        # A broker that is down is part of some scenarios.
+        with suppress(Exception):
+            self.services.celery.send_task(TASK_DELIVER_OUTBOX, retry=False)
+
+    def counts(self) -> dict[OutboxStatus, int]:
+        with self.services.sessions() as session:
+            return dict(
+                session.execute(  # type: ignore[arg-type]
+                    select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+                ).all()
+            )
+
+    def wait_until(self, done: Callable[[], bool], what: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                logs = "\n".join(w.log()[-3000:] for w in self.workers)
+                pytest.fail(f"timed out waiting for {what}; counts={self.counts()}\n{logs}")
+            time.sleep(0.25)
+
+    def wait_settled(self, timeout: float = 90) -> None:
+        """Until no row is pending any more."""
+        self.wait_until(lambda: self.counts().get(OutboxStatus.PENDING, 0) == 0, "delivery")
+
+    def lrs_ids(self, ralph: RalphServer) -> list[str]:
+        """Ids of this test's statements stored in Ralph, duplicates included."""
+        mine = {"homePage": self.learner.issuer, "name": self.learner.sub}
+        return [s["id"] for s in ralph_statements(ralph) if s["actor"].get("account") == mine]
+
+
+@contextmanager
+def delivery_stack(
+    tmp_path: Path, lrs_endpoint: str, ralph: RalphServer, *, broker_url: str | None = None
+) -> Iterator[DeliveryStack]:
+    """Everything but the worker, which each test starts (and kills) itself.
+
+    ``broker_url`` overrides the producer's broker only, to record while it is unreachable.
+    """
+    redis_url = redis_url_or_embedded()
+    with ExitStack() as stack:
+        database_url = stack.enter_context(isolated_database(tmp_path))
+        engine = make_engine(database_url)
+        upgrade(engine)
+        engine.dispose()
+        settings = embedded_settings(
+            tmp_path,
+            database_url=database_url,
+            broker_url=redis_url or "filesystem://localhost/",
+            lrs_endpoint=lrs_endpoint,
+            lrs_username=ralph.config.username,
+            lrs_password=ralph.config.password,
+        )
+        producer = settings.with_overrides(broker_url=broker_url) if broker_url else settings
+        services = Services.build(producer)
+        stack.callback(services.close)
+        delivery = DeliveryStack(
+            settings=settings,
+            services=services,
+            worker_env={
+                "CXA_DATABASE_URL": database_url,
+                "CXA_BROKER_URL": settings.broker_url,
+                "CXA_BROKER_DIR": str(settings.broker_dir),
+                "CXA_LRS_ENDPOINT": lrs_endpoint,
+                "CXA_LRS_USERNAME": ralph.config.username,
+                "CXA_LRS_PASSWORD": ralph.config.password,
+                "CXA_VAR_DIR": str(tmp_path),
+                # Short clocks so a test sees sweeps and recoveries within seconds.
+                "CXA_OUTBOX_SWEEP_SECONDS": "1",
+                "CXA_LRS_MAX_BACKOFF_SECONDS": "2",
+                "CXA_LRS_MAX_ATTEMPTS": "1000",
+            },
+            folder=tmp_path,
+            learner=Learner(issuer="https://lms.it.example", sub=f"it-{uuid.uuid4().hex}"),
+        )
+        try:
+            yield delivery
+        finally:
+            for worker in delivery.workers:
+                worker.stop()
+
+
+@dataclass
+class SlowLRS:
+    """A proxy in front of Ralph that forwards each POST at once but answers only after
+    ``delay`` seconds, so a test can kill the worker after the LRS stored a batch and
+    before the worker heard about it: the worst moment for a duplicate."""
+
+    target: str
+    delay: float = 0.0
+    forwarded: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        path = environ["PATH_INFO"]
+        query = environ.get("QUERY_STRING", "")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else None
+        headers = {
+            name: environ[key]
+            for key, name in (
+                ("HTTP_AUTHORIZATION", "Authorization"),
+                ("CONTENT_TYPE", "Content-Type"),
+                ("HTTP_X_EXPERIENCE_API_VERSION", "X-Experience-API-Version"),
+            )
+            if key in environ
+        }
+        answer = requests.request(
+            environ["REQUEST_METHOD"],
+            self.target + path + (f"?{query}" if query else ""),
+            data=body,
+            headers=headers,
+            timeout=30,
+        )
+        if environ["REQUEST_METHOD"] == "POST":
+            self.forwarded.set()
+            time.sleep(self.delay)
+        start_response(
+            f"{answer.status_code} {answer.reason}",
+            [("Content-Type", answer.headers.get("Content-Type", "application/json"))],
+        )
+        return [answer.content]
+
+
+@contextmanager
+def slow_lrs(ralph: RalphServer, delay: float) -> Iterator[tuple[SlowLRS, str]]:
+    proxy = SlowLRS(ralph.config.base_url, delay)
+    with serve(proxy, port=free_port()) as url:
+        yield proxy, url + ralph.config.endpoint.removeprefix(ralph.config.base_url)
