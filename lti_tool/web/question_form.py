@@ -41,7 +41,7 @@ class Part:
 class QuestionView:
     question: Question
     number: int
-    field: str
+    name: str
     kind: str
     situation: str | None = None
     options: tuple[Part, ...] = ()
@@ -103,7 +103,7 @@ def build_view(
         return QuestionView(
             question=question,
             number=number,
-            field=name,
+            name=name,
             kind="ordering",
             parts=tuple(Part(f"{name}.{item.id}", item.text) for item in items),
             choices=tuple(Part(str(n), str(n)) for n in range(1, len(items) + 1)),
@@ -118,7 +118,7 @@ def build_view(
         return QuestionView(
             question=question,
             number=number,
-            field=name,
+            name=name,
             kind="matching",
             parts=tuple(Part(f"{name}.{pair.id}", pair.prompt) for pair in question.pairs),
             choices=tuple(Part(token, text) for token, _pid, text in tokens),
@@ -132,7 +132,7 @@ def build_view(
     return QuestionView(
         question=question,
         number=number,
-        field=name,
+        name=name,
         kind="multiple" if isinstance(question, MultipleResponseQuestion) else "single",
         situation=question.situation if isinstance(question, ScenarioJudgementQuestion) else None,
         options=tuple(Part(option.id, option.text) for option in question.options),

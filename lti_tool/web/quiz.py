@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -127,7 +129,7 @@ def _attempt_form(
     course: Course,
     quiz: Quiz,
     attempt: QuizAttempt,
-    responses: dict[str, object],
+    responses: Mapping[str, Any],
     problems: dict[str, str] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -138,7 +140,7 @@ def _attempt_form(
             course=course,
             quiz=quiz,
             attempt=attempt,
-            questions=build_views(questions, attempt.id.hex, responses),  # type: ignore[arg-type]
+            questions=build_views(questions, attempt.id.hex, responses),
             problems=problems or {},
             saved=request.args.get("saved") == "1",
         ),
