@@ -146,7 +146,8 @@ def _send(
     """POST rows; on a content rejection split the batch until the bad statement stands alone."""
     result = client.post_statements([row.statement for row in rows])
     if result.delivered:
-        outbox.mark_sent(session, rows, now)
+        # Stamped when the LRS answered, so sent_at - created_at is the whole delivery lag.
+        outbox.mark_sent(session, rows)
         return _Attempt(sent=list(rows))
     if result.outcome is Outcome.REJECTED and result.status in _CONTENT_REJECTIONS:
         if len(rows) == 1:

@@ -143,13 +143,19 @@ def claim_due(session: Session, destination: str, limit: int) -> list[OutboxRow]
 
 
 def mark_sent(session: Session, rows: Sequence[OutboxRow], now: datetime | None = None) -> None:
-    now = now or utcnow()
-    for row in rows:
-        row.status = OutboxStatus.SENT
-        row.sent_at = now
-        row.attempts += 1
-        row.last_error = None
-    session.flush()
+    # One UPDATE for the batch, not one per row: on PostgreSQL the round trips were a third
+    # of the delivery time (benchmarks/delivery.py).
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_([row.id for row in rows]))
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now or utcnow(),
+            attempts=OutboxRow.attempts + 1,
+            last_error=None,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def mark_failed(

@@ -1,0 +1,252 @@
+"""Statement delivery figures on this machine (prints numbers; never part of the tests).
+
+1. Ralph's own ingest ceiling: raw batch POSTs of ready-made statements.
+2. Our end-to-end rate through the outbox (claim, POST, mark sent, commit), same batch size,
+   against a fresh Ralph of its own, so Ralph's FS backend (which re-reads its file to spot
+   known ids) starts equally empty for both; the ratio of the two is the outbox's overhead.
+3. The request-path cost of recording one event: record_event + commit (median, p99).
+4. Delivery lag under a steady load: learners record at a fixed rate, a delivery loop kicked
+   after each commit (as the worker is) sends; lag = sent_at - created_at.
+
+Run: ``.venv/bin/python -m benchmarks.delivery [--database-url URL]`` (SQLite in a temporary
+folder by default). Loopback only; about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from lti_tool.demo.ralph import RalphConfig, RalphServer, free_port
+from lti_tool.recording import record_event
+from lti_tool.store.db import make_engine, make_session_factory, transaction
+from lti_tool.store.migrate import upgrade
+from lti_tool.store.models import OutboxRow, OutboxStatus
+from tests.unit.xapi.catalogue import STATEMENT_KINDS
+from workers.delivery import DeliveryPolicy, deliver_outbox
+from xapi.events import LearningEvent
+from xapi.lrs import LRSClient
+from xapi.statements import build_statement
+
+BATCH = 100
+
+
+def event(n: int, run: str) -> LearningEvent:
+    return replace(
+        STATEMENT_KINDS["launched"], source_id=f"bench:{run}:{n}", timestamp=datetime.now(UTC)
+    )
+
+
+@contextmanager
+def fresh_ralph(folder: Path) -> Iterator[RalphServer]:
+    config = RalphConfig(
+        port=free_port(),
+        data_dir=folder / f"ralph-{uuid.uuid4().hex[:6]}",
+        username="bench",
+        password=secrets.token_urlsafe(16),
+    )
+    with RalphServer(config) as server:
+        yield server
+
+
+def raw_ingest(ralph: RalphServer, count: int) -> float:
+    statements = [build_statement(event(n, "raw")) for n in range(count)]
+    with requests.Session() as http:
+        http.auth = (ralph.config.username, ralph.config.password)
+        http.headers["X-Experience-API-Version"] = "1.0.3"
+        started = time.perf_counter()
+        for start in range(0, count, BATCH):
+            answer = http.post(
+                ralph.config.statements_url, json=statements[start : start + BATCH], timeout=60
+            )
+            answer.raise_for_status()
+        return count / (time.perf_counter() - started)
+
+
+def outbox_rate(ralph: RalphServer, database_url: str, count: int) -> float:
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    try:
+        with transaction(sessions) as session:
+            for n in range(count):
+                record_event(session, event(n, "outbox"))
+        with LRSClient(
+            ralph.config.endpoint, username=ralph.config.username, password=ralph.config.password
+        ) as client:
+            started = time.perf_counter()
+            report = deliver_outbox(sessions, client, policy=DeliveryPolicy(batch_size=BATCH))
+            elapsed = time.perf_counter() - started
+        assert report.sent == count, report
+        return count / elapsed
+    finally:
+        engine.dispose()
+
+
+def request_path(database_url: str, count: int) -> list[float]:
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    timings = []
+    try:
+        for n in range(count):
+            started = time.perf_counter()
+            with transaction(sessions) as session:
+                record_event(session, event(n, "request"))
+            timings.append(time.perf_counter() - started)
+    finally:
+        engine.dispose()
+    return timings
+
+
+def steady_lag(ralph: RalphServer, database_url: str, rate: float, seconds: float) -> list[float]:
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    kicked = threading.Event()
+    done = threading.Event()
+
+    def deliver_when_kicked(client: LRSClient) -> None:
+        while not done.is_set():
+            kicked.wait(0.5)
+            kicked.clear()
+            deliver_outbox(sessions, client, policy=DeliveryPolicy(batch_size=BATCH))
+
+    try:
+        with LRSClient(
+            ralph.config.endpoint, username=ralph.config.username, password=ralph.config.password
+        ) as client:
+            worker = threading.Thread(target=deliver_when_kicked, args=(client,))
+            worker.start()
+            started = time.perf_counter()
+            n = 0
+            while time.perf_counter() - started < seconds:
+                with transaction(sessions) as session:
+                    record_event(session, event(n, "lag"))
+                kicked.set()
+                n += 1
+                time.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and pending(sessions):
+                kicked.set()
+                time.sleep(0.1)
+            done.set()
+            worker.join()
+        with sessions() as session:
+            rows = session.execute(
+                select(OutboxRow.created_at, OutboxRow.sent_at).where(
+                    OutboxRow.status == OutboxStatus.SENT
+                )
+            ).all()
+        return [(sent - created).total_seconds() for created, sent in rows if sent]
+    finally:
+        engine.dispose()
+
+
+def pending(sessions: Any) -> bool:
+    with sessions() as session:
+        return (
+            session.scalars(
+                select(OutboxRow.id).where(OutboxRow.status == OutboxStatus.PENDING).limit(1)
+            ).first()
+            is not None
+        )
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def fresh_database(folder: Path, url: str | None, name: str) -> str:
+    """An empty, migrated database: a SQLite file, or a new schema in the PostgreSQL at url."""
+    if url is None:
+        database_url = f"sqlite:///{folder / f'{name}.db'}"
+    else:
+        schema = f"cxa_bench_{name}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        _SCHEMAS.append((url, schema))
+        database_url = (
+            make_url(url)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    return database_url
+
+
+_SCHEMAS: list[tuple[str, str]] = []
+
+
+def drop_schemas() -> None:
+    for url, schema in _SCHEMAS:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url", help="A PostgreSQL URL to run in throwaway schemas (default: SQLite)."
+    )
+    parser.add_argument("--statements", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=50.0, help="Events per second for lag.")
+    parser.add_argument("--seconds", type=float, default=15.0, help="Length of the lag run.")
+    args = parser.parse_args()
+    url = args.database_url
+    try:
+        run(args, url)
+    finally:
+        drop_schemas()
+
+
+def run(args: argparse.Namespace, url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        kind = "PostgreSQL" if url else "SQLite (embedded default)"
+        print(f"database: {kind}; batch size {BATCH}; Ralph (FS backend) on loopback")
+        with fresh_ralph(folder) as ralph:
+            raw = raw_ingest(ralph, args.statements)
+        with fresh_ralph(folder) as ralph:
+            ours = outbox_rate(ralph, fresh_database(folder, url, "rate"), args.statements)
+        print(f"Ralph raw batch POST ingest:   {raw:8.0f} statements/s")
+        print(f"outbox end-to-end delivery:    {ours:8.0f} statements/s  (ratio {ours / raw:.2f})")
+
+        timings = request_path(fresh_database(folder, url, "request"), 2000)
+        print(
+            "record_event + commit:         "
+            f"median {statistics.median(timings) * 1000:.2f} ms, "
+            f"p99 {percentile(timings, 0.99) * 1000:.2f} ms (n={len(timings)})"
+        )
+
+        with fresh_ralph(folder) as ralph:
+            lags = steady_lag(ralph, fresh_database(folder, url, "lag"), args.rate, args.seconds)
+        print(
+            f"delivery lag at {args.rate:.0f} events/s for {args.seconds:.0f}s: "
+            f"median {statistics.median(lags) * 1000:.0f} ms, "
+            f"p95 {percentile(lags, 0.95) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms "
+            f"(n={len(lags)})"
+        )
+
+
+if __name__ == "__main__":
+    main()
