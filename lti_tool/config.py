@@ -165,7 +165,7 @@ class Settings:
     # 0 sends at once (batches still fill up on their own while an LRS is slow).
     lrs_batch_max_age: float = 0.0
     # Failed attempts after which a statement is dead-lettered with its last error.
-    lrs_max_attempts: int = 12
+    lrs_max_attempts: int = 20
     # Ceiling of the exponential back-off between attempts to an unavailable LRS.
     lrs_max_backoff_seconds: float = 1800.0
     # Seconds between the periodic outbox sweeps that catch rows whose task message was lost.

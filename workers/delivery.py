@@ -44,7 +44,7 @@ class DeliveryPolicy:
     # A part-filled batch younger than this waits for company (seconds; 0: send at once).
     max_batch_age: float = 0.0
     # Failed attempts after which a statement is dead-lettered.
-    max_attempts: int = 12
+    max_attempts: int = 20
     max_backoff: timedelta = timedelta(minutes=30)
     # Upper bound on batches per call, so one task cannot monopolise a worker forever.
     max_batches: int = 1000
