@@ -18,9 +18,7 @@ from tests.unit.content.originality import (
 
 # CI clones the repository with shared/ beside it, so the seeds are ../shared/seeds.
 SEEDS_DIR = Path(
-    os.environ.get(
-        "CXA_SEEDS_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "seeds"
-    )
+    os.environ.get("CXA_SEEDS_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "seeds")
 )
 
 
