@@ -28,6 +28,9 @@ def make_celery(settings: Settings) -> Celery:
             "sweep": {"task": TASK_SWEEP, "schedule": float(settings.outbox_sweep_seconds)},
         },
         "timezone": "UTC",
+        # The web side sends a task after each commit; with the broker down that must fail
+        # fast (the sweep delivers later) instead of stalling the learner's request.
+        "broker_connection_timeout": 1,
     }
     if settings.broker_url.startswith("filesystem://"):
         # The embedded default: producer and consumer share one folder, no server needed.
@@ -44,5 +47,7 @@ def make_celery(settings: Settings) -> Celery:
             # Broadcast (pidbox) exchanges; kombu's default is ./control in the working dir.
             "control_folder": str(control_dir),
         }
+    elif settings.broker_url.startswith(("redis://", "rediss://")):
+        conf["broker_transport_options"] = {"socket_connect_timeout": 1}
     app.conf.update(conf)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
@@ -33,12 +34,22 @@ def commit() -> None:
         kick_delivery()
 
 
+#: After a failed kick, this process stops kicking for a while: with the broker down, only
+#: one request in this window pays the connection timeout, and the sweep delivers anyway.
+KICK_PAUSE_SECONDS = 30.0
+_kick_paused_until = 0.0
+
+
 def kick_delivery() -> None:
     # After commit only: a worker must never look for a row that is not visible yet. If the
     # broker is down the periodic sweep delivers later, so the learner's request still succeeds.
+    global _kick_paused_until
+    if time.monotonic() < _kick_paused_until:
+        return
     try:
         services().celery.send_task(TASK_DELIVER_OUTBOX, retry=False)
     except Exception as err:
+        _kick_paused_until = time.monotonic() + KICK_PAUSE_SECONDS
         log.warning("outbox kick not sent (the sweep will deliver): %s", err)
 
 
