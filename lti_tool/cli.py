@@ -36,12 +36,12 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _session() -> Iterator[tuple[Session, Settings]]:
+def _sessions() -> Iterator[tuple[sessionmaker[Session], Settings]]:
+    """A session factory; refusals (bad input, no database) become exit status 2."""
     settings = _settings()
     engine = make_engine(settings.database_url)
     try:
-        with transaction(make_session_factory(engine)) as session:
-            yield session, settings
+        yield make_session_factory(engine), settings
     except ToolError as err:
         raise _Refused(str(err)) from err
     except (OperationalError, ProgrammingError) as err:
@@ -50,6 +50,13 @@ def _session() -> Iterator[tuple[Session, Settings]]:
         ) from err
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _session() -> Iterator[tuple[Session, Settings]]:
+    """One transaction for the whole command: all of it is written, or nothing."""
+    with _sessions() as (factory, settings), transaction(factory) as session:
+        yield session, settings
 
 
 @click.group()
@@ -207,23 +214,6 @@ def keys_rotate(publish_lead_hours: int, force: bool) -> None:
 @main.group("outbox")
 def outbox_group() -> None:
     """xAPI statement delivery: one queue per LRS destination."""
-
-
-@contextmanager
-def _sessions() -> Iterator[tuple[sessionmaker[Session], Settings]]:
-    """A session factory for commands that commit in steps (a long backfill)."""
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    try:
-        yield make_session_factory(engine), settings
-    except ToolError as err:
-        raise _Refused(str(err)) from err
-    except (OperationalError, ProgrammingError) as err:
-        raise _Refused(
-            f"the database at {engine.url!r} is unreachable or not migrated: run `cxa db upgrade`"
-        ) from err
-    finally:
-        engine.dispose()
 
 
 def _utc(value: datetime | None) -> datetime | None:
