@@ -233,9 +233,22 @@ _DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per destination.")
 def outbox_status(as_json: bool) -> None:
     """Pending, dead, lag and circuit breaker of every destination."""
-    with _session() as (session, _):
+    with _session() as (session, settings):
         statuses = outbox.list_destination_status(session)
+        sending = outbox.list_sending_destinations(session)
+    batch_sizes = {d.name: d.batch_size for d in settings.destinations}
     now = datetime.now(UTC)
+
+    def in_flight(d: outbox.DestinationStatus) -> int | None:
+        # The batch being sent is the oldest pending rows, up to the destination's batch size.
+        if sending is None:
+            return None
+        return (
+            min(d.pending, batch_sizes.get(d.name, settings.lrs_batch_size))
+            if d.name in sending
+            else 0
+        )
+
     if as_json:
         click.echo(
             json.dumps(
@@ -244,6 +257,7 @@ def outbox_status(as_json: bool) -> None:
                         "destination": d.name,
                         "enabled": d.enabled,
                         "pending": d.pending,
+                        "in_flight": in_flight(d),
                         "dead": d.dead,
                         "lag_seconds": round(d.lag_seconds(now), 1),
                         "circuit": "open" if d.circuit_open(now) else "closed",
@@ -264,9 +278,11 @@ def outbox_status(as_json: bool) -> None:
         return
     for d in statuses:
         circuit = f"open until {d.open_until:%H:%M:%S}" if d.circuit_open(now) else "closed"
+        flight = in_flight(d)
         click.echo(
             f"{d.name}\t{'enabled' if d.enabled else 'disabled'}\tpending={d.pending} "
-            f"dead={d.dead} lag={d.lag_seconds(now):.1f}s circuit={circuit} "
+            f"in_flight={'-' if flight is None else flight} dead={d.dead} "
+            f"lag={d.lag_seconds(now):.1f}s circuit={circuit} "
             f"failures={d.consecutive_failures} cursor={d.last_sent_id or '-'}"
             + (f"\tlast_error={d.last_error[:200]}" if d.last_error else "")
         )

@@ -125,6 +125,27 @@ def lock_destination(session: Session, destination: str) -> DestinationState | N
     ).first()
 
 
+def list_sending_destinations(session: Session) -> set[str] | None:
+    """Destinations whose state row a worker holds right now: a batch is in flight there.
+
+    Only PostgreSQL can tell (None elsewhere). The probe takes a key-share lock on the rows
+    nobody holds and gives it back at once; a worker that tries to start on one of them in
+    that instant skips it, and the next kick or sweep delivers instead. Fine for an
+    operator's status command; not for a health check polled every second.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    names = set(session.scalars(select(DestinationState.name)))
+    with session.begin_nested() as probe:
+        free = set(
+            session.scalars(
+                select(DestinationState.name).with_for_update(key_share=True, skip_locked=True)
+            )
+        )
+        probe.rollback()
+    return names - free
+
+
 def claim_due(session: Session, destination: str, limit: int) -> list[OutboxRow]:
     """The destination's oldest pending rows, locked so parallel workers take different rows.
 
