@@ -445,6 +445,12 @@ def scenario_completed_event(
             completion=True,
             duration=duration,
             response=ending.id if ending else None,
+            extensions={
+                vocabulary.SKILL_SCORES: {
+                    skill_id: {"raw": skill.raw, "max": skill.max}
+                    for skill_id, skill in sorted(result.skills.items())
+                }
+            },
         ),
         content_version=scenario.content_version,
     )

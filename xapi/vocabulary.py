@@ -105,7 +105,12 @@ SESSION_ID = "https://w3id.org/xapi/cmi5/context/extensions/sessionid"
 PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
 """Result extension from cmi5: integer percentage 0..100, used with ``PROGRESSED``."""
 
+SKILL_SCORES = CX_BASE + "extensions/skill-scores"
+"""Result extension: points per skill for a role-play, ``{skill_id: {"raw": n, "max": m}}``,
+so an LRS can chart a learner's strengths and gaps, not only the total."""
+
 CX_CONTEXT_EXTENSIONS: tuple[str, ...] = (CONTENT_VERSION, LTI_CONTEXT_ID, LTI_RESOURCE_LINK_ID)
+CX_RESULT_EXTENSIONS: tuple[str, ...] = (SKILL_SCORES,)
 
 # Our profile (xAPI Profiles 1.0). Statements name the *version* IRI in
 # context.contextActivities.category, as the Profiles spec asks of conforming statements.

@@ -10,6 +10,7 @@ from content.schema import DecisionNode
 from lti_tool.store.learning import RunStatus, ScenarioRun
 from lti_tool.store.models import OutboxRow
 from tests.unit.web.conftest import LearnerBrowser, outbox_statements
+from xapi.vocabulary import SKILL_SCORES
 
 COURSE = "service-foundations"
 SCENARIO = load_catalog().require_scenario("double-charge")
@@ -64,6 +65,10 @@ def test_playing_the_best_path_ends_resolved_with_a_debrief(
     assert len(completed) == 1
     assert completed[0]["result"]["completion"] is True
     assert completed[0]["result"]["score"]["scaled"] == 1.0
+    # The best path earns every point of every skill the scenario scores.
+    skills = completed[0]["result"]["extensions"][SKILL_SCORES]
+    assert set(skills) == set(SCENARIO.skills)
+    assert all(score["raw"] == score["max"] > 0 for score in skills.values())
 
 
 def test_the_same_step_sent_twice_counts_once(learner: LearnerBrowser, session: Session) -> None:

@@ -41,6 +41,7 @@ def test_profile_activity_types_are_ours() -> None:
 
 def test_profile_context_extensions_are_ours() -> None:
     assert set(concepts_of("ContextExtension")) == set(v.CX_CONTEXT_EXTENSIONS)
+    assert set(concepts_of("ResultExtension")) == set(v.CX_RESULT_EXTENSIONS)
 
 
 def test_every_concept_is_complete() -> None:
