@@ -43,8 +43,6 @@ from xapi.statements import build_statement
 #: Session.info flag that tells the commit helper a delivery task is worth sending.
 OUTBOX_TOUCHED = "cxa_outbox_touched"
 
-# ADL activity type for a link followed from elsewhere (here: the LMS placement).
-LINK_ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/link"
 
 # Namespace of the placement ids below: changing it changes every placement's activity id.
 _PLACEMENT_NAMESPACE = uuid.UUID("5d7a1c1e-3f7b-4a53-9a43-8f3cfc3f6d11")
@@ -82,7 +80,7 @@ def placement_activity(launch: Launch) -> Activity:
     key = f"{launch.platform.issuer}|{launch.deployment_id}|{launch.resource_link_id}"
     return Activity(
         id=vocabulary.CX_BASE + f"activities/placement/{uuid.uuid5(_PLACEMENT_NAMESPACE, key)}",
-        type=LINK_ACTIVITY_TYPE,
+        type=vocabulary.LINK,
         name=launch.resource_link_title or "CX Academy",
     )
 
