@@ -79,9 +79,9 @@ Interaction Activities SHOULD have this type)."""
 SIMULATION = "http://adlnet.gov/expapi/activities/simulation"
 """A role-play scenario as a whole."""
 PROFILE = "http://adlnet.gov/expapi/activities/profile"
+"""Type of the category activity naming the profile a statement follows (xAPI Profiles)."""
 LINK = "http://adlnet.gov/expapi/activities/link"
 """A link followed from elsewhere: the LMS placement a learner launched from."""
-"""Type of the category activity naming the profile a statement follows (xAPI Profiles)."""
 
 # Our own activity types.
 GOAL = CX_BASE + "activity-types/goal"
