@@ -24,6 +24,7 @@ from lti_tool.web import (
     progress,
     quiz,
     scenario,
+    xapi_profile,
 )
 from lti_tool.web import db as web_db
 
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.init_app(app)
     language.init_app(app)
     blueprints = (lti.bp, learner.bp, course.bp, quiz.bp, scenario.bp, assessment.bp, progress.bp)
-    for blueprint in (*blueprints, health.bp):
+    for blueprint in (*blueprints, health.bp, xapi_profile.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request
