@@ -96,6 +96,7 @@ def _platform_dict(p: Platform) -> dict[str, Any]:
         "auth_token_url": p.auth_token_url,
         "key_set_url": p.key_set_url,
         "auth_audience": p.auth_audience,
+        "actor_format": p.actor_format,
         "deployment_ids": [d.deployment_id for d in p.deployments],
     }
 
@@ -109,6 +110,13 @@ def _platform_dict(p: Platform) -> dict[str, Any]:
 @click.option("--key-set-url", required=True, help="The platform's public JWKS URL.")
 @click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for each.")
 @click.option("--auth-audience", default=None, help="Token audience, if not the token URL.")
+@click.option(
+    "--actor-format",
+    type=click.Choice(platforms.ACTOR_FORMATS),
+    default="account",
+    show_default=True,
+    help="How learners appear in xAPI statements (see README: privacy).",
+)
 def platform_add(**options: Any) -> None:
     """Register a platform."""
     spec = platforms.PlatformSpec(**{**options, "deployment_ids": tuple(options["deployment_ids"])})
@@ -145,6 +153,17 @@ def platform_remove(platform_id: int) -> None:
     with _session() as (session, _):
         platforms.remove_platform(session, platform_id)
         click.echo(f"removed platform {platform_id}")
+
+
+@platform.command("set-actor-format")
+@click.argument("platform_id", type=int)
+@click.argument("actor_format", type=click.Choice(platforms.ACTOR_FORMATS))
+def platform_set_actor_format(platform_id: int, actor_format: str) -> None:
+    """Choose how this platform's learners appear in xAPI statements from now on."""
+    with _session() as (session, _):
+        found = platforms.require_platform_by_id(session, platform_id)
+        platforms.set_actor_format(session, found, actor_format)
+        click.echo(f"platform {platform_id}: learners appear as {actor_format} in new statements")
 
 
 @platform.command("add-deployment")

@@ -6,6 +6,7 @@ the statement lands in the outbox with the learner's change, or not at all.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -40,6 +41,8 @@ from xapi import vocabulary
 from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
 from xapi.statements import build_statement
 
+log = logging.getLogger(__name__)
+
 #: Session.info flag that tells the commit helper a delivery task is worth sending.
 OUTBOX_TOUCHED = "cxa_outbox_touched"
 
@@ -48,18 +51,31 @@ OUTBOX_TOUCHED = "cxa_outbox_touched"
 _PLACEMENT_NAMESPACE = uuid.UUID("5d7a1c1e-3f7b-4a53-9a43-8f3cfc3f6d11")
 
 
-def record_event(
-    session: Session, event: LearningEvent, actor_format: ActorFormat = ActorFormat.ACCOUNT
-) -> bool:
+def record_event(session: Session, event: LearningEvent) -> bool:
     """Queue the event's statement; False if this very event was recorded before."""
-    added = outbox.add_statement(session, build_statement(event, actor_format=actor_format))
+    added = outbox.add_statement(session, build_statement(event))
     session.info[OUTBOX_TOUCHED] = True
     return added
 
 
 def learner_of(launch: Launch) -> Learner:
+    actor_format = ActorFormat(launch.platform.actor_format)
+    if actor_format is not ActorFormat.ACCOUNT and not launch.email:
+        # The platform asked for email actors but sent no email (privacy settings in the
+        # LMS): identify the learner by LTI account rather than lose the learner's action.
+        log.warning(
+            "platform %s wants %s actors but sent no email for %s; using the LTI account",
+            launch.platform.id,
+            actor_format.value,
+            launch.sub,
+        )
+        actor_format = ActorFormat.ACCOUNT
     return Learner(
-        issuer=launch.platform.issuer, sub=launch.sub, name=launch.name, email=launch.email
+        issuer=launch.platform.issuer,
+        sub=launch.sub,
+        name=launch.name,
+        email=launch.email,
+        actor_format=actor_format,
     )
 
 

@@ -37,16 +37,6 @@ Components = tuple[tuple[str, str], ...]
 """Interaction components as (id, description) pairs, in display order."""
 
 
-@dataclass(frozen=True)
-class Learner:
-    """Who acted: the LTI issuer and subject, plus optional name and email from the launch."""
-
-    issuer: str
-    sub: str
-    name: str | None = None
-    email: str | None = None
-
-
 class ActorFormat(StrEnum):
     """How a learner is identified in statements (xAPI 1.0.3 Part Two, 2.4.2.3).
 
@@ -58,6 +48,20 @@ class ActorFormat(StrEnum):
     ACCOUNT = "account"
     MBOX = "mbox"
     MBOX_SHA1SUM = "mbox_sha1sum"
+
+
+@dataclass(frozen=True)
+class Learner:
+    """Who acted: the LTI issuer and subject, plus optional name and email from the launch.
+
+    ``actor_format`` is how the learner's platform wants them identified in statements.
+    """
+
+    issuer: str
+    sub: str
+    name: str | None = None
+    email: str | None = None
+    actor_format: ActorFormat = ActorFormat.ACCOUNT
 
 
 @dataclass(frozen=True)

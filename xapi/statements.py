@@ -42,10 +42,13 @@ def statement_id(source_id: str) -> uuid.UUID:
 def build_statement(
     event: LearningEvent,
     *,
-    actor_format: ActorFormat = ActorFormat.ACCOUNT,
+    actor_format: ActorFormat | None = None,
     platform: str = DEFAULT_PLATFORM,
 ) -> dict[str, Any]:
     """Build the statement for ``event`` as a JSON-ready dict.
+
+    The actor is identified as ``actor_format`` says, by default as the learner's own
+    ``Learner.actor_format`` (an LTI account unless their platform chose otherwise).
 
     "version", "stored" and "authority" are left out: the LRS sets them (xAPI 1.0.3
     Part Two, 2.4.8-2.4.10). Raises ``StatementError`` when the event cannot make a valid
@@ -54,7 +57,7 @@ def build_statement(
     try:
         statement = tincan.Statement(
             id=statement_id(event.source_id),
-            actor=_agent(event.learner, actor_format),
+            actor=_agent(event.learner, actor_format or event.learner.actor_format),
             verb=tincan.Verb(
                 id=event.verb.iri,
                 display=tincan.LanguageMap({vocabulary.DISPLAY_LANGUAGE: event.verb.display}),

@@ -83,6 +83,11 @@ class Platform(Base):
     key_set_url: Mapped[str] = mapped_column(String(1000))
     # Some platforms (Moodle) want a different audience in client assertions than the token URL.
     auth_audience: Mapped[str | None] = mapped_column(String(1000), default=None)
+    # How this platform's learners appear in xAPI statements: "account" (LTI issuer + sub,
+    # no personal data), "mbox" (their email) or "mbox_sha1sum" (a hash of it).
+    actor_format: Mapped[str] = mapped_column(
+        String(16), default="account", server_default="account"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(

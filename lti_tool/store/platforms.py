@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from lti_tool.errors import RegistrationError
 from lti_tool.store.models import Deployment, Platform
+from xapi.events import ActorFormat
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class PlatformSpec:
     key_set_url: str
     deployment_ids: tuple[str, ...] = ()
     auth_audience: str | None = None
+    actor_format: str = "account"
 
     def problems(self) -> list[str]:
         """Every reason this spec cannot be stored, in plain words."""
@@ -38,12 +40,25 @@ class PlatformSpec:
             problem = _url_problem(getattr(self, field_name))
             if problem:
                 found.append(f"{field_name} {problem}")
+        if self.actor_format not in ACTOR_FORMATS:
+            found.append(f"actor_format must be one of {', '.join(ACTOR_FORMATS)}")
         if self.auth_audience is not None and not self.auth_audience.strip():
             found.append("auth_audience must not be empty when given")
         for deployment_id in self.deployment_ids:
             if not deployment_id.strip() or len(deployment_id) > 255:
                 found.append(f"deployment id {deployment_id!r} must be 1 to 255 characters")
         return found
+
+
+#: How learners may be identified in xAPI statements (xAPI 1.0.3 Part Two, 2.4.2.3).
+ACTOR_FORMATS = tuple(f.value for f in ActorFormat)
+
+
+def set_actor_format(session: Session, platform: Platform, actor_format: str) -> None:
+    if actor_format not in ACTOR_FORMATS:
+        raise RegistrationError(f"actor_format must be one of {', '.join(ACTOR_FORMATS)}")
+    platform.actor_format = actor_format
+    session.flush()
 
 
 def _url_problem(value: str) -> str | None:
@@ -72,6 +87,7 @@ def add_platform(session: Session, spec: PlatformSpec) -> Platform:
         auth_token_url=spec.auth_token_url,
         key_set_url=spec.key_set_url,
         auth_audience=spec.auth_audience,
+        actor_format=spec.actor_format,
         deployments=[Deployment(deployment_id=d) for d in dict.fromkeys(spec.deployment_ids)],
     )
     session.add(platform)

@@ -124,6 +124,7 @@ def test_an_operator_registers_a_platform_and_reads_it_back(upgraded: Cxa) -> No
         "auth_token_url": f"{MOODLE}/mod/lti/token.php",
         "key_set_url": f"{MOODLE}/mod/lti/certs.php",
         "auth_audience": None,
+        "actor_format": "account",
         "deployment_ids": ["1"],
     }
 
@@ -300,3 +301,15 @@ def test_an_unmigrated_database_is_refused_with_the_fix(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["platform", "list"], env=env)
     assert result.exit_code == 2
     assert "run `cxa db upgrade`" in result.output
+
+
+def test_actor_format_can_be_chosen_and_changed(upgraded: Cxa) -> None:
+    added = upgraded("platform", "add", *MOODLE_OPTIONS, "--actor-format", "mbox_sha1sum")
+    assert added.exit_code == 0, added.output
+    assert json.loads(upgraded("platform", "show", "1").output)["actor_format"] == "mbox_sha1sum"
+    changed = upgraded("platform", "set-actor-format", "1", "account")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(upgraded("platform", "show", "1").output)["actor_format"] == "account"
+    refused = upgraded("platform", "set-actor-format", "1", "email-please")
+    assert refused.exit_code == 2
+    assert json.loads(upgraded("platform", "show", "1").output)["actor_format"] == "account"

@@ -260,3 +260,14 @@ def test_learning_event_is_immutable() -> None:
     event: LearningEvent = STATEMENT_KINDS["launched"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.source_id = "other"  # type: ignore[misc]
+
+
+def test_the_learner_carries_the_actor_format_their_platform_chose() -> None:
+    base = STATEMENT_KINDS["launched"]
+    hashed = dataclasses.replace(
+        base, learner=dataclasses.replace(base.learner, actor_format=ActorFormat.MBOX_SHA1SUM)
+    )
+    actor = build_statement(hashed)["actor"]
+    assert set(actor) >= {"mbox_sha1sum"} and "account" not in actor
+    # An explicit choice still wins over the learner's default.
+    assert "account" in build_statement(hashed, actor_format=ActorFormat.ACCOUNT)["actor"]
