@@ -83,6 +83,11 @@ class LRSDestination:
     version: str = "1.0.3"
     # Statements per POST; some hosted LRSs cap the body size, so it is per destination.
     batch_size: int = 50
+    # OAuth2 client credentials (RFC 6749 4.4) for LRSs that want a bearer token instead of
+    # Basic auth: all three, or none.
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
 
     def check(self) -> None:
         where = f"CXA_LRS_DESTINATIONS[{self.name!r}]"
@@ -95,6 +100,13 @@ class LRSDestination:
             raise ConfigError(f"{where}.endpoint must be an http(s) URL: {self.endpoint!r}")
         if bool(self.username) != bool(self.password):
             raise ConfigError(f"{where}: username and password go together")
+        oauth = (self.token_url, self.client_id, self.client_secret)
+        if any(oauth) and not all(oauth):
+            raise ConfigError(f"{where}: token_url, client_id and client_secret go together")
+        if all(oauth) and self.username:
+            raise ConfigError(f"{where}: use Basic auth or OAuth2 client credentials, not both")
+        if self.token_url and not self.token_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.token_url must be an http(s) URL: {self.token_url!r}")
         if self.version not in {"1.0.3", "1.0.2", "1.0.1", "1.0.0", "2.0.0"}:
             raise ConfigError(f"{where}.version must be an xAPI version, got {self.version!r}")
         if self.batch_size < 1:

@@ -36,6 +36,9 @@ def client_for(destination: LRSDestination) -> LRSClient:
         username=destination.username or None,
         password=destination.password or None,
         version=destination.version,
+        token_url=destination.token_url or None,
+        client_id=destination.client_id or None,
+        client_secret=destination.client_secret or None,
     )
 
 
