@@ -8,10 +8,11 @@ statements, and a real LRS must store them and give each one back by id.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from flask.testing import FlaskClient
+from flask import Flask
 from sqlalchemy import select
 
 from content import activity_iri, load_catalog
@@ -21,6 +22,7 @@ from lti_tool.services import Services
 from lti_tool.store.models import OutboxRow
 from tests.fixtures.platform import TestPlatform
 from tests.fixtures.ralph import ralph_auth
+from tests.fixtures.servers import HttpClient, serve
 from tests.unit.web.conftest import answer_fields, attempt_row, launch_learner
 from xapi.lrs import LRSClient
 
@@ -29,9 +31,19 @@ pytestmark = pytest.mark.integration
 COURSE = "service-foundations"
 
 
+@pytest.fixture
+def http_client(app: Flask) -> Iterator[HttpClient]:
+    """The tool served on a loopback port: the journey goes over real HTTP."""
+    with serve(app) as base_url:
+        client = HttpClient(base_url)
+        yield client
+        client.close()
+
+
 def test_a_learner_takes_a_whole_course_and_the_lrs_has_every_statement(
-    client: FlaskClient, registered: TestPlatform, services: Services, ralph: RalphServer
+    http_client: HttpClient, registered: TestPlatform, services: Services, ralph: RalphServer
 ) -> None:
+    client = http_client
     catalog = load_catalog()
     course = catalog.require_course(COURSE)
     assert course.quiz is not None
