@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.errors import ConfigError
@@ -192,44 +194,29 @@ class Settings:
     secure_cookies: bool = False
     # Log level for our own loggers.
     log_level: str = "INFO"
+    # Celery queue of this deployment's tasks, so two deployments (or test runs) can share
+    # one broker without taking each other's work.
+    task_queue: str = "cxa"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``CXA_*`` variables; raise ConfigError naming a bad one."""
         env = os.environ if env is None else env
-        d = cls()
+        defaults = cls()
         settings = cls(
-            base_url=env.get("CXA_BASE_URL", d.base_url).rstrip("/"),
-            secret_key=env.get("CXA_SECRET_KEY", d.secret_key),
-            key_encryption_secret=env.get("CXA_KEY_ENCRYPTION_SECRET", d.key_encryption_secret),
-            database_url=env.get("CXA_DATABASE_URL", d.database_url),
-            broker_url=env.get("CXA_BROKER_URL", d.broker_url),
-            broker_dir=Path(env.get("CXA_BROKER_DIR", str(d.broker_dir))),
-            state_store_url=env.get("CXA_STATE_STORE_URL", d.state_store_url),
-            launch_state_ttl=_int(env, "CXA_LAUNCH_STATE_TTL", d.launch_state_ttl, minimum=30),
-            jwks_cache_ttl=_int(env, "CXA_JWKS_CACHE_TTL", d.jwks_cache_ttl),
-            key_overlap_seconds=_int(env, "CXA_KEY_OVERLAP_SECONDS", d.key_overlap_seconds),
-            lrs_endpoint=env.get("CXA_LRS_ENDPOINT", d.lrs_endpoint),
-            lrs_username=env.get("CXA_LRS_USERNAME", d.lrs_username),
-            lrs_password=env.get("CXA_LRS_PASSWORD", d.lrs_password),
-            lrs_batch_size=_int(env, "CXA_LRS_BATCH_SIZE", d.lrs_batch_size, minimum=1),
-            lrs_destinations=_destinations(env),
-            lrs_batch_max_age=_float(env, "CXA_LRS_BATCH_MAX_AGE", d.lrs_batch_max_age),
-            lrs_max_attempts=_int(env, "CXA_LRS_MAX_ATTEMPTS", d.lrs_max_attempts, minimum=1),
-            lrs_max_backoff_seconds=_float(
-                env, "CXA_LRS_MAX_BACKOFF_SECONDS", d.lrs_max_backoff_seconds, minimum=1.0
-            ),
-            outbox_sweep_seconds=_int(
-                env, "CXA_OUTBOX_SWEEP_SECONDS", d.outbox_sweep_seconds, minimum=1
-            ),
-            demo_lms=_bool(env, "CXA_DEMO_LMS", d.demo_lms),
-            demo_lms_url=env.get("CXA_DEMO_LMS_URL", d.demo_lms_url).rstrip("/"),
-            var_dir=Path(env.get("CXA_VAR_DIR", str(d.var_dir))),
-            secure_cookies=_bool(env, "CXA_SECURE_COOKIES", d.secure_cookies),
-            log_level=env.get("CXA_LOG_LEVEL", d.log_level).upper(),
+            **{
+                field_name: parse(env, variable, getattr(defaults, field_name))
+                for field_name, variable, parse in _VARIABLES
+            }
         )
         settings.check()
         return settings
+
+    def as_env(self) -> dict[str, str]:
+        """The ``CXA_*`` variables that rebuild these settings in a child process."""
+        return {
+            variable: _format(getattr(self, field_name)) for field_name, variable, _ in _VARIABLES
+        }
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and the demo runner use this)."""
@@ -279,6 +266,11 @@ class Settings:
             destination.check()
         if self.state_store_url and not self.state_store_url.startswith(("redis://", "rediss://")):
             raise ConfigError("CXA_STATE_STORE_URL must be empty (database) or a redis:// URL")
+        if not _DESTINATION_NAME.match(self.task_queue):
+            raise ConfigError(
+                f"CXA_TASK_QUEUE must be lower-case letters, digits, '.', '_' or '-': "
+                f"{self.task_queue!r}"
+            )
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(
                 f"CXA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {self.log_level}"
@@ -290,3 +282,64 @@ class Settings:
             raise ConfigError("CXA_SECRET_KEY must be set in production")
         if production and self.key_encryption_secret == Settings.key_encryption_secret:
             raise ConfigError("CXA_KEY_ENCRYPTION_SECRET must be set in production")
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, default)
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, default).rstrip("/")
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    return Path(env.get(name, str(default)))
+
+
+def _upper(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, default).upper()
+
+
+def _destination_list(
+    env: Mapping[str, str], name: str, default: tuple[LRSDestination, ...]
+) -> tuple[LRSDestination, ...]:
+    return _destinations(env) if env.get(name, "").strip() else default
+
+
+def _format(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return json.dumps([asdict(item) for item in value])
+    return str(value)
+
+
+#: Each setting, the variable that sets it and how its text is read: the one table both
+#: ``Settings.from_env`` and ``Settings.as_env`` follow.
+_VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]], ...] = (
+    ("base_url", "CXA_BASE_URL", _url),
+    ("secret_key", "CXA_SECRET_KEY", _text),
+    ("key_encryption_secret", "CXA_KEY_ENCRYPTION_SECRET", _text),
+    ("database_url", "CXA_DATABASE_URL", _text),
+    ("broker_url", "CXA_BROKER_URL", _text),
+    ("broker_dir", "CXA_BROKER_DIR", _path),
+    ("state_store_url", "CXA_STATE_STORE_URL", _text),
+    ("launch_state_ttl", "CXA_LAUNCH_STATE_TTL", partial(_int, minimum=30)),
+    ("jwks_cache_ttl", "CXA_JWKS_CACHE_TTL", _int),
+    ("key_overlap_seconds", "CXA_KEY_OVERLAP_SECONDS", _int),
+    ("lrs_endpoint", "CXA_LRS_ENDPOINT", _text),
+    ("lrs_username", "CXA_LRS_USERNAME", _text),
+    ("lrs_password", "CXA_LRS_PASSWORD", _text),
+    ("lrs_batch_size", "CXA_LRS_BATCH_SIZE", partial(_int, minimum=1)),
+    ("lrs_destinations", "CXA_LRS_DESTINATIONS", _destination_list),
+    ("lrs_batch_max_age", "CXA_LRS_BATCH_MAX_AGE", _float),
+    ("lrs_max_attempts", "CXA_LRS_MAX_ATTEMPTS", partial(_int, minimum=1)),
+    ("lrs_max_backoff_seconds", "CXA_LRS_MAX_BACKOFF_SECONDS", partial(_float, minimum=1.0)),
+    ("outbox_sweep_seconds", "CXA_OUTBOX_SWEEP_SECONDS", partial(_int, minimum=1)),
+    ("demo_lms", "CXA_DEMO_LMS", _bool),
+    ("demo_lms_url", "CXA_DEMO_LMS_URL", _url),
+    ("var_dir", "CXA_VAR_DIR", _path),
+    ("secure_cookies", "CXA_SECURE_COOKIES", _bool),
+    ("log_level", "CXA_LOG_LEVEL", _upper),
+    ("task_queue", "CXA_TASK_QUEUE", _text),
+)

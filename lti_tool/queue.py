@@ -28,6 +28,7 @@ def make_celery(settings: Settings) -> Celery:
             "sweep": {"task": TASK_SWEEP, "schedule": float(settings.outbox_sweep_seconds)},
         },
         "timezone": "UTC",
+        "task_default_queue": settings.task_queue,
         # The web side sends a task after each commit; with the broker down that must fail
         # fast (the sweep delivers later) instead of stalling the learner's request.
         "broker_connection_timeout": 1,

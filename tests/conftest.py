@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def embedded_settings(tmp_path: Path, **changes: object) -> Settings:
         "var_dir": tmp_path,
         "secret_key": "test-secret",
         "key_encryption_secret": "test-key-secret",
+        # Its own queue: test runs sharing one Redis never take each other's tasks.
+        "task_queue": f"cxa-test-{uuid.uuid4().hex[:12]}",
     }
     values.update(changes)
     return Settings().with_overrides(**values)

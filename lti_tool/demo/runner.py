@@ -70,16 +70,8 @@ def run_demo(*, port: int, lms_port: int, lrs_port: int) -> int:
 
     env = {
         **os.environ,
-        "CXA_BASE_URL": settings.base_url,
-        "CXA_DEMO_LMS": "1",
-        "CXA_DEMO_LMS_URL": settings.demo_lms_url,
-        "CXA_DATABASE_URL": settings.database_url,
-        "CXA_BROKER_URL": settings.broker_url,
-        "CXA_BROKER_DIR": str(settings.broker_dir),
-        "CXA_VAR_DIR": str(var),
-        "CXA_LRS_ENDPOINT": settings.lrs_endpoint,
-        "CXA_LRS_USERNAME": settings.lrs_username,
-        "CXA_LRS_PASSWORD": settings.lrs_password,
+        **settings.as_env(),
+        # Ralph's own runner reads its password from here, not from the command line.
         "CXA_RALPH_PASSWORD": settings.lrs_password,
     }
     py = sys.executable

@@ -5,10 +5,6 @@ its beat, so the sweep runs) that can be SIGKILLed, learners recording events th
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -24,7 +20,7 @@ import requests
 from sqlalchemy import func, select
 
 from lti_tool.config import Settings
-from lti_tool.demo.ralph import REPO_ROOT, RalphServer, free_port
+from lti_tool.demo.ralph import RalphServer, free_port
 from lti_tool.queue import TASK_DELIVER_OUTBOX
 from lti_tool.recording import record_event
 from lti_tool.services import Services
@@ -34,56 +30,9 @@ from lti_tool.store.models import OutboxRow, OutboxStatus
 from tests.conftest import embedded_settings
 from tests.fixtures.ralph import ralph_statements
 from tests.fixtures.servers import serve
-from tests.fixtures.stack import isolated_database, redis_url_or_embedded
+from tests.fixtures.stack import Worker, isolated_database, redis_url_or_embedded
 from tests.unit.xapi.catalogue import STATEMENT_KINDS
 from xapi.events import Learner
-
-
-class Worker:
-    """``celery -A workers.app worker -B`` in its own process group, so it can be killed
-    whole (main process, pool child and beat) exactly as an OOM killer would."""
-
-    def __init__(self, env: dict[str, str], folder: Path, name: str) -> None:
-        self.log_file = folder / f"{name}.log"
-        argv = [
-            sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-            "--beat", "--schedule", str(folder / f"{name}-beat"),
-            "--concurrency", "2", "--loglevel", "INFO",
-            "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
-        with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-                argv,
-                cwd=REPO_ROOT,
-                env={**os.environ, **env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while "ready." not in self.log():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                pytest.fail(f"the Celery worker did not start:\n{self.log()}", pytrace=False)
-            time.sleep(0.2)
-
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace")
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: no cleanup, no acknowledgement, no commit."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @dataclass
@@ -185,13 +134,7 @@ def delivery_stack(
             settings=settings,
             services=services,
             worker_env={
-                "CXA_DATABASE_URL": database_url,
-                "CXA_BROKER_URL": settings.broker_url,
-                "CXA_BROKER_DIR": str(settings.broker_dir),
-                "CXA_LRS_ENDPOINT": lrs_endpoint,
-                "CXA_LRS_USERNAME": ralph.config.username,
-                "CXA_LRS_PASSWORD": ralph.config.password,
-                "CXA_VAR_DIR": str(tmp_path),
+                **settings.as_env(),
                 # Short clocks so a test sees sweeps and recoveries within seconds.
                 "CXA_OUTBOX_SWEEP_SECONDS": "1",
                 "CXA_LRS_MAX_BACKOFF_SECONDS": "2",

@@ -49,18 +49,9 @@ def test_launch_statement_travels_through_the_production_stack(
         try:
             with transaction(services.sessions) as session:
                 register_with_tool(session, lms)
-            worker_env = {
-                "CXA_DATABASE_URL": database_url,
-                "CXA_BROKER_URL": settings.broker_url,
-                "CXA_BROKER_DIR": str(settings.broker_dir),
-                "CXA_STATE_STORE_URL": settings.state_store_url,
-                "CXA_LRS_ENDPOINT": settings.lrs_endpoint,
-                "CXA_LRS_USERNAME": settings.lrs_username,
-                "CXA_LRS_PASSWORD": settings.lrs_password,
-                "CXA_VAR_DIR": str(tmp_path),
-            }
+            worker_env = settings.as_env()
             with (
-                celery_worker(worker_env, tmp_path / "worker.log"),
+                celery_worker(worker_env, tmp_path),
                 serve(create_app(services=services), port=tool_port),
                 serve(create_demo_lms(lms), port=lms_port) as lms_url,
             ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,26 @@ def test_the_default_secrets_are_fine_on_plain_http() -> None:
 def test_overrides_are_checked_like_the_environment() -> None:
     with pytest.raises(ConfigError, match="CXA_LOG_LEVEL"):
         Settings().with_overrides(log_level="LOUD")
+
+
+def test_settings_survive_the_trip_through_the_environment(tmp_path: Path) -> None:
+    """Child processes (worker, beat, demo) are configured with as_env(): nothing may be lost."""
+    destinations = json.dumps(
+        [{"name": "lake", "endpoint": "https://lake.example/xAPI/", "batch_size": 7}]
+    )
+    original = Settings.from_env(
+        {
+            "CXA_BASE_URL": "http://127.0.0.1:9000",
+            "CXA_DEMO_LMS": "1",
+            "CXA_VAR_DIR": str(tmp_path),
+            "CXA_LRS_DESTINATIONS": destinations,
+            "CXA_LRS_BATCH_MAX_AGE": "2.5",
+            "CXA_TASK_QUEUE": "tenant-a",
+        }
+    )
+    assert Settings.from_env(original.as_env()) == original
+
+
+def test_a_bad_task_queue_name_is_refused() -> None:
+    with pytest.raises(ConfigError, match="CXA_TASK_QUEUE"):
+        Settings.from_env({"CXA_TASK_QUEUE": "Has Spaces"})
