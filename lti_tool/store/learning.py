@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Enum,
     Float,
     ForeignKey,
@@ -51,6 +52,11 @@ class LearnerKey:
     @classmethod
     def of(cls, launch: Launch) -> LearnerKey:
         return cls(platform_id=launch.platform_id, sub=launch.sub)
+
+
+def _owned_by(model: Any, learner: LearnerKey) -> tuple[ColumnElement[bool], ...]:
+    """The filter every learner read goes through: one learner never sees another's rows."""
+    return (model.platform_id == learner.platform_id, model.sub == learner.sub)
 
 
 class AttemptStatus(enum.StrEnum):
@@ -220,8 +226,7 @@ def list_lesson_views(session: Session, learner: LearnerKey, course_id: str) -> 
         session.scalars(
             select(LessonView)
             .where(
-                LessonView.platform_id == learner.platform_id,
-                LessonView.sub == learner.sub,
+                *_owned_by(LessonView, learner),
                 LessonView.course_id == course_id,
             )
             .order_by(LessonView.first_viewed_at)
@@ -238,8 +243,7 @@ def list_attempts(session: Session, learner: LearnerKey, quiz_id: str) -> list[Q
         session.scalars(
             select(QuizAttempt)
             .where(
-                QuizAttempt.platform_id == learner.platform_id,
-                QuizAttempt.sub == learner.sub,
+                *_owned_by(QuizAttempt, learner),
                 QuizAttempt.quiz_id == quiz_id,
             )
             .order_by(QuizAttempt.number)
@@ -250,8 +254,7 @@ def list_attempts(session: Session, learner: LearnerKey, quiz_id: str) -> list[Q
 def get_open_attempt(session: Session, learner: LearnerKey, quiz_id: str) -> QuizAttempt | None:
     return session.scalar(
         select(QuizAttempt).where(
-            QuizAttempt.platform_id == learner.platform_id,
-            QuizAttempt.sub == learner.sub,
+            *_owned_by(QuizAttempt, learner),
             QuizAttempt.quiz_id == quiz_id,
             QuizAttempt.status == AttemptStatus.IN_PROGRESS,
         )
@@ -263,8 +266,7 @@ def get_attempt(session: Session, learner: LearnerKey, attempt_id: uuid.UUID) ->
     return session.scalar(
         select(QuizAttempt).where(
             QuizAttempt.id == attempt_id,
-            QuizAttempt.platform_id == learner.platform_id,
-            QuizAttempt.sub == learner.sub,
+            *_owned_by(QuizAttempt, learner),
         )
     )
 
@@ -352,8 +354,7 @@ def has_passed(session: Session, learner: LearnerKey, quiz_id: str) -> bool:
         select(func.count())
         .select_from(QuizAttempt)
         .where(
-            QuizAttempt.platform_id == learner.platform_id,
-            QuizAttempt.sub == learner.sub,
+            *_owned_by(QuizAttempt, learner),
             QuizAttempt.quiz_id == quiz_id,
             QuizAttempt.passed.is_(True),
         )
@@ -369,8 +370,7 @@ def list_runs(session: Session, learner: LearnerKey, scenario_id: str) -> list[S
         session.scalars(
             select(ScenarioRun)
             .where(
-                ScenarioRun.platform_id == learner.platform_id,
-                ScenarioRun.sub == learner.sub,
+                *_owned_by(ScenarioRun, learner),
                 ScenarioRun.scenario_id == scenario_id,
             )
             .order_by(ScenarioRun.started_at)
@@ -383,8 +383,7 @@ def get_run(session: Session, learner: LearnerKey, run_id: uuid.UUID) -> Scenari
     return session.scalar(
         select(ScenarioRun).where(
             ScenarioRun.id == run_id,
-            ScenarioRun.platform_id == learner.platform_id,
-            ScenarioRun.sub == learner.sub,
+            *_owned_by(ScenarioRun, learner),
         )
     )
 
@@ -491,8 +490,7 @@ def get_self_assessment(
     return session.scalar(
         select(SelfAssessmentRecord).where(
             SelfAssessmentRecord.id == record_id,
-            SelfAssessmentRecord.platform_id == learner.platform_id,
-            SelfAssessmentRecord.sub == learner.sub,
+            *_owned_by(SelfAssessmentRecord, learner),
         )
     )
 
@@ -503,8 +501,7 @@ def get_latest_self_assessment(
     return session.scalar(
         select(SelfAssessmentRecord)
         .where(
-            SelfAssessmentRecord.platform_id == learner.platform_id,
-            SelfAssessmentRecord.sub == learner.sub,
+            *_owned_by(SelfAssessmentRecord, learner),
         )
         .order_by(SelfAssessmentRecord.created_at.desc())
         .limit(1)
