@@ -125,31 +125,22 @@ def launched_event(launch: Launch, at: datetime) -> LearningEvent:
 # the content-version context extension instead.
 
 
-def course_activity(course: Course) -> Activity:
+def _titled(item: Course | Module | Lesson | Scenario, activity_type: str) -> Activity:
     return Activity(
-        id=activity_iri(course),
-        type=vocabulary.COURSE,
-        name=course.title,
-        description=course.summary,
+        id=activity_iri(item), type=activity_type, name=item.title, description=item.summary
     )
+
+
+def course_activity(course: Course) -> Activity:
+    return _titled(course, vocabulary.COURSE)
 
 
 def module_activity(module: Module) -> Activity:
-    return Activity(
-        id=activity_iri(module),
-        type=vocabulary.MODULE,
-        name=module.title,
-        description=module.summary,
-    )
+    return _titled(module, vocabulary.MODULE)
 
 
 def lesson_activity(lesson: Lesson) -> Activity:
-    return Activity(
-        id=activity_iri(lesson),
-        type=vocabulary.LESSON,
-        name=lesson.title,
-        description=lesson.summary,
-    )
+    return _titled(lesson, vocabulary.LESSON)
 
 
 def quiz_activity(quiz: Quiz) -> Activity:
@@ -157,12 +148,7 @@ def quiz_activity(quiz: Quiz) -> Activity:
 
 
 def scenario_activity(scenario: Scenario) -> Activity:
-    return Activity(
-        id=activity_iri(scenario),
-        type=vocabulary.SIMULATION,
-        name=scenario.title,
-        description=scenario.summary,
-    )
+    return _titled(scenario, vocabulary.SIMULATION)
 
 
 def question_activity(question: Question) -> Activity:
