@@ -8,6 +8,7 @@ runs in production (see Settings.check) and keeps no data beyond its key file.
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from lti_tool.lti import roles
 from lti_tool.store import platforms
 
 CLIENT_ID = "cxa-demo-client"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEPLOYMENT_ID = "cxa-demo-deployment"
 
 
@@ -239,6 +241,47 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         )
         return message.lti_launch()  # type: ignore[no-any-return]
 
+    spent_jtis: dict[str, float] = {}
+
+    @app.post("/token")
+    def token() -> tuple[Response, int] | Response:
+        """OAuth2 client-credentials grant with a signed JWT (IMS Security Framework 4.1),
+        checked the way a platform must: the tool's signature against its published JWKS,
+        iss = sub = client_id, aud = this endpoint, a fresh jti."""
+        form = {k: request.form[k] for k in request.form}
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error("unsupported_grant_type", "grant_type must be client_credentials")
+        if form.get("client_assertion_type") != JWT_BEARER:
+            return _oauth_error("invalid_request", f"client_assertion_type must be {JWT_BEARER}")
+        for required in ("client_assertion", "scope"):
+            if not form.get(required):
+                return _oauth_error("invalid_request", f"{required} is missing")
+        # One conf per request: lti1p3platform keeps the decoded JWT on the instance, and
+        # a fresh instance fetches the tool's key set anew, so a rotated key is seen at once.
+        conf = _PlatformConf(config=config)
+        conf.get_registration()
+        try:
+            claims = conf.tool_validate_and_decode(form["client_assertion"])
+        except Exception as err:
+            return _oauth_error("invalid_client", f"client assertion refused: {err}", 401)
+        audiences = claims.get("aud")
+        audiences = audiences if isinstance(audiences, list) else [audiences]
+        problem = None
+        if claims.get("iss") != CLIENT_ID or claims.get("sub") != CLIENT_ID:
+            problem = "iss and sub must be the client_id"
+        elif config.base_url + "/token" not in audiences:
+            problem = "aud must be this token endpoint"
+        elif not claims.get("jti") or claims["jti"] in spent_jtis:
+            problem = "jti missing or already used"
+        if problem:
+            return _oauth_error("invalid_client", problem, 401)
+        now = time.time()
+        for jti, expiry in list(spent_jtis.items()):
+            if expiry < now:
+                del spent_jtis[jti]
+        spent_jtis[claims["jti"]] = float(claims.get("exp", now + 3600))
+        return jsonify(conf.get_access_token(form))
+
     @app.get("/jwks")
     def jwks() -> Response:
         platform_conf.get_registration()
@@ -252,6 +295,11 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         )
 
     return app
+
+
+def _oauth_error(code: str, description: str, status: int = 400) -> tuple[Response, int]:
+    # RFC 6749 section 5.2 error response.
+    return jsonify(error=code, error_description=description), status
 
 
 def create_demo_lms_from_env() -> Flask:

@@ -64,7 +64,9 @@ class DbToolConf(ToolConfAbstract[Any]):
         if platform.auth_audience:
             registration.set_auth_audience(platform.auth_audience)
         if self._signing_key is not None:
+            # pylti1p3 names the key (kid) in its client assertions from the public half.
             registration.set_tool_private_key(self._signing_key.private_key_pem)
+            registration.set_tool_public_key(self._signing_key.public_key_pem)
         return registration
 
     @staticmethod

@@ -65,6 +65,17 @@ class SigningKey:
     private_key_pem: str
     public_jwk: dict[str, Any]
 
+    @property
+    def public_key_pem(self) -> str:
+        private = serialization.load_pem_private_key(self.private_key_pem.encode(), password=None)
+        return (
+            private.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+
 
 def ensure_active_key(session: Session, secret: str, now: datetime | None = None) -> ToolKey:
     """The ACTIVE key, creating the first one on a fresh install."""
