@@ -115,9 +115,25 @@ def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        # Ctrl-C must stop everything the demo started: nothing of its group may outlive it.
+        leftovers = not _group_gone(process.pid, timeout=45)
+        if leftovers:
+            os.killpg(process.pid, signal.SIGKILL)
         for reader in _readers:
             reader.join(timeout=10)
         _readers.clear()
         assert process.stdout is not None
         process.stdout.close()
     assert process.returncode in (0, 2, -signal.SIGINT), process.returncode
+    assert not leftovers, "the demo left processes running after Ctrl-C"
+
+
+def _group_gone(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.3)
+    return False
