@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -79,13 +80,18 @@ def learner_of(launch: Launch) -> Learner:
     )
 
 
+def _lms_activity(launch: Launch, kind: str, local_id: str | None) -> str:
+    # One id per (platform, deployment, LMS object): stable across launches, opaque outside.
+    key = f"{launch.platform.issuer}|{launch.deployment_id}|{local_id}"
+    return vocabulary.CX_BASE + f"activities/{kind}/{uuid.uuid5(_PLACEMENT_NAMESPACE, key)}"
+
+
 def lms_course_activity(launch: Launch) -> Activity | None:
     """The LMS course the launch came from, as a grouping activity L&D can filter on."""
     if not launch.context_id:
         return None
-    key = f"{launch.platform.issuer}|{launch.deployment_id}|{launch.context_id}"
     return Activity(
-        id=vocabulary.CX_BASE + f"activities/lms-context/{uuid.uuid5(_PLACEMENT_NAMESPACE, key)}",
+        id=_lms_activity(launch, "lms-context", launch.context_id),
         type=vocabulary.COURSE,
         name=launch.context_title or "LMS course",
     )
@@ -93,28 +99,24 @@ def lms_course_activity(launch: Launch) -> Activity | None:
 
 def placement_activity(launch: Launch) -> Activity:
     """The link the learner clicked in the LMS (platform, deployment, resource link)."""
-    key = f"{launch.platform.issuer}|{launch.deployment_id}|{launch.resource_link_id}"
     return Activity(
-        id=vocabulary.CX_BASE + f"activities/placement/{uuid.uuid5(_PLACEMENT_NAMESPACE, key)}",
+        id=_lms_activity(launch, "placement", launch.resource_link_id),
         type=vocabulary.LINK,
         name=launch.resource_link_title or "CX Academy",
     )
 
 
 def launched_event(launch: Launch, at: datetime) -> LearningEvent:
-    course = lms_course_activity(launch)
     extensions = {vocabulary.LTI_RESOURCE_LINK_ID: launch.resource_link_id}
     if launch.context_id:
         extensions[vocabulary.LTI_CONTEXT_ID] = launch.context_id
-    return LearningEvent(
+    return _event(
+        launch,
         source_id=f"launch:{launch.id}",
         verb=vocabulary.LAUNCHED,
-        learner=learner_of(launch),
-        object=placement_activity(launch),
-        timestamp=at,
+        activity=placement_activity(launch),
+        at=at,
         registration=launch.id,
-        grouping=(course,) if course else (),
-        language=launch.locale,
         extensions=extensions,
     )
 
@@ -219,6 +221,7 @@ def _event(
     grouping: tuple[Activity, ...] = (),
     result: Result | None = None,
     content_version: str | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> LearningEvent:
     return LearningEvent(
         source_id=source_id,
@@ -232,6 +235,7 @@ def _event(
         result=result,
         language=launch.locale,
         content_version=content_version,
+        extensions=extensions or {},
     )
 
 

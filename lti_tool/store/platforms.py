@@ -124,10 +124,6 @@ def get_platform_by_id(session: Session, platform_id: int) -> Platform | None:
     return session.get(Platform, platform_id)
 
 
-def count_platforms_for_issuer(session: Session, issuer: str) -> int:
-    return len(list(session.scalars(select(Platform.id).where(Platform.issuer == issuer))))
-
-
 def require_platform_by_id(session: Session, platform_id: int) -> Platform:
     platform = get_platform_by_id(session, platform_id)
     if platform is None:
