@@ -161,6 +161,10 @@ def run_demo(*, port: int, lms_port: int, lrs_port: int) -> int:
                         stdout=log_file,
                         stderr=subprocess.STDOUT,
                         cwd=Path(__file__).resolve().parents[2],
+                        # Ctrl-C reaches only this runner, which stops the children in order;
+                        # a child that got the terminal's SIGINT and our SIGTERM at once could
+                        # hang half-way through its shutdown (seen with gunicorn).
+                        start_new_session=True,
                     ),
                 )
             )
