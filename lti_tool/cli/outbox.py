@@ -1,0 +1,168 @@
+"""`cxa outbox`: xAPI statement delivery status, replay and backfill."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from lti_tool.cli.command import Refused, one_transaction, sessions
+from lti_tool.errors import ConfigError
+from lti_tool.store import outbox
+from lti_tool.store.db import transaction
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """xAPI statement delivery: one queue per LRS destination."""
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # Operators type dates without a zone; the outbox records UTC.
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def _date_range(since: datetime | None, until: datetime | None) -> None:
+    if since is not None and until is not None and since >= until:
+        raise Refused(f"--since ({since:%Y-%m-%d %H:%M}) must be before --until")
+
+
+_DATE = click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+
+
+@outbox_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per destination.")
+def outbox_status(as_json: bool) -> None:
+    """Pending, dead, lag and circuit breaker of every destination."""
+    with one_transaction() as (session, settings):
+        statuses = outbox.list_destination_status(session)
+        sending = outbox.list_sending_destinations(session)
+    batch_sizes = {d.name: d.batch_size for d in settings.destinations}
+    now = datetime.now(UTC)
+
+    def in_flight(d: outbox.DestinationStatus) -> int | None:
+        # The batch being sent is the oldest pending rows, up to the destination's batch size.
+        if sending is None:
+            return None
+        return (
+            min(d.pending, batch_sizes.get(d.name, settings.lrs_batch_size))
+            if d.name in sending
+            else 0
+        )
+
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "destination": d.name,
+                        "enabled": d.enabled,
+                        "pending": d.pending,
+                        "in_flight": in_flight(d),
+                        "dead": d.dead,
+                        "lag_seconds": round(d.lag_seconds(now), 1),
+                        "circuit": "open" if d.circuit_open(now) else "closed",
+                        "open_until": (
+                            d.open_until.isoformat()
+                            if d.open_until and d.circuit_open(now)
+                            else None
+                        ),
+                        "consecutive_failures": d.consecutive_failures,
+                        "last_sent_id": d.last_sent_id,
+                        "last_error": d.last_error,
+                    }
+                    for d in statuses
+                ],
+                indent=2,
+            )
+        )
+        return
+    for d in statuses:
+        circuit = f"open until {d.open_until:%H:%M:%S}" if d.circuit_open(now) else "closed"
+        flight = in_flight(d)
+        click.echo(
+            f"{d.name}\t{'enabled' if d.enabled else 'disabled'}\tpending={d.pending} "
+            f"in_flight={'-' if flight is None else flight} dead={d.dead} "
+            f"lag={d.lag_seconds(now):.1f}s circuit={circuit} "
+            f"failures={d.consecutive_failures} cursor={d.last_sent_id or '-'}"
+            + (f"\tlast_error={d.last_error[:200]}" if d.last_error else "")
+        )
+
+
+@outbox_group.command("replay")
+@click.option("--destination", help="Only this destination's dead statements.")
+@click.option("--since", type=_DATE, help="Recorded at or after (UTC).")
+@click.option("--until", type=_DATE, help="Recorded before (UTC, exclusive).")
+@click.option("--error", "error_contains", help="Only those whose last error contains this.")
+def outbox_replay(
+    destination: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    error_contains: str | None,
+) -> None:
+    """Queue dead statements again (after fixing what the LRS complained about).
+
+    Replayed statements keep their place in the queue, so they go out next.
+    """
+    _date_range(since, until)
+    with one_transaction() as (session, settings):
+        if destination is not None:
+            known = {d.name for d in outbox.list_destination_status(session)}
+            if destination not in known:
+                raise Refused(
+                    f"no destination named {destination!r} in the outbox "
+                    f"({', '.join(sorted(known)) or 'none'})"
+                )
+        count = outbox.replay_dead(
+            session,
+            destination=destination,
+            since=_utc(since),
+            until=_utc(until),
+            error_contains=error_contains,
+        )
+        click.echo(
+            f"requeued {count} statements; the worker sends them within "
+            f"{settings.outbox_sweep_seconds}s"
+        )
+
+
+@outbox_group.command("backfill")
+@click.option("--destination", required=True, help="A configured destination to fill.")
+@click.option("--since", type=_DATE, required=True, help="Recorded at or after (UTC).")
+@click.option("--until", type=_DATE, required=True, help="Recorded before (UTC, exclusive).")
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1, 5000),
+    default=500,
+    show_default=True,
+    help="Statements queued per transaction.",
+)
+def outbox_backfill(destination: str, since: datetime, until: datetime, chunk_size: int) -> None:
+    """Queue statements already recorded in a date range for a (new) destination.
+
+    Safe to re-run or interrupt: each chunk commits on its own, and statements the
+    destination already has are skipped.
+    """
+    _date_range(since, until)
+    with sessions() as (factory, settings):
+        try:
+            settings.require_destination(destination)
+        except ConfigError as err:
+            raise Refused(f"{err}; add it to CXA_LRS_DESTINATIONS first") from err
+        with transaction(factory) as session:
+            outbox.sync_destinations(session, [d.name for d in settings.destinations])
+            row_ids = outbox.list_backfill_ids(
+                session, destination, since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)
+            )
+        added = 0
+        with click.progressbar(
+            length=len(row_ids), label=f"queueing for {destination}", file=sys.stderr
+        ) as bar:
+            for start in range(0, len(row_ids), chunk_size):
+                chunk = row_ids[start : start + chunk_size]
+                with transaction(factory) as session:
+                    added += outbox.copy_statements(session, chunk, destination)
+                bar.update(len(chunk))
+        click.echo(f"queued {added} statements for {destination}")
