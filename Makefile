@@ -21,7 +21,11 @@ run: install ## Run the demo: tool, worker, beat, LRS and demo LMS; prints the U
 test: ## Run lint and the whole test suite (installs what it needs)
 	bash scripts/test
 
+bench: install ## Run the benchmarks (prints numbers; PostgreSQL and Redis on 127.0.0.1)
+	$(PY) -m benchmarks.delivery --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+	$(PY) -m benchmarks.launch
+
 lint: ## ruff and the import contracts
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports
 
-.PHONY: help install run test lint
+.PHONY: help install run test lint bench
