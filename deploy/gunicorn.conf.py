@@ -15,3 +15,14 @@ graceful_timeout = 30
 forwarded_allow_ips = os.environ.get("CXA_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 control_socket_disable = True
+
+# Build the app once in the master: the curriculum is parsed before the fork and shared by
+# every worker, instead of costing each worker about half a second on its first page.
+preload_app = True
+
+
+def post_fork(server, worker):
+    # The master used the database while building the app (the signing key); pooled
+    # connections must not be shared across processes (SQLAlchemy: "Using Connection Pools
+    # with Multiprocessing or os.fork()"), so each worker drops its inherited copies unclosed.
+    worker.app.wsgi().extensions["cxa"].engine.dispose(close=False)

@@ -59,6 +59,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             "(or is unreachable): run `cxa db upgrade`"
         ) from err
 
+    # Parsed here rather than on the first page, so a server that loads the app before it
+    # forks (gunicorn's preload_app) parses the curriculum once for all its workers.
+    learner.shipped_catalog()
+
     web_db.init_app(app)
     errors.init_app(app)
     language.init_app(app)

@@ -67,14 +67,15 @@ def require_form(token: str, allowed: Iterable[str] = ()) -> MultiDict[str, str]
 
 
 @cache
-def _shipped_catalog() -> Catalog:
+def shipped_catalog() -> Catalog:
+    """The curriculum that ships with the tool, parsed and validated once per process."""
     return load_catalog()
 
 
 def catalog() -> Catalog:
     """The curriculum, loaded and validated once per process (tests may set their own)."""
     override = current_app.config.get("CXA_CATALOG")
-    return override if override is not None else _shipped_catalog()
+    return override if override is not None else shipped_catalog()
 
 
 def require_course(course_id: str) -> Course:
