@@ -17,9 +17,10 @@ from gunicorn.glogging import Logger
 
 from lti_tool.store.sessions import MIN_REFERENCE_LENGTH, session_id_of
 
-# Anything after /s/ up to the next path, query, fragment or field boundary: in a request
-# line, a path, a Referer URL or an exception message alike.
-_SESSION_PATH = re.compile(r"/s/([^/?#\s\"'<>]+)")
+# Anything after /s/ up to the next path, query, fragment or field boundary (a colon ends
+# the path in our refusal lines): in a request line, a path, a Referer URL or an exception
+# message alike. Junk is hashed too: it may be a mangled real token.
+_SESSION_PATH = re.compile(r"/s/([^/?#:\s\"'<>]+)")
 
 
 def session_reference(token: str) -> str:
