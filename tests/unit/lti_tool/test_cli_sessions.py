@@ -14,10 +14,13 @@ from lti_tool.store import launches, platforms
 from lti_tool.store.db import make_engine, make_session_factory, transaction
 from lti_tool.store.models import LaunchSession
 from lti_tool.store.sessions import add_session, session_id_of
+from tests.unit.lti_tool import test_cli
 from tests.unit.lti_tool.test_cli import MOODLE_OPTIONS, Cxa, refused
-from tests.unit.lti_tool.test_cli import cxa, database, upgraded  # noqa: F401 (shared fixtures)
 
 Start = Callable[[str], str]
+
+# The operator's environment, exactly as the other CLI tests set it up.
+cxa, database, upgraded = test_cli.cxa, test_cli.database, test_cli.upgraded
 
 
 @pytest.fixture
