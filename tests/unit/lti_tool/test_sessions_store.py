@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from lti_tool.store import launches, platforms
@@ -120,6 +120,20 @@ def test_an_ambiguous_reference_revokes_nothing(session: Session, moodle: Platfo
 def test_a_revocation_must_name_something(session: Session) -> None:
     with pytest.raises(ValueError, match="name a platform"):
         revoke_sessions(session, now=NOW)
+
+
+def test_a_session_and_its_launch_are_one_read(session: Session, moodle: Platform) -> None:
+    session_id = start(session, moodle, "ada")
+    session.commit()
+    session.expunge_all()
+    statements: list[str] = []
+    listen = event.listens_for(session.connection(), "before_cursor_execute")
+    listen(lambda _conn, _cursor, statement, *_: statements.append(statement))
+
+    record = get_session(session, session_id)
+    assert record is not None and record.launch.sub == "ada"
+
+    assert len(statements) == 1, statements
 
 
 def test_activity_is_recorded_at_most_once_a_minute(session: Session, moodle: Platform) -> None:
