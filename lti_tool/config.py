@@ -149,7 +149,7 @@ class Settings:
 
     # Public base URL of the tool, as the LMS and the learner's browser reach it.
     base_url: str = "http://127.0.0.1:8000"
-    # Signs Flask session cookies and CSRF tokens. Must be set in production.
+    # Signs Flask session cookies and CSRF tokens. In production: 32 random bytes or more.
     secret_key: str = "dev-only-secret-key-change-me"  # noqa: S105 (demo default; refused on https)
     # Encrypts the tool's private RSA keys at rest (any string; a key is derived from it).
     key_encryption_secret: str = "dev-only-key-encryption-secret"  # noqa: S105 (as above)
@@ -287,8 +287,10 @@ class Settings:
                 "CXA_SESSION_IDLE_SECONDS must not exceed CXA_SESSION_MAX_SECONDS "
                 f"({self.session_idle_seconds} > {self.session_max_seconds})"
             )
-        if not self.production:
-            return
+        if self.production:
+            self._check_production()
+
+    def _check_production(self) -> None:
         if self.demo_lms:
             raise ConfigError("CXA_DEMO_LMS must be off when CXA_BASE_URL is https (production)")
         for variable, value in (
@@ -297,7 +299,7 @@ class Settings:
         ):
             _require_strong_secret(variable, value)
         if self.secret_key == self.key_encryption_secret:
-            # One leaked value must not both forge sessions and decrypt the signing keys.
+            # One leaked value must not both forge form tokens and decrypt the signing keys.
             raise ConfigError("CXA_SECRET_KEY and CXA_KEY_ENCRYPTION_SECRET must differ")
 
     @property
@@ -313,8 +315,9 @@ def is_production_url(url: str) -> bool:
 
 #: What `secrets.token_urlsafe(32)` prints: 32 random bytes as 43 URL-safe characters.
 MIN_SECRET_LENGTH = 43
-#: Bits the characters of a secret must carry by their own frequencies: a random 43-character
-#: token carries about 210, a word repeated to length far fewer.
+#: Least entropy estimated from the secret's own character frequencies (length times the
+#: Shannon entropy per character): random 43-character tokens score 180-230, hex ones more,
+#: a word or a character repeated to length far less.
 MIN_SECRET_BITS = 160
 _GENERATE_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
