@@ -6,12 +6,14 @@ These tests read log records on purpose: what a log line must not contain is the
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from flask import Flask
+from gunicorn.config import Config
 
 from lti_tool.store.sessions import session_id_of
-from lti_tool.web.redaction import redact, session_reference
+from lti_tool.web.redaction import RedactingGunicornLogger, redact, session_reference
 from tests.unit.web.conftest import LearnerBrowser
 
 TOKEN = "Jx3vQ9_kLmT2wR8pZs5YbN1cHdF7gA0eUiO4tKqVnXy"
@@ -78,3 +80,28 @@ def test_an_unexpected_error_logs_no_token_even_in_its_traceback(
     assert "RuntimeError" in messages[0]
     assert all(TOKEN not in message for message in messages)
     assert all(session_reference(TOKEN) in message for message in messages)
+
+
+def test_gunicorns_error_log_shows_no_token(tmp_path: Path) -> None:
+    """gunicorn logs "Error handling request <uri>" with a traceback when a worker crashes."""
+    config = Config()
+    config.set("errorlog", str(tmp_path / "error.log"))
+    logger = RedactingGunicornLogger(config)
+    try:
+        try:
+            raise RuntimeError(f"while serving /s/{TOKEN}/page")
+        except RuntimeError:
+            logger.exception("Error handling request %s", f"/s/{TOKEN}/page")
+        text = (tmp_path / "error.log").read_text()
+    finally:
+        # gunicorn's loggers are process-wide: leave them as they were.
+        for log in (logger.error_log, logger.access_log):
+            for handler in list(log.handlers):
+                log.removeHandler(handler)
+                handler.close()
+            for installed in list(log.filters):
+                log.removeFilter(installed)
+
+    assert "Error handling request" in text and "RuntimeError" in text
+    assert TOKEN not in text
+    assert text.count(f"/s/~{session_reference(TOKEN)}/page") == 2
