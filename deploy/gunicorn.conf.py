@@ -14,6 +14,9 @@ graceful_timeout = 30
 # Behind a TLS-terminating proxy: trust its X-Forwarded-* so https URLs are built right.
 forwarded_allow_ips = os.environ.get("CXA_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
+# gunicorn logs raw request lines, paths and Referers; ours replaces each learner session
+# token (/s/<token>/) with a short hash of it, in the access and the error log alike.
+logger_class = "lti_tool.web.redaction.RedactingGunicornLogger"
 control_socket_disable = True
 
 # Build the app once in the master: the curriculum is parsed before the fork and shared by

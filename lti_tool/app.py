@@ -19,6 +19,7 @@ from lti_tool.web import (
     errors,
     health,
     language,
+    launch_session,
     learner,
     lti,
     progress,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     web_db.init_app(app)
     errors.init_app(app)
+    launch_session.init_app(app)
     language.init_app(app)
     blueprints = (lti.bp, learner.bp, course.bp, quiz.bp, scenario.bp, assessment.bp, progress.bp)
     for blueprint in (*blueprints, health.bp, xapi_profile.bp):

@@ -7,8 +7,10 @@ This is the only module that reads ``os.environ``. Each process builds one
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from functools import partial
@@ -147,7 +149,7 @@ class Settings:
 
     # Public base URL of the tool, as the LMS and the learner's browser reach it.
     base_url: str = "http://127.0.0.1:8000"
-    # Signs Flask session cookies and CSRF tokens. Must be set in production.
+    # Signs Flask session cookies and CSRF tokens. In production: 32 random bytes or more.
     secret_key: str = "dev-only-secret-key-change-me"  # noqa: S105 (demo default; refused on https)
     # Encrypts the tool's private RSA keys at rest (any string; a key is derived from it).
     key_encryption_secret: str = "dev-only-key-encryption-secret"  # noqa: S105 (as above)
@@ -197,6 +199,11 @@ class Settings:
     # Celery queue of this deployment's tasks, so two deployments (or test runs) can share
     # one broker without taking each other's work.
     task_queue: str = "cxa"
+    # A learner session ends after this many seconds without a request (must not exceed the
+    # absolute lifetime below); a learner who comes back later launches again from the LMS.
+    session_idle_seconds: int = 2 * 3600
+    # Absolute lifetime of a learner session, however active: a working day.
+    session_max_seconds: int = 12 * 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -275,13 +282,56 @@ class Settings:
             raise ConfigError(
                 f"CXA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {self.log_level}"
             )
-        production = self.base_url.startswith("https://")
-        if production and self.demo_lms:
+        if self.session_idle_seconds > self.session_max_seconds:
+            raise ConfigError(
+                "CXA_SESSION_IDLE_SECONDS must not exceed CXA_SESSION_MAX_SECONDS "
+                f"({self.session_idle_seconds} > {self.session_max_seconds})"
+            )
+        if self.production:
+            self._check_production()
+
+    def _check_production(self) -> None:
+        if self.demo_lms:
             raise ConfigError("CXA_DEMO_LMS must be off when CXA_BASE_URL is https (production)")
-        if production and self.secret_key == Settings.secret_key:
-            raise ConfigError("CXA_SECRET_KEY must be set in production")
-        if production and self.key_encryption_secret == Settings.key_encryption_secret:
-            raise ConfigError("CXA_KEY_ENCRYPTION_SECRET must be set in production")
+        for variable, value in (
+            ("CXA_SECRET_KEY", self.secret_key),
+            ("CXA_KEY_ENCRYPTION_SECRET", self.key_encryption_secret),
+        ):
+            _require_strong_secret(variable, value)
+        if self.secret_key == self.key_encryption_secret:
+            # One leaked value must not both forge form tokens and decrypt the signing keys.
+            raise ConfigError("CXA_SECRET_KEY and CXA_KEY_ENCRYPTION_SECRET must differ")
+
+    @property
+    def production(self) -> bool:
+        """An https base URL means production, whatever the case of its scheme."""
+        return is_production_url(self.base_url)
+
+
+def is_production_url(url: str) -> bool:
+    # urlsplit lower-cases the scheme, so "HTTPS://" cannot slip past the production checks.
+    return urlsplit(url).scheme == "https"
+
+
+#: What `secrets.token_urlsafe(32)` prints: 32 random bytes as 43 URL-safe characters.
+MIN_SECRET_LENGTH = 43
+#: Least entropy estimated from the secret's own character frequencies (length times the
+#: Shannon entropy per character): random 43-character tokens score 180-230, hex ones more,
+#: a word or a character repeated to length far less.
+MIN_SECRET_BITS = 160
+_GENERATE_COMMAND = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def _require_strong_secret(variable: str, value: str) -> None:
+    """Refuse a production secret shorter or plainer than 32 random bytes; never echo it."""
+    counts = Counter(value)
+    bits = -sum(n * math.log2(n / len(value)) for n in counts.values()) if value else 0.0
+    if len(value) < MIN_SECRET_LENGTH or bits < MIN_SECRET_BITS:
+        raise ConfigError(
+            f"{variable} must be at least 32 random bytes in production "
+            f"({MIN_SECRET_LENGTH} or more URL-safe characters without obvious repetition; "
+            f"got {len(value)} characters). Generate one with: {_GENERATE_COMMAND}"
+        )
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -342,4 +392,6 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("secure_cookies", "CXA_SECURE_COOKIES", _bool),
     ("log_level", "CXA_LOG_LEVEL", _upper),
     ("task_queue", "CXA_TASK_QUEUE", _text),
+    ("session_idle_seconds", "CXA_SESSION_IDLE_SECONDS", partial(_int, minimum=60)),
+    ("session_max_seconds", "CXA_SESSION_MAX_SECONDS", partial(_int, minimum=60)),
 )

@@ -23,6 +23,8 @@ from lti1p3platform.registration import Registration
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool.config import is_production_url
+from lti_tool.errors import ConfigError
 from lti_tool.lti import roles
 from lti_tool.store import platforms
 
@@ -163,6 +165,11 @@ class _Launch(MessageLaunchAbstract):
 
 
 def create_demo_lms(config: DemoLMSConfig) -> Flask:
+    # Its personas launch with no password at all: it must never face real users, however it
+    # is started (Settings.check refuses CXA_DEMO_LMS in production; this covers direct calls).
+    for url in (config.base_url, config.tool_url):
+        if is_production_url(url):
+            raise ConfigError(f"the demo LMS is never built for production (https) URLs: {url}")
     app = Flask(__name__, template_folder="templates")
     platform_conf = _PlatformConf(config=config)
 

@@ -98,6 +98,11 @@ def run_demo(*, port: int, lms_port: int, lrs_port: int) -> int:
             "--threads",
             "4",
             "--no-control-socket",
+            # The demo logs its requests too, with session tokens redacted as in production.
+            "--access-logfile",
+            "-",
+            "--logger-class",
+            "lti_tool.web.redaction.RedactingGunicornLogger",
             "lti_tool.app:create_app()",
         ],
         "lms": [

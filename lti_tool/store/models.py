@@ -1,4 +1,5 @@
-"""SQLAlchemy models: platforms and deployments, tool keys, launches, launch state, outbox."""
+"""SQLAlchemy models: platforms and deployments, tool keys, launches and their sessions,
+launch state, outbox."""
 
 from __future__ import annotations
 
@@ -160,6 +161,34 @@ class Launch(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     platform: Mapped[Platform] = relationship()
+
+
+class LaunchSession(Base):
+    """A learner's working session after a launch, named by the token in the page URL.
+
+    Only a hash of the token is kept, so a copy of the database grants no session. The row
+    lets an operator end a session (revoked_at) and ends idle ones (last_seen_at).
+    """
+
+    __tablename__ = "launch_session"
+    __table_args__ = (
+        # The purge removes sessions past their absolute expiry.
+        Index("ix_launch_session_expires_at", "expires_at"),
+        # Revoking by platform or learner finds their sessions through the launch.
+        Index("ix_launch_session_launch_id", "launch_id"),
+    )
+
+    # SHA-256 of the URL token, hex; its first 12 characters appear in logs instead of it.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    launch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("launch.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Refreshed at most once a minute, so an ordinary page view costs no write.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Absolute end, however active the learner is.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    launch: Mapped[Launch] = relationship()
 
 
 class LaunchState(Base):

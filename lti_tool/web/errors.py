@@ -9,8 +9,11 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.errors import ToolError
+from lti_tool.web.redaction import add_redaction
 
 log = logging.getLogger("lti_tool.errors")
+# Refusals and crashes name the request path, which may hold a session token.
+add_redaction(log)
 
 HINTS = {
     405: "This address does not accept that kind of request. If you came from your LMS, "

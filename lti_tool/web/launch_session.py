@@ -1,54 +1,72 @@
 """The learner's session after a launch, carried in the URL rather than a cookie.
 
 LMSs show tools in iframes where browsers increasingly block third-party cookies, so
-each page URL carries a signed token naming the launch (issuer, sub, context and roles
-live on the launch row). Pages send ``Referrer-Policy: same-origin`` so the token does
-not leak to other sites.
+each page URL carries a random token naming a server-side session row, which names the
+launch (issuer, sub, context and roles live on the launch row). The row is what makes a
+session revocable and lets it end when idle (decision 0005). Pages send
+``Referrer-Policy: same-origin`` and ``Cache-Control: no-store`` so the token leaks neither
+to other sites nor into caches, and log lines show a hash of it (web/redaction.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
 
-from flask import g
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from flask import Flask, g, request
+from werkzeug.wrappers import Response
 
 from lti_tool.errors import NotLaunchedError
-from lti_tool.store.launches import get_launch
 from lti_tool.store.models import Launch
+from lti_tool.store.sessions import add_session, get_session, session_id_of, touch_session
 from lti_tool.web.db import db, services
 
-# A working session of a day; a learner who comes back later launches again from the LMS.
-MAX_AGE_SECONDS = 12 * 3600
+# What secrets.token_urlsafe(32) makes: 32 random bytes. Anything else is refused before
+# the database is asked.
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+_ENDED = "Your session has ended. Open CX Academy from your course again."
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services().settings.secret_key, salt="cxa-launch-session")
-
-
-def issue_token(launch_id: uuid.UUID) -> str:
-    return _serializer().dumps(launch_id.hex)
+def issue_token(launch: Launch) -> str:
+    """Start a session for ``launch`` (in the request's transaction); returns its URL token."""
+    settings = services().settings
+    token = secrets.token_urlsafe(32)
+    add_session(
+        db(),
+        launch,
+        session_id_of(token),
+        now=datetime.now(UTC),
+        lifetime=timedelta(seconds=settings.session_max_seconds),
+    )
+    return token
 
 
 def require_launch(token: str) -> Launch:
-    """The launch the token names; NotLaunchedError if it is forged, expired or unknown."""
-    try:
-        launch_hex = _serializer().loads(token, max_age=MAX_AGE_SECONDS)
-    except SignatureExpired as err:
-        raise NotLaunchedError(
-            "Your session has expired. Open CX Academy from your course again."
-        ) from err
-    except BadSignature as err:
-        raise NotLaunchedError("This link is not a valid CX Academy session.") from err
-    launch = get_launch(db(), uuid.UUID(launch_hex))
-    if launch is None:
+    """The launch the token names; NotLaunchedError if it is forged, ended or unknown."""
+    if not _TOKEN_SHAPE.match(token):
+        raise NotLaunchedError("This link is not a valid CX Academy session.")
+    session = db()
+    record = get_session(session, session_id_of(token))
+    if record is None:
         raise NotLaunchedError(
             "This session no longer exists. Open CX Academy from your course again."
         )
+    now = datetime.now(UTC)
+    idle = timedelta(seconds=services().settings.session_idle_seconds)
+    if record.revoked_at is not None or now >= record.expires_at:
+        raise NotLaunchedError(_ENDED)
+    if now - record.last_seen_at >= idle:
+        raise NotLaunchedError(_ENDED)
+    if touch_session(session, record, now):
+        # Its own small transaction, before the view's work: an ordinary page view (which
+        # never commits) must still count as activity.
+        session.commit()
     g.launch_token = token
-    return launch
+    return record.launch
 
 
 def csrf_token(token: str) -> str:
@@ -58,4 +76,22 @@ def csrf_token(token: str) -> str:
 
 
 def check_csrf(token: str, submitted: str | None) -> bool:
-    return submitted is not None and hmac.compare_digest(csrf_token(token), submitted)
+    # Compare bytes: compare_digest raises TypeError on a str with non-ASCII characters, and
+    # a stranger's junk must be refused like any wrong token, not crash the request.
+    if submitted is None:
+        return False
+    return hmac.compare_digest(
+        csrf_token(token).encode(), submitted.encode("utf-8", "surrogatepass")
+    )
+
+
+def _no_store(response: Response) -> Response:
+    # The token is in every session URL: no shared or browser cache may keep these pages
+    # (RFC 9111 5.2.2.5), whatever their status.
+    if request.path.startswith("/s/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_no_store)

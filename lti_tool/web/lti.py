@@ -68,9 +68,10 @@ def launch() -> WerkzeugResponse:
         locale=claims.locale,
     )
     record_event(session, launched_event(record, datetime.now(UTC)))
+    token = issue_token(record)
     commit()
     # 303: the browser follows with a GET, so a reload never re-posts the id_token.
-    return redirect(url_for("learner.home", token=issue_token(record.id)), code=303)
+    return redirect(url_for("learner.home", token=token), code=303)
 
 
 @bp.get("/.well-known/jwks.json")

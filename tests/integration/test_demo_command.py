@@ -15,11 +15,13 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from lti_tool.demo.ralph import REPO_ROOT, free_port
+from lti_tool.web.redaction import session_reference
 from tests.fixtures.browser import launch_from_demo_lms
 from tests.fixtures.ralph import XAPI_HEADERS
 
@@ -90,6 +92,9 @@ def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
         assert landing.status == 200, landing.text[:800]
         assert f"127.0.0.1:{port}/s/" in landing.url
         assert "Ada Okafor" in landing.text and "Service Desk Onboarding" in landing.text
+        # A refusal under the session's URL is logged too: by its reference, never its token.
+        token = urlsplit(landing.url).path.strip("/").split("/")[1]
+        assert requests.get(landing.url + "no-such-page", timeout=10).status_code == 404
 
         deadline = time.monotonic() + 60
         found: list[dict] = []
@@ -128,6 +133,9 @@ def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
         process.stdout.close()
     assert process.returncode in (0, 2, -signal.SIGINT), process.returncode
     assert not leftovers, f"the demo left processes running after Ctrl-C: {leftovers}"
+    logs = "".join(path.read_text() for path in (tmp_path / "logs").glob("*.log"))
+    assert f"/s/~{session_reference(token)}/no-such-page" in logs
+    assert token not in logs, "a session token reached the demo's logs"
 
 
 def _demo_processes(var_dir: Path) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from lti_tool.errors import ConfigError
 
 PRODUCTION = {
     "CXA_BASE_URL": "https://cxa.example.edu",
-    "CXA_SECRET_KEY": "a-real-flask-secret",
-    "CXA_KEY_ENCRYPTION_SECRET": "a-real-key-secret",
+    # What `secrets.token_urlsafe(32)` prints, as the error message tells operators to run.
+    "CXA_SECRET_KEY": "Jx3vQ9_kLmT2wR8pZs5YbN1cHdF7gA0eUiO4tKqVnXy",
+    "CXA_KEY_ENCRYPTION_SECRET": "r7WmP2xQ_s9KdL4vN8cBzT1gHjF6yA3eUo0iVbGkRt5",
 }
+SECRETS = ("CXA_SECRET_KEY", "CXA_KEY_ENCRYPTION_SECRET")
 
 
 def test_an_empty_environment_gives_the_embedded_demo_defaults() -> None:
@@ -101,12 +104,79 @@ def test_production_refuses_the_demo_lms() -> None:
         Settings.from_env({**PRODUCTION, "CXA_DEMO_LMS": "true"})
 
 
-@pytest.mark.parametrize("variable", ["CXA_SECRET_KEY", "CXA_KEY_ENCRYPTION_SECRET"])
+@pytest.mark.parametrize("variable", SECRETS)
 def test_production_refuses_a_default_secret(variable: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != variable}
 
-    with pytest.raises(ConfigError, match=f"{variable} must be set in production"):
+    with pytest.raises(ConfigError, match=f"{variable} must be at least 32 random bytes"):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize("variable", SECRETS)
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "",
+        "x",
+        "a-real-flask-secret",
+        "a" * 64,
+        "ab" * 40,
+        "password-" * 6,
+        secrets.token_urlsafe(31)[:42],
+    ],
+    ids=["empty", "one-letter", "short", "one-character", "two-characters", "a-word", "42-chars"],
+)
+def test_production_refuses_a_weak_secret_and_says_how_to_make_one(
+    variable: str, weak: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({**PRODUCTION, variable: weak})
+
+    message = str(refused.value)
+    assert f"{variable} must be at least 32 random bytes" in message
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in message
+    if len(weak) > 1:
+        assert weak not in message, "a refused secret must never be echoed into logs"
+
+
+@pytest.mark.parametrize(
+    "generated", [secrets.token_urlsafe(32), secrets.token_hex(32), secrets.token_urlsafe(64)]
+)
+def test_production_accepts_generated_secrets(generated: str) -> None:
+    other = secrets.token_urlsafe(32)
+
+    settings = Settings.from_env(
+        {**PRODUCTION, "CXA_SECRET_KEY": generated, "CXA_KEY_ENCRYPTION_SECRET": other}
+    )
+
+    assert settings.secret_key == generated
+
+
+def test_production_refuses_one_secret_for_both_purposes() -> None:
+    env = {**PRODUCTION, "CXA_KEY_ENCRYPTION_SECRET": PRODUCTION["CXA_SECRET_KEY"]}
+
+    with pytest.raises(ConfigError, match="must differ"):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize("base_url", ["HTTPS://cxa.example.edu", "Https://cxa.example.edu"])
+def test_production_is_recognised_whatever_the_scheme_case(base_url: str) -> None:
+    weak = {"CXA_BASE_URL": base_url, "CXA_SECRET_KEY": "x", "CXA_KEY_ENCRYPTION_SECRET": "y"}
+    with pytest.raises(ConfigError, match="CXA_SECRET_KEY"):
+        Settings.from_env(weak)
+    with pytest.raises(ConfigError, match="CXA_DEMO_LMS must be off"):
+        Settings.from_env({**PRODUCTION, "CXA_BASE_URL": base_url, "CXA_DEMO_LMS": "1"})
+
+    assert Settings.from_env({**PRODUCTION, "CXA_BASE_URL": base_url}).production
+
+
+def test_plain_http_is_not_production() -> None:
+    assert not Settings.from_env({"CXA_BASE_URL": "http://cxa.example.edu"}).production
+
+
+def test_session_idle_timeout_cannot_outlive_the_session() -> None:
+    with pytest.raises(ConfigError, match="CXA_SESSION_IDLE_SECONDS must not exceed"):
+        Settings.from_env({"CXA_SESSION_IDLE_SECONDS": "7200", "CXA_SESSION_MAX_SECONDS": "3600"})
 
 
 def test_the_default_secrets_are_fine_on_plain_http() -> None:
