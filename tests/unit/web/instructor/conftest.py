@@ -70,9 +70,7 @@ class Returned:
         """The response verified as a platform verifies it: by the kid in the published JWKS."""
         kid = jwt.get_unverified_header(self.token)["kid"]
         key = next(k for k in jwks["keys"] if k["kid"] == kid)
-        return jwt.decode(
-            self.token, jwt.PyJWK(key).key, algorithms=["RS256"], audience=audience
-        )
+        return jwt.decode(self.token, jwt.PyJWK(key).key, algorithms=["RS256"], audience=audience)
 
 
 @dataclass
