@@ -32,7 +32,7 @@ REQUEST_TTL_SECONDS = 3600
 CLOCK_LEEWAY = 60
 
 
-class ResponseRefused(Exception):  # noqa: N818 - reads as what happened to the response
+class ResponseRefusedError(Exception):
     """Raised when a Deep Linking response fails one of the platform's checks."""
 
 
@@ -85,7 +85,7 @@ class Placements:
         with self._lock:
             entry = self._pending.pop(data, None) if isinstance(data, str) else None
         if entry is None or entry[1] < time.time():
-            raise ResponseRefused("data does not echo an open Deep Linking request")
+            raise ResponseRefusedError("data does not echo an open Deep Linking request")
         return entry[0]
 
     def spend_nonce(self, nonce: Any, expires: float) -> None:
@@ -95,7 +95,7 @@ class Placements:
                 if until < now:
                     del self._spent_nonces[old]
             if not isinstance(nonce, str) or not nonce or nonce in self._spent_nonces:
-                raise ResponseRefused("nonce missing or already used")
+                raise ResponseRefusedError("nonce missing or already used")
             self._spent_nonces[nonce] = expires + CLOCK_LEEWAY
 
 
@@ -114,40 +114,38 @@ def check_response(
     audiences = audiences if isinstance(audiences, list) else [audiences]
     now = time.time()
     if claims.get("iss") != client_id:
-        raise ResponseRefused("iss must be the tool's client_id")
+        raise ResponseRefusedError("iss must be the tool's client_id")
     if issuer not in audiences:
-        raise ResponseRefused("aud must be this platform's issuer")
+        raise ResponseRefusedError("aud must be this platform's issuer")
     iat, exp = claims.get("iat"), claims.get("exp")
     if not isinstance(iat, int | float) or iat > now + CLOCK_LEEWAY:
-        raise ResponseRefused("iat missing or in the future")
+        raise ResponseRefusedError("iat missing or in the future")
     if not isinstance(exp, int | float) or exp < now - CLOCK_LEEWAY:
-        raise ResponseRefused("exp missing or passed")
+        raise ResponseRefusedError("exp missing or passed")
     if claims.get(CLAIM + "message_type") != "LtiDeepLinkingResponse":
-        raise ResponseRefused("message_type must be LtiDeepLinkingResponse")
+        raise ResponseRefusedError("message_type must be LtiDeepLinkingResponse")
     if claims.get(CLAIM + "version") != "1.3.0":
-        raise ResponseRefused("version must be 1.3.0")
+        raise ResponseRefusedError("version must be 1.3.0")
     if claims.get(CLAIM + "deployment_id") != deployment_id:
-        raise ResponseRefused("deployment_id is not this deployment")
+        raise ResponseRefusedError("deployment_id is not this deployment")
     items = claims.get(DL_CLAIM + "content_items", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ResponseRefused("content_items must be a list of objects")
+        raise ResponseRefusedError("content_items must be a list of objects")
     tool = urlsplit(tool_url)
     for item in items:
         if item.get("type") not in ACCEPT_TYPES:
-            raise ResponseRefused(f"content item type {item.get('type')!r} was not asked for")
+            raise ResponseRefusedError(f"content item type {item.get('type')!r} was not asked for")
         url = urlsplit(str(item.get("url") or tool_url))
         if (url.scheme, url.netloc) != (tool.scheme, tool.netloc):
-            raise ResponseRefused("a content item points away from the tool")
+            raise ResponseRefusedError("a content item points away from the tool")
         custom = item.get("custom", {})
-        if not isinstance(custom, dict) or not all(
-            isinstance(v, str) for v in custom.values()
-        ):
-            raise ResponseRefused("custom must map names to strings")
+        if not isinstance(custom, dict) or not all(isinstance(v, str) for v in custom.values()):
+            raise ResponseRefusedError("custom must map names to strings")
         line_item = item.get("lineItem")
         if line_item is not None:
             maximum = line_item.get("scoreMaximum") if isinstance(line_item, dict) else None
             if not isinstance(maximum, int | float) or maximum <= 0:
-                raise ResponseRefused("lineItem.scoreMaximum must be a positive number")
+                raise ResponseRefusedError("lineItem.scoreMaximum must be a positive number")
     # Spent only once everything else held: a refused response must not burn the request.
     login = placements.close_request(claims.get(DL_CLAIM + "data"))
     placements.spend_nonce(claims.get("nonce"), float(exp))
@@ -214,7 +212,7 @@ def install(
                 tool_url=tool_url,
                 placements=placements,
             )
-        except ResponseRefused as err:
+        except ResponseRefusedError as err:
             abort(400, f"Deep Linking response refused: {err}")
         except Exception as err:  # signature, kid, format: whatever the verifier raised
             abort(400, f"Deep Linking response refused: {err}")
@@ -279,4 +277,6 @@ def prepare_message(message: Any, hint: str, placements: Placements, return_url:
 def knows_hint(hint: str, placements: Placements) -> bool:
     if hint == DEEP_LINK_HINT:
         return True
-    return hint.startswith(PLACED_HINT) and placements.get_link(hint[len(PLACED_HINT) :]) is not None
+    if not hint.startswith(PLACED_HINT):
+        return False
+    return placements.get_link(hint[len(PLACED_HINT) :]) is not None
