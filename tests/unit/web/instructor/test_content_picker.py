@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from content import load_catalog
 from content.activities import ActivityIndex
 from lti_tool.services import Services
+from lti_tool.store.db import transaction
+from lti_tool.store.keys import public_jwks, require_signing_key, rotate_keys
 from lti_tool.store.models import Launch
 from tests.fixtures.platform import ROLE, TestPlatform
 from tests.unit.web.conftest import launch_learner
@@ -347,3 +352,36 @@ def test_a_forged_session_token_cannot_post(client: FlaskClient, picker: Picker)
     response = client.post(forged, data={"item": QUIZ, "csrf_token": picker.csrf})
 
     assert response.status_code == 401
+
+
+def test_a_platform_that_can_only_embed_html_is_refused_with_a_clear_page(
+    client: FlaskClient, registered: TestPlatform
+) -> None:
+    response = deep_link_launch(
+        client, registered, settings=dl_settings(accept_presentation_document_targets=["embed"])
+    )
+
+    assert response.status_code == 422
+    assert "iframe or a new window" in response.get_data(as_text=True)
+
+
+def test_the_response_is_signed_with_the_key_that_is_active_now(
+    app: Flask, picker: Picker, registered: TestPlatform
+) -> None:
+    services: Services = app.extensions["cxa"]
+    with transaction(services.sessions) as session:
+        old = require_signing_key(session, "test-key-secret").kid
+        rotate_keys(
+            session, "test-key-secret", publish_lead=timedelta(0), overlap=timedelta(days=1)
+        )
+        step = rotate_keys(
+            session, "test-key-secret", publish_lead=timedelta(0), overlap=timedelta(days=1)
+        )
+    assert step.action == "activated" and step.kid != old
+
+    sent = returned(picker.choose(LESSON))
+
+    assert jwt.get_unverified_header(sent.token)["kid"] == step.kid
+    with services.sessions() as session:
+        claims = sent.claims(public_jwks(session), registered.issuer)
+    assert claims["iss"] == registered.client_id
