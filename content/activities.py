@@ -192,10 +192,7 @@ class ActivityIndex:
             kind=QUIZ,
             slug=quiz.id,
             title=quiz.title,
-            summary=(
-                f"{quiz.draw} questions drawn from {size}; "
-                f"pass mark {round(quiz.pass_mark * 100)}%."
-            ),
+            summary=f"The final quiz of {course.title}: questions drawn from a pool of {size}.",
             minutes=_minutes(quiz.draw * MINUTES_PER_QUESTION),
             skills=_ordered(skills),
             course_id=course.id,

@@ -49,6 +49,17 @@ class PlacementOptions:
     #: Which attempt's score counts: "best" or "last".
     counts: str
 
+    def describe(self) -> str:
+        """The options in one sentence, for the link's description in the LMS."""
+        if not self.graded:
+            return "Not graded."
+        parts = [f"pass mark {round(self.pass_mark * 100)}%"]
+        parts.append("1 attempt" if self.attempts == 1 else f"{self.attempts} attempts")
+        if self.draw is not None:
+            parts.append(f"{self.draw} questions")
+        parts.append(f"the {self.counts} attempt counts")
+        return "Graded: " + ", ".join(parts) + "."
+
     def to_custom(self) -> dict[str, str]:
         custom = {
             GRADED_PARAM: "true" if self.graded else "false",

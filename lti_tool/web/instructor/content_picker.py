@@ -167,9 +167,10 @@ def _item(activity: Activity, options: PlacementOptions | None) -> ResourceLink:
                 resource_id=activity.activity_id,
                 tag=activity.kind,
             )
+    text = activity.summary if options is None else f"{activity.summary} {options.describe()}"
     return ResourceLink(
         title=activity.title,
-        text=activity.summary,
+        text=text,
         url=activity_url(activity),
         custom=custom,
         line_item=line_item,

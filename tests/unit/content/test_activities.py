@@ -137,3 +137,10 @@ def test_custom_parameters_read_back_and_a_bad_one_falls_back_to_the_default() -
     options = options_from_custom(QUIZ, custom)
 
     assert options == PlacementOptions(True, 0.9, 3, 6, "last")
+
+
+def test_the_options_read_as_one_sentence() -> None:
+    assert PlacementOptions(True, 0.8, 1, 5, "last").describe() == (
+        "Graded: pass mark 80%, 1 attempt, 5 questions, the last attempt counts."
+    )
+    assert PlacementOptions(False, 0.8, 2, None, "best").describe() == "Not graded."

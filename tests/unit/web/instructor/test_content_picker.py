@@ -161,6 +161,9 @@ def test_choosing_a_quiz_sends_a_signed_response_with_its_options_and_line_item(
     assert claims[DL_CLAIM + "data"] == {"opaque": ["kept", 1]}
     [item] = items_of(claims)
     assert item["url"] == "http://localhost/lti/activities/quiz/service-foundations-quiz"
+    assert item["text"].endswith(
+        "Graded: pass mark 80%, 2 attempts, 5 questions, the last attempt counts."
+    )
     assert item["custom"] == {
         "cxa_activity": QUIZ,
         "cxa_graded": "true",
