@@ -80,15 +80,10 @@ class Placements:
             self._pending[data] = (login, time.time() + REQUEST_TTL_SECONDS)
         return data
 
-    def close_request(self, data: Any) -> str:
-        """The instructor whose request ``data`` names; each request is answered once."""
-        with self._lock:
-            entry = self._pending.pop(data, None) if isinstance(data, str) else None
-        if entry is None or entry[1] < time.time():
-            raise ResponseRefusedError("data does not echo an open Deep Linking request")
-        return entry[0]
-
-    def spend_nonce(self, nonce: Any, expires: float) -> None:
+    def settle(self, data: Any, nonce: Any, expires: float) -> str:
+        """Close the request ``data`` names and spend the response's nonce, both or neither;
+        returns the instructor who asked. Each request is answered once, each nonce used
+        once (LTI 1.3 section 5.1.3 asks the same of the tool for id_tokens)."""
         now = time.time()
         with self._lock:
             for old, until in list(self._spent_nonces.items()):
@@ -96,7 +91,12 @@ class Placements:
                     del self._spent_nonces[old]
             if not isinstance(nonce, str) or not nonce or nonce in self._spent_nonces:
                 raise ResponseRefusedError("nonce missing or already used")
+            entry = self._pending.get(data) if isinstance(data, str) else None
+            if entry is None or entry[1] < now:
+                raise ResponseRefusedError("data does not echo an open Deep Linking request")
+            del self._pending[data]
             self._spent_nonces[nonce] = expires + CLOCK_LEEWAY
+        return entry[0]
 
 
 def check_response(
@@ -146,9 +146,8 @@ def check_response(
             maximum = line_item.get("scoreMaximum") if isinstance(line_item, dict) else None
             if not isinstance(maximum, int | float) or maximum <= 0:
                 raise ResponseRefusedError("lineItem.scoreMaximum must be a positive number")
-    # Spent only once everything else held: a refused response must not burn the request.
-    login = placements.close_request(claims.get(DL_CLAIM + "data"))
-    placements.spend_nonce(claims.get("nonce"), float(exp))
+    # Settled only once everything else held: a refused response must not burn the request.
+    login = placements.settle(claims.get(DL_CLAIM + "data"), claims.get("nonce"), float(exp))
     return login, items
 
 

@@ -143,7 +143,7 @@ def test_the_lms_refuses_a_replayed_or_tampered_response(stack: Stack) -> None:
 
     replayed = grace.post(stack.lms_url + "/deep-link/return", data={"JWT": token}, timeout=30)
     assert replayed.status_code == 400
-    assert "data does not echo an open Deep Linking request" in html.unescape(replayed.text)
+    assert "nonce missing or already used" in html.unescape(replayed.text)
 
 
 def test_cancel_places_nothing(stack: Stack) -> None:
