@@ -22,7 +22,7 @@ from content.activities import (
     ActivityIndex,
     activity_id,
 )
-from content.placement import ACTIVITY_PARAM
+from content.placement import ACTIVITY_PARAM, PlacementOptions, options_from_custom
 from lti_tool.errors import NotLaunchedError
 from lti_tool.web.db import services
 from lti_tool.web.learner import catalog, open_visit
@@ -69,6 +69,22 @@ def requested_activity(claims: dict[str, Any]) -> str | None:
             kind, _sep, slug = unquote(url.path[len(base.path) :]).strip("/").partition("/")
             return activity_id(kind, slug)
     return None
+
+
+def placed_activity(claims: dict[str, Any]) -> tuple[Activity, PlacementOptions | None] | None:
+    """The placed activity a launch names, with the instructor's grading options (None for
+    an ungraded kind); None when the launch names no activity we have.
+
+    For the quiz engine and grade sync: the options ride in the link's custom parameters.
+    """
+    value = requested_activity(claims)
+    activity = activities().get_activity(value) if value else None
+    if activity is None:
+        return None
+    if not activity.graded:
+        return activity, None
+    custom = claims.get(CLAIM + "custom")
+    return activity, options_from_custom(activity, custom if isinstance(custom, dict) else {})
 
 
 def activity_page(activity: Activity) -> str:

@@ -6,8 +6,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from lti_tool.services import Services
+from lti_tool.store.models import Launch
+from lti_tool.web.placement import placed_activity
 from tests.fixtures.platform import CLAIM, TestPlatform
 
 ACTIVITY_URL = "http://localhost/lti/activities/"
@@ -123,3 +128,30 @@ def test_a_placed_link_opened_outside_the_lms_says_where_to_go(client: FlaskClie
 
     assert response.status_code == 401
     assert "from your course" in response.get_data(as_text=True)
+
+
+def test_the_launch_carries_the_instructors_options_for_the_quiz_engine(
+    app: Flask, client: FlaskClient, registered: TestPlatform, services: Services
+) -> None:
+    custom = {"cxa_activity": "quiz:service-foundations-quiz", "cxa_pass_mark": "90"}
+    land(client, placed_launch(client, registered, custom={**custom, "cxa_attempts": "1"}))
+    with services.sessions() as session:
+        launch = session.scalars(select(Launch)).one()
+
+    with app.test_request_context():
+        placed = placed_activity(launch.claims)
+
+    assert placed is not None
+    activity, options = placed
+    assert activity.activity_id == "quiz:service-foundations-quiz"
+    assert options is not None
+    assert (options.pass_mark, options.attempts, options.draw) == (0.9, 1, 10)
+
+
+def test_an_ungraded_placement_has_no_options(app: Flask) -> None:
+    claims = {CLAIM + "custom": {"cxa_activity": "lesson:active-listening"}}
+
+    with app.test_request_context():
+        placed = placed_activity(claims)
+
+    assert placed is not None and placed[1] is None
