@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -140,11 +141,22 @@ def _render(
     return body, status
 
 
+ALREADY_SENT = _l(
+    "This content selection was already sent to your LMS, or it has expired. "
+    "Start again from your course."
+)
+
+
 @bp.get("/s/<token>/instructor/content")
 def picker_page(token: str) -> tuple[str, int]:
     picker = _require_picker(token)
+    # Said up front, so nobody fills in options only to be refused on sending.
+    spent = services().state.get(_selection_key(picker.launch.id)) is None
     return _render(
-        picker, skill=request.args.get("skill", "")[:80], kind=request.args.get("kind", "")[:40]
+        picker,
+        skill=request.args.get("skill", "")[:80],
+        kind=request.args.get("kind", "")[:40],
+        problem=str(ALREADY_SENT) if spent else None,
     )
 
 
@@ -182,12 +194,7 @@ def _respond(picker: Picker, items: list[ResourceLink], message: ResponseMessage
     # Spent before signing: two posts of one picker (a double click, a replay) must not
     # both place content.
     if services().state.take(_selection_key(launch.id)) is None:
-        raise AlreadyFinishedError(
-            _(
-                "This content selection was already sent to your LMS, or it has expired. "
-                "Start again from your course."
-            )
-        )
+        raise AlreadyFinishedError(str(ALREADY_SENT))
     key = require_signing_key(db(), services().settings.key_encryption_secret)
     jwt_token = build_response(
         picker.settings,

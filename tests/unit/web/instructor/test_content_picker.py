@@ -110,6 +110,7 @@ def test_the_picker_lists_every_kind_with_title_summary_minutes_and_skills(
     picker: Picker,
 ) -> None:
     text = picker.page().get_data(as_text=True)
+    assert "already sent" not in text
     index = ActivityIndex(load_catalog())
     catalog = load_catalog()
 
@@ -329,6 +330,7 @@ def test_a_request_is_answered_once(picker: Picker) -> None:
 
     assert again.status_code == 409
     assert 'name="JWT"' not in again.get_data(as_text=True)
+    assert "already sent to your LMS" in picker.page().get_data(as_text=True)
 
 
 def test_no_response_without_a_deep_linking_request(
