@@ -18,10 +18,12 @@ from lti_tool.web import (
     course,
     errors,
     health,
+    instructor,
     language,
     launch_session,
     learner,
     lti,
+    placement,
     progress,
     quiz,
     scenario,
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     launch_session.init_app(app)
     language.init_app(app)
     blueprints = (lti.bp, learner.bp, course.bp, quiz.bp, scenario.bp, assessment.bp, progress.bp)
-    for blueprint in (*blueprints, health.bp, xapi_profile.bp):
+    for blueprint in (*blueprints, placement.bp, instructor.bp, health.bp, xapi_profile.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.config import is_production_url
+from lti_tool.demo import deep_linking
 from lti_tool.errors import ConfigError
 from lti_tool.lti import roles
 from lti_tool.store import platforms
@@ -172,6 +173,26 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
             raise ConfigError(f"the demo LMS is never built for production (https) URLs: {url}")
     app = Flask(__name__, template_folder="templates")
     platform_conf = _PlatformConf(config=config)
+    placements = deep_linking.Placements(config.data_dir / "placed-links.json")
+
+    def decode_tool_jwt(token: str) -> dict[str, Any]:
+        # A fresh conf per response fetches the tool's JWKS anew, as for /token.
+        conf = _PlatformConf(config=config)
+        conf.get_registration()
+        return conf.tool_validate_and_decode(token)
+
+    deep_linking.install(
+        app,
+        placements,
+        issuer=config.issuer,
+        client_id=CLIENT_ID,
+        deployment_id=DEPLOYMENT_ID,
+        tool_login_url=config.tool_login_url,
+        tool_launch_url=config.tool_launch_url,
+        tool_url=config.tool_url,
+        personas=PERSONAS,
+        decode_tool_jwt=decode_tool_jwt,
+    )
 
     @app.get("/")
     def course() -> str:
@@ -214,7 +235,7 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         link = source.get("lti_message_hint", "")
         if persona is None:
             abort(400, "login_hint names no user of this LMS")
-        if link not in LINKS:
+        if link not in LINKS and not deep_linking.knows_hint(link, placements):
             abort(400, "lti_message_hint names no link in this course")
         message = _Launch(request, platform_conf)
         message.set_user_data(
@@ -223,7 +244,7 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
             full_name=persona.name,
             email_address=persona.email,
         )
-        message.set_resource_link_claim(link, title=LINKS[link])
+        message.set_resource_link_claim(link, title=LINKS.get(link))
         message.set_launch_context_claim(
             COURSE["id"],
             context_types=["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
@@ -245,6 +266,9 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
                     "locale": "en-US",
                 },
             }
+        )
+        deep_linking.prepare_message(
+            message, link, placements, config.base_url + "/deep-link/return"
         )
         return message.lti_launch()  # type: ignore[no-any-return]
 

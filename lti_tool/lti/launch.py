@@ -26,6 +26,7 @@ from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 
 from lti_tool.errors import LaunchError
+from lti_tool.lti.deep_linking import DeepLinkingSettings
 from lti_tool.lti.state import StateStore
 from lti_tool.lti.tool_conf import DbToolConf
 
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
-SUPPORTED_MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST})
+DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
+SUPPORTED_MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST})
 # Tolerated clock difference between the platform and us (seconds).
 CLOCK_LEEWAY = 60
 # An unknown kid triggers a JWKS refetch at most this often per platform (seconds), so a
@@ -357,6 +359,9 @@ class _Launch(FlaskMessageLaunch):
         message_type = self._jwt["body"].get(CLAIM + "message_type")
         if message_type not in SUPPORTED_MESSAGE_TYPES:
             raise LaunchError(f"CX Academy cannot handle LTI messages of type {message_type!r}.")
+        if message_type == DEEP_LINKING_REQUEST:
+            # Before pylti1p3's own check, so the instructor reads which setting failed.
+            DeepLinkingSettings.from_claims(self._jwt["body"]).require_resource_links()
 
     def validate_message(self) -> _Launch:
         try:

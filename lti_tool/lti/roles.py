@@ -42,3 +42,24 @@ def describe_roles(roles: Iterable[str]) -> list[str]:
 
 def is_instructor(roles: Iterable[str]) -> bool:
     return any(_normalise(r) in _STAFF for r in roles)
+
+
+# Who may choose content for a course (Deep Linking): these roles as context roles (and
+# their sub-roles), or as institution or system roles (LTI 1.3 appendix A.2.1 to A.2.3).
+_PLACING = frozenset({"Instructor", "ContentDeveloper", "TeachingAssistant", "Administrator"})
+_MEMBERSHIP_BASE = _MEMBERSHIP.rstrip("#")
+
+
+def _placing_role(role: str) -> bool:
+    full = _normalise(role)
+    base, _, name = full.partition("#")
+    if base in (_MEMBERSHIP_BASE, _INSTITUTION.rstrip("#"), _SYSTEM.rstrip("#")):
+        return name in _PLACING
+    # A context sub-role, membership/{role}#{sub-role}: staff when its parent role is.
+    parent = base.removeprefix(_MEMBERSHIP_BASE + "/")
+    return parent != base and parent in _PLACING
+
+
+def is_instructor_type(roles: Iterable[str]) -> bool:
+    """Instructor-type: may place CX Academy activities in a course (Deep Linking)."""
+    return any(_placing_role(r) for r in roles)

@@ -8,12 +8,14 @@ from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.errors import LaunchError
-from lti_tool.lti.launch import begin_login, validate_launch
+from lti_tool.lti.launch import DEEP_LINKING_REQUEST, begin_login, validate_launch
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
 from lti_tool.store import keys, launches, platforms
 from lti_tool.web.db import commit, db, services
+from lti_tool.web.instructor import open_selection, require_instructor_type
 from lti_tool.web.launch_session import issue_token
+from lti_tool.web.placement import requested_activity
 
 bp = Blueprint("lti", __name__)
 
@@ -48,6 +50,11 @@ def launch() -> WerkzeugResponse:
         http=services().http,
         jwks_ttl=settings.jwks_cache_ttl,
     )
+    deep_linking = claims.message_type == DEEP_LINKING_REQUEST
+    if deep_linking:
+        # Deep Linking 2.0 section 4.4: choosing content is for instructor-type roles;
+        # refused before anything is stored.
+        require_instructor_type(claims.roles)
     platform = platforms.get_platform(session, claims.issuer, claims.client_id)
     if platform is None:  # removed between validation and now
         raise LaunchError("This platform is not registered with CX Academy.")
@@ -67,10 +74,22 @@ def launch() -> WerkzeugResponse:
         resource_link_title=claims.resource_link_title,
         locale=claims.locale,
     )
+    if deep_linking:
+        # The launch row keeps the request's claims (settings, data, return URL): the
+        # picker answers from them, never from what the browser posts.
+        token = issue_token(record)
+        commit()
+        # After the commit: the embedded state store writes through a connection of its own.
+        open_selection(record.id)
+        return redirect(url_for("instructor.picker_page", token=token), code=303)
     record_event(session, launched_event(record, datetime.now(UTC)))
     token = issue_token(record)
     commit()
     # 303: the browser follows with a GET, so a reload never re-posts the id_token.
+    activity = requested_activity(claims.raw)
+    if activity is not None:
+        # A placed (deep-linked) link: straight to its activity.
+        return redirect(url_for("placement.open_activity", token=token, value=activity), code=303)
     return redirect(url_for("learner.home", token=token), code=303)
 
 
