@@ -64,7 +64,7 @@ class _Connections:
         reason = self.egress.refusal(host, [peer])
         if reason:
             sock.close()
-            raise EgressRefused(f"{host} {reason}")
+            raise EgressRefused(reason)
         with self._lock:
             self.sockets.append(sock)
             cut = self._cut
@@ -119,10 +119,15 @@ def fetch_json(
     *,
     egress: EgressPolicy,
     headers: Mapping[str, str] | None = None,
-    max_bytes: int = MAX_BODY_BYTES,
-    deadline: float = DEADLINE_SECONDS,
+    max_bytes: int | None = None,
+    deadline: float | None = None,
 ) -> Any:
-    """GET ``url`` and parse its JSON body; PlatformFetchError says what went wrong."""
+    """GET ``url`` and parse its JSON body; PlatformFetchError says what went wrong.
+
+    ``max_bytes`` and ``deadline`` default to MAX_BODY_BYTES and DEADLINE_SECONDS.
+    """
+    max_bytes = MAX_BODY_BYTES if max_bytes is None else max_bytes
+    deadline = DEADLINE_SECONDS if deadline is None else deadline
     try:
         egress.require_public(url)
     except EgressRefused as err:
@@ -139,8 +144,8 @@ def fetch_json(
         late = PlatformFetchError(f"{url} did not answer in full within {deadline:g} s")
         try:
             body = _get(http, url, headers, max_bytes, deadline)
-        except EgressRefused as err:
-            raise PlatformFetchError(str(err)) from err
+        except EgressRefused as err:  # the address connected to, checked after DNS
+            raise PlatformFetchError(f"{url} {err}") from err
         except (requests.RequestException, OSError) as err:
             if connections.were_cut or time.monotonic() - started >= deadline:
                 raise late from err
