@@ -10,21 +10,26 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, Response, jsonify, redirect, request
 from flask.testing import FlaskClient
 
+from lti_tool.app import create_app
 from lti_tool.services import Services
-from lti_tool.store.db import transaction
+from lti_tool.store.db import make_engine, transaction
+from lti_tool.store.migrate import upgrade
 from lti_tool.store.platforms import add_platform
+from tests.conftest import embedded_settings
 from tests.fixtures.platform import TestPlatform
 from tests.fixtures.servers import serve
 
 pytestmark = pytest.mark.integration
 
 DRIP_SECONDS = 20.0
+BASE = "https://localhost"
 
 
 class KeySetHost:
@@ -177,3 +182,35 @@ def test_the_platform_is_asked_again_after_the_interval(
     refused_with(platform.launch(client), "answered HTTP 503")
 
     assert host.hits == {"/down": 2}
+
+
+def test_production_refuses_to_fetch_a_key_set_inside_the_network(
+    tmp_path: Path, platform: TestPlatform, key_sets: tuple[KeySetHost, str]
+) -> None:
+    # Registered while the name pointed elsewhere (or before this check existed): the
+    # fetch checks the address again.
+    host, base_url = key_sets
+    settings = embedded_settings(
+        tmp_path,
+        base_url="https://localhost",
+        secret_key="s" * 64,
+        key_encryption_secret="k" * 64,
+    )
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    services = Services.build(settings)
+    try:
+        register(services, platform, base_url + "/jwks")
+        client = create_app(services=services).test_client()
+        redirect = platform.login(client, target_link_uri="https://localhost/lti/launch")
+        token = platform.sign(platform.claims(redirect.nonce))
+
+        response = client.post(
+            "/lti/launch", data={"id_token": token, "state": redirect.state}, base_url=BASE
+        )
+
+        refused_with(response, "a loopback address")
+        assert host.hits == {}
+    finally:
+        services.close()
