@@ -44,11 +44,17 @@ class PlatformFetchError(ToolError):
 
 
 class _Connections:
-    """The sockets one fetch opened, checked at connect time and cut at the deadline."""
+    """The sockets one fetch opened: checked at connect time, cut at the deadline.
+
+    Each is kept as a duplicate descriptor of our own. TLS wrapping detaches the socket
+    object urllib3 connected with, so only a descriptor we hold still reaches the
+    connection, during the handshake too; and since we close it ourselves, a cut can never
+    hit a descriptor number the process has reused for something else.
+    """
 
     def __init__(self, egress: EgressPolicy) -> None:
         self.egress = egress
-        self.sockets: list[socket.socket] = []
+        self._held: list[socket.socket] = []
         self._lock = threading.Lock()
         self._cut = False
 
@@ -65,25 +71,32 @@ class _Connections:
         if reason:
             sock.close()
             raise EgressRefused(reason)
+        held = sock.dup()
         with self._lock:
-            self.sockets.append(sock)
+            self._held.append(held)
             cut = self._cut
         if cut:
-            _shut(sock)
+            _shut(held)
 
     def cut(self) -> None:
         with self._lock:
             self._cut = True
-            sockets = list(self.sockets)
-        for sock in sockets:
+            held = list(self._held)
+        for sock in held:
             _shut(sock)
+
+    def close(self) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+        for sock in held:
+            sock.close()
 
 
 def _shut(sock: socket.socket) -> None:
-    # shutdown wakes a read blocked in another thread; the plain socket's method, because
-    # an SSLSocket's own shutdown tears down TLS state that reader is still using.
+    # shutdown acts on the connection behind every descriptor of it, and wakes a read
+    # blocked in another thread (plain or TLS) with end-of-file.
     with contextlib.suppress(OSError):  # already closed by the other side
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _adapter(connections: _Connections) -> HTTPAdapter:
@@ -136,25 +149,26 @@ def fetch_json(
     timer = threading.Timer(deadline, connections.cut)
     timer.daemon = True
     started = time.monotonic()
-    with requests.Session() as http:
-        adapter = _adapter(connections)
-        http.mount("http://", adapter)
-        http.mount("https://", adapter)
-        timer.start()
-        late = PlatformFetchError(f"{url} did not answer in full within {deadline:g} s")
-        try:
+    late = PlatformFetchError(f"{url} did not answer in full within {deadline:g} s")
+    try:
+        with requests.Session() as http:
+            adapter = _adapter(connections)
+            http.mount("http://", adapter)
+            http.mount("https://", adapter)
+            timer.start()
             body = _get(http, url, headers, max_bytes, deadline)
-        except EgressRefused as err:  # the address connected to, checked after DNS
-            raise PlatformFetchError(f"{url} {err}") from err
-        except (requests.RequestException, OSError) as err:
-            if connections.were_cut or time.monotonic() - started >= deadline:
-                raise late from err
-            raise PlatformFetchError(f"{url} could not be fetched: {_short(err)}") from err
-        finally:
-            timer.cancel()
-        # A cut socket can look like a body that simply ended: never trust what was cut.
-        if connections.were_cut:
-            raise late
+    except EgressRefused as err:  # the address connected to, checked after DNS
+        raise PlatformFetchError(f"{url} {err}") from err
+    except (requests.RequestException, OSError) as err:
+        if connections.were_cut or time.monotonic() - started >= deadline:
+            raise late from err
+        raise PlatformFetchError(f"{url} could not be fetched: {_short(err)}") from err
+    finally:
+        timer.cancel()
+        connections.close()
+    # A cut connection can look like a body that simply ended: never trust what was cut.
+    if connections.were_cut:
+        raise late
     try:
         return json.loads(body)
     except ValueError as err:

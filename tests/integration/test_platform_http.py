@@ -6,15 +6,24 @@ fault sits below HTTP (headers dripped a byte at a time), a bare socket server.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from flask import Flask, Response, jsonify, redirect
+from werkzeug.serving import make_server
 
 from lti_tool.egress import EgressPolicy
 from lti_tool.lti.platform_http import MAX_BODY_BYTES, PlatformFetchError, fetch_json
@@ -86,8 +95,8 @@ def platform() -> Iterator[tuple[Platform, str]]:
 
 
 @contextmanager
-def header_dripper() -> Iterator[str]:
-    """A server that answers a status line, then one header byte every 0.1 s."""
+def dripper(first: bytes, drip: bytes) -> Iterator[str]:
+    """A bare socket server that answers ``first``, then ``drip`` every 0.1 s."""
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
@@ -100,11 +109,11 @@ def header_dripper() -> Iterator[str]:
                 continue
             with conn:
                 conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                conn.sendall(first)
                 ends = time.monotonic() + DRIP_SECONDS
                 try:
                     while time.monotonic() < ends and not stop.is_set():
-                        conn.sendall(b"X")
+                        conn.sendall(drip)
                         time.sleep(0.1)
                 except OSError:
                     pass  # the client gave up, as it should
@@ -137,7 +146,7 @@ def test_a_dripping_body_is_cut_at_the_deadline(platform: tuple[Platform, str]) 
 
 
 def test_dripping_headers_are_cut_at_the_deadline() -> None:
-    with header_dripper() as base_url:
+    with dripper(b"HTTP/1.1 200 OK\r\n", b"X") as base_url:
         started = time.monotonic()
 
         with pytest.raises(PlatformFetchError, match="did not answer in full within 1 s"):
@@ -197,3 +206,79 @@ def test_a_name_that_turns_private_after_the_check_is_refused_at_connect(
         fetch_json(f"http://localhost:{port}/jwks", egress=rebinding)
 
     assert served.hits == {}
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The misbehaving platform over TLS, its certificate trusted through the CA bundle."""
+    cert_file, key_file = _self_signed(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server = make_server("127.0.0.1", 0, Platform().app, threaded=True, ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_tls_platform_is_fetched_through_the_checked_connection(tls_platform: str) -> None:
+    allowed = EgressPolicy(enforce=True, allowed_hosts=frozenset({"127.0.0.1"}))
+
+    assert fetch_json(tls_platform + "/jwks", egress=allowed) == JWKS
+
+
+def test_a_dripping_tls_body_is_cut_at_the_deadline(tls_platform: str) -> None:
+    started = time.monotonic()
+
+    with pytest.raises(PlatformFetchError, match="did not answer in full within 1 s"):
+        fetch_json(tls_platform + "/drip", egress=OPEN, deadline=DEADLINE)
+
+    assert time.monotonic() - started < DRIP_SECONDS / 2
+
+
+def test_a_dripping_tls_handshake_is_cut_at_the_deadline() -> None:
+    # A TLS record header announcing 16 KB of handshake, whose bytes then trickle in.
+    with dripper(b"\x16\x03\x03\x40\x00", b"\x00") as base_url:
+        url = base_url.replace("http://", "https://") + "/jwks"
+        started = time.monotonic()
+
+        with pytest.raises(PlatformFetchError, match="did not answer in full within 1 s"):
+            fetch_json(url, egress=OPEN, deadline=DEADLINE)
+
+        assert time.monotonic() - started < DRIP_SECONDS / 2
