@@ -1,11 +1,11 @@
 """Platform key sets (JWK Sets): fetched with the bounded fetcher, cached in the state store.
 
-LTI 1.3 (Security Framework 6.3) has the tool fetch a platform's public keys from its key
-set URL and fetch again when a token names a kid it does not know. Launches are
-unauthenticated until the signature checks, so a stranger decides how often we would
-fetch: each URL is fetched at most once per REFETCH_INTERVAL, and a failure is remembered
-for as long, so a flood of forged launches, or launches while the platform is down, cost
-the platform at most one request per interval.
+The 1EdTech Security Framework ("Key Set URL") has the tool fetch a platform's public
+keys from its key set URL, and fetch again when a token names a kid it does not know.
+Launches are unauthenticated until the signature checks, so a stranger decides how often
+we would fetch: each URL is fetched at most once per REFETCH_INTERVAL, and a failure is
+remembered for as long, so a flood of forged launches, or launches while the platform is
+down, cost the platform at most one request per interval.
 """
 
 from __future__ import annotations
