@@ -31,8 +31,8 @@ class PlatformSpec:
     def problems(self, egress: EgressPolicy | None = None) -> list[str]:
         """Every reason this spec cannot be stored, in plain words.
 
-        With an egress policy, URLs that point (or resolve) at addresses it refuses are
-        problems too: the tool would fetch them from inside its own network.
+        With an egress policy, URLs the tool fetches that point (or resolve) at addresses it
+        refuses are problems too: the tool would fetch them from inside its own network.
         """
         found = []
         if not self.name.strip():
@@ -43,7 +43,7 @@ class PlatformSpec:
         # for the demo LMS and local testing.
         for field_name in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
             problem = _url_problem(getattr(self, field_name))
-            if problem is None and egress is not None:
+            if problem is None and egress is not None and field_name in FETCHED_URLS:
                 problem = egress.registration_problem(getattr(self, field_name))
             if problem:
                 found.append(f"{field_name} {problem}")
@@ -56,6 +56,10 @@ class PlatformSpec:
                 found.append(f"deployment id {deployment_id!r} must be 1 to 255 characters")
         return found
 
+
+#: The registration's URLs the tool itself requests (the others are only identifiers or
+#: where browsers are sent), so the ones the egress policy applies to.
+FETCHED_URLS = ("auth_token_url", "key_set_url")
 
 #: How learners may be identified in xAPI statements (xAPI 1.0.3 Part Two, 2.4.2.3).
 ACTOR_FORMATS = tuple(f.value for f in ActorFormat)
