@@ -73,7 +73,7 @@ def require_key_set(
 
 
 def _fetch(url: str, egress: EgressPolicy) -> dict[str, Any]:
-    jwks = fetch_json(url, egress=egress, headers={"Accept": "application/json"})
+    jwks = fetch_json(url, egress=egress)
     # RFC 7517 section 5: a JWK Set is an object whose "keys" member is an array of JWKs.
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         raise PlatformFetchError(f"{url} did not answer with a JWK Set")
