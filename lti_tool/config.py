@@ -30,6 +30,12 @@ DEFAULT_DESTINATION = "default"
 # Destination names end up in CLI filters, log lines and health JSON keys: keep them plain.
 _DESTINATION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 
+# A host name (RFC 1123 labels) or an IPv4/IPv6 literal, as CXA_ALLOWED_PRIVATE_HOSTS lists them.
+_HOST = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"|[0-9a-f:.]+)$"
+)
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -165,6 +171,10 @@ class Settings:
     launch_state_ttl: int = 600
     # Seconds a fetched platform JWKS is trusted before it is fetched again.
     jwks_cache_ttl: int = 3600
+    # Hosts (names or IP literals, comma-separated) that platform URLs may point at although
+    # they are loopback, private or link-local. Production refuses such addresses otherwise,
+    # so a registration cannot make the tool fetch from inside its own network.
+    allowed_private_hosts: tuple[str, ...] = ()
     # Seconds an old tool key keeps being published after rotation, so platforms that cached it
     # can still verify what it signed.
     key_overlap_seconds: int = 7 * 24 * 3600
@@ -278,6 +288,12 @@ class Settings:
                 f"CXA_TASK_QUEUE must be lower-case letters, digits, '.', '_' or '-': "
                 f"{self.task_queue!r}"
             )
+        for host in self.allowed_private_hosts:
+            if not _HOST.match(host):
+                raise ConfigError(
+                    f"CXA_ALLOWED_PRIVATE_HOSTS must list host names or IP addresses "
+                    f"(no scheme, port or path), got {host!r}"
+                )
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(
                 f"CXA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {self.log_level}"
@@ -346,6 +362,13 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(env.get(name, str(default)))
 
 
+def _host_list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+
+
 def _upper(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, default).upper()
 
@@ -359,6 +382,8 @@ def _destination_list(
 def _format(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+        return ",".join(value)
     if isinstance(value, tuple):
         return json.dumps([asdict(item) for item in value])
     return str(value)
@@ -376,6 +401,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("state_store_url", "CXA_STATE_STORE_URL", _text),
     ("launch_state_ttl", "CXA_LAUNCH_STATE_TTL", partial(_int, minimum=30)),
     ("jwks_cache_ttl", "CXA_JWKS_CACHE_TTL", _int),
+    ("allowed_private_hosts", "CXA_ALLOWED_PRIVATE_HOSTS", _host_list),
     ("key_overlap_seconds", "CXA_KEY_OVERLAP_SECONDS", _int),
     ("lrs_endpoint", "CXA_LRS_ENDPOINT", _text),
     ("lrs_username", "CXA_LRS_USERNAME", _text),

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from lti_tool.cli.command import one_transaction
+from lti_tool.egress import EgressPolicy
 from lti_tool.store import platforms
 from lti_tool.store.models import Platform
 
@@ -51,8 +52,9 @@ def _platform_dict(p: Platform) -> dict[str, Any]:
 def platform_add(**options: Any) -> None:
     """Register a platform."""
     spec = platforms.PlatformSpec(**{**options, "deployment_ids": tuple(options["deployment_ids"])})
-    with one_transaction() as (session, _):
-        created = platforms.add_platform(session, spec)
+    with one_transaction() as (session, settings):
+        egress = EgressPolicy.from_settings(settings)
+        created = platforms.add_platform(session, spec, egress=egress)
         click.echo(f"registered platform {created.id}: {created.name} ({created.issuer})")
 
 

@@ -6,12 +6,12 @@ We tighten what LTI 1.3 requires and it leaves loose:
   flow works without third-party cookies and an id_token cannot be replayed;
 - only RS256 is accepted, exp and iat are required, iat may not be in the future;
 - aud must contain our client_id, and azp must equal it when aud has several values;
-- the platform JWKS is cached and fetched again when a token names an unknown kid.
+- the platform JWKS is cached and fetched again when a token names an unknown kid, with
+  bounded, rate-limited fetches (lti_tool/lti/jwks.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -25,8 +25,10 @@ from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequ
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 
+from lti_tool.egress import EgressPolicy
 from lti_tool.errors import LaunchError
 from lti_tool.lti.deep_linking import DeepLinkingSettings
+from lti_tool.lti.jwks import require_key_set
 from lti_tool.lti.state import StateStore
 from lti_tool.lti.tool_conf import DbToolConf
 
@@ -38,10 +40,6 @@ DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 SUPPORTED_MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST})
 # Tolerated clock difference between the platform and us (seconds).
 CLOCK_LEEWAY = 60
-# An unknown kid triggers a JWKS refetch at most this often per platform (seconds), so a
-# flood of forged tokens cannot turn us into a load generator against the platform.
-JWKS_REFETCH_INTERVAL = 10
-JWKS_TIMEOUT = (3.05, 10.0)
 
 
 @dataclass(frozen=True)
@@ -178,6 +176,7 @@ class _Launch(FlaskMessageLaunch):
         ttl: int,
         http: requests.Session,
         jwks_ttl: int,
+        egress: EgressPolicy,
     ) -> None:
         request = FlaskRequest(session={})
         super().__init__(
@@ -189,6 +188,7 @@ class _Launch(FlaskMessageLaunch):
         self._store = store
         self._http = http
         self._jwks_ttl = jwks_ttl
+        self._egress = egress
         self._binding: dict[str, Any] = {}
 
     # pylti1p3 validates in an order that checks state and nonce before the signature; we
@@ -291,36 +291,20 @@ class _Launch(FlaskMessageLaunch):
 
     def get_public_key(self) -> tuple[str, str]:
         registration = self._registration
-        url = registration.get_key_set_url()
-        kid = self._jwt["header"]["kid"]
-        cached = self._cached_jwks(url)
-        if cached is None or not _has_kid(cached["jwks"], kid):
-            fresh = cached is not None and time.time() - cached["at"] < JWKS_REFETCH_INTERVAL
-            if not fresh:
-                cached = {"jwks": self._fetch_jwks(url), "at": time.time()}
-                self._store.put(_jwks_key(url), json.dumps(cached), self._jwks_ttl or 1)
-        registration.set_key_set(cached["jwks"])  # type: ignore[index]
+        jwks = require_key_set(
+            self._store,
+            registration.get_key_set_url(),
+            self._jwt["header"]["kid"],
+            ttl=self._jwks_ttl,
+            egress=self._egress,
+        )
+        registration.set_key_set(jwks)
         try:
             return super().get_public_key()  # type: ignore[no-any-return]
         except LtiException as err:
             raise LaunchError(
                 "The id_token is signed with a key the platform does not publish (unknown kid)."
             ) from err
-
-    def _cached_jwks(self, url: str) -> dict[str, Any] | None:
-        raw = self._store.get(_jwks_key(url))
-        return None if raw is None else json.loads(raw)
-
-    def _fetch_jwks(self, url: str) -> dict[str, Any]:
-        try:
-            response = self._http.get(url, timeout=JWKS_TIMEOUT)
-            response.raise_for_status()
-            jwks = response.json()
-        except (requests.RequestException, ValueError) as err:
-            raise LaunchError(f"The platform's key set at {url} could not be fetched.") from err
-        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
-            raise LaunchError(f"The platform's key set at {url} is not a JWK Set.")
-        return jwks
 
     def _check_audience(self) -> None:
         body = self._jwt["body"]
@@ -384,14 +368,6 @@ def _audiences(body: dict[str, Any]) -> list[Any]:
     return aud if isinstance(aud, list) else [aud]
 
 
-def _jwks_key(url: str) -> str:
-    return "jwks:" + hashlib.sha256(url.encode()).hexdigest()
-
-
-def _has_kid(jwks: dict[str, Any], kid: str) -> bool:
-    return any(isinstance(k, dict) and k.get("kid") == kid for k in jwks.get("keys", []))
-
-
 def validate_launch(
     tool_conf: DbToolConf,
     store: StateStore,
@@ -399,9 +375,10 @@ def validate_launch(
     ttl: int,
     http: requests.Session,
     jwks_ttl: int,
+    egress: EgressPolicy,
 ) -> LaunchClaims:
     """Validate the id_token POSTed to the launch URL; LaunchError says what failed."""
-    launch = _Launch(tool_conf, store, ttl, http, jwks_ttl)
+    launch = _Launch(tool_conf, store, ttl, http, jwks_ttl, egress)
     if not launch._get_request_param("id_token"):
         raise LaunchError("The launch is missing its 'id_token' parameter.")
     try:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from jwcrypto.jwk import JWK
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import KeyStoreError
@@ -77,19 +78,39 @@ class SigningKey:
         )
 
 
+def _active_key(session: Session) -> ToolKey | None:
+    # The unique index allows one ACTIVE key; the order keeps the choice deterministic even on
+    # a database that predates it (migration 0007 keeps the same, first, key).
+    return session.scalars(
+        select(ToolKey).where(ToolKey.status == KeyStatus.ACTIVE).order_by(ToolKey.id).limit(1)
+    ).first()
+
+
 def ensure_active_key(session: Session, secret: str, now: datetime | None = None) -> ToolKey:
-    """The ACTIVE key, creating the first one on a fresh install."""
-    key = session.scalars(select(ToolKey).where(ToolKey.status == KeyStatus.ACTIVE)).first()
-    if key is None:
-        key = _new_key(secret, KeyStatus.ACTIVE, now or utcnow())
-        session.add(key)
-        session.flush()
-    return key
+    """The ACTIVE key, creating the first one on a fresh install.
+
+    Several processes may start at once on an empty database; the partial unique index on
+    ACTIVE lets one insert win, and the others take the winner's key.
+    """
+    key = _active_key(session)
+    if key is not None:
+        return key
+    candidate = _new_key(secret, KeyStatus.ACTIVE, now or utcnow())
+    try:
+        # A savepoint, so losing the race leaves the caller's transaction usable.
+        with session.begin_nested():
+            session.add(candidate)
+    except IntegrityError:
+        key = _active_key(session)
+        if key is None:  # the winner rolled back: nothing to join, so say so
+            raise
+        return key
+    return candidate
 
 
 def require_signing_key(session: Session, secret: str) -> SigningKey:
     """The ACTIVE key decrypted; KeyStoreError if there is none or the secret is wrong."""
-    key = session.scalars(select(ToolKey).where(ToolKey.status == KeyStatus.ACTIVE)).first()
+    key = _active_key(session)
     if key is None:
         raise KeyStoreError("no active tool key: run `cxa keys rotate` or start the app once")
     try:
@@ -154,6 +175,9 @@ def rotate_keys(
     for old in session.scalars(select(ToolKey).where(ToolKey.status == KeyStatus.ACTIVE)):
         old.status = KeyStatus.RETIRING
         old.retire_after = now + overlap
+    # Demote first, in a flush of its own: the unit of work orders UPDATEs by primary key, and
+    # activating a lower-id key before the old one leaves ACTIVE would trip the unique index.
+    session.flush()
     pending.status = KeyStatus.ACTIVE
     pending.activated_at = now
     session.flush()

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -121,6 +122,17 @@ class ToolKey(Base):
     """One RSA key pair of the tool; the private half is encrypted with a configured secret."""
 
     __tablename__ = "tool_key"
+    __table_args__ = (
+        # Exactly one key signs: app processes starting at once on an empty database race to
+        # create the first key, and this partial unique index lets only one of them win.
+        Index(
+            "uq_tool_key_one_active",
+            "status",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)

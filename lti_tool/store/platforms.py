@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lti_tool.egress import EgressPolicy
 from lti_tool.errors import RegistrationError
 from lti_tool.store.models import Deployment, Platform
 from xapi.events import ActorFormat
@@ -27,8 +28,12 @@ class PlatformSpec:
     auth_audience: str | None = None
     actor_format: str = "account"
 
-    def problems(self) -> list[str]:
-        """Every reason this spec cannot be stored, in plain words."""
+    def problems(self, egress: EgressPolicy | None = None) -> list[str]:
+        """Every reason this spec cannot be stored, in plain words.
+
+        With an egress policy, URLs the tool fetches that point (or resolve) at addresses it
+        refuses are problems too: the tool would fetch them from inside its own network.
+        """
         found = []
         if not self.name.strip():
             found.append("name must not be empty")
@@ -38,6 +43,8 @@ class PlatformSpec:
         # for the demo LMS and local testing.
         for field_name in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
             problem = _url_problem(getattr(self, field_name))
+            if problem is None and egress is not None and field_name in FETCHED_URLS:
+                problem = egress.registration_problem(getattr(self, field_name))
             if problem:
                 found.append(f"{field_name} {problem}")
         if self.actor_format not in ACTOR_FORMATS:
@@ -49,6 +56,10 @@ class PlatformSpec:
                 found.append(f"deployment id {deployment_id!r} must be 1 to 255 characters")
         return found
 
+
+#: The registration's URLs the tool itself requests (the others are only identifiers or
+#: where browsers are sent), so the ones the egress policy applies to.
+FETCHED_URLS = ("auth_token_url", "key_set_url")
 
 #: How learners may be identified in xAPI statements (xAPI 1.0.3 Part Two, 2.4.2.3).
 ACTOR_FORMATS = tuple(f.value for f in ActorFormat)
@@ -70,9 +81,15 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
-def add_platform(session: Session, spec: PlatformSpec) -> Platform:
-    """Register a platform; RegistrationError if the spec is invalid or already registered."""
-    problems = spec.problems()
+def add_platform(
+    session: Session, spec: PlatformSpec, *, egress: EgressPolicy | None = None
+) -> Platform:
+    """Register a platform; RegistrationError if the spec is invalid or already registered.
+
+    Registrations from operators or platforms pass the deployment's egress policy; only the
+    embedded demo LMS, on loopback by design, registers without one.
+    """
+    problems = spec.problems(egress)
     if problems:
         raise RegistrationError("; ".join(problems))
     if get_platform(session, spec.issuer, spec.client_id) is not None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from lti_tool.egress import EgressPolicy
 from lti_tool.errors import LaunchError
 from lti_tool.lti.launch import DEEP_LINKING_REQUEST, begin_login, validate_launch
 from lti_tool.lti.tool_conf import DbToolConf
@@ -49,6 +50,7 @@ def launch() -> WerkzeugResponse:
         ttl=settings.launch_state_ttl,
         http=services().http,
         jwks_ttl=settings.jwks_cache_ttl,
+        egress=EgressPolicy.from_settings(settings),
     )
     deep_linking = claims.message_type == DEEP_LINKING_REQUEST
     if deep_linking:

@@ -99,7 +99,7 @@ def test_unknown_kid_refetches_the_platform_key_set(
     assert _post(client, token, redirect.state).status_code == 400
     assert registered.jwks_fetches == fetches
 
-    monkeypatch.setattr("lti_tool.lti.launch.JWKS_REFETCH_INTERVAL", 0)
+    monkeypatch.setattr("lti_tool.lti.jwks.REFETCH_INTERVAL", 0)
     redirect = registered.login(client)
     token = registered.sign(registered.claims(redirect.nonce, sub="learner-2"), key_index=1)
     assert _post(client, token, redirect.state).status_code == 303

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti_tool.errors import KeyStoreError
@@ -256,3 +257,32 @@ def test_the_jwks_endpoint_serves_the_published_set_with_a_max_age(
         assert len(expected["keys"]) == 2
         assert response.cache_control.max_age == 300
         assert response.cache_control.public is True
+
+
+# --- exactly one ACTIVE key ----------------------------------------------------------------
+
+
+def test_the_database_refuses_a_second_active_key(session: Session) -> None:
+    keys.ensure_active_key(session, SECRET, now=T0)
+    # What a second process starting at the same moment would try to write.
+    session.add(keys._new_key(SECRET, KeyStatus.ACTIVE, T0))
+
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+def test_rotation_activates_a_next_key_with_a_lower_id_than_the_active_one(
+    session: Session,
+) -> None:
+    # A NEXT key that was written before the ACTIVE one: the swap must still demote first.
+    pending = keys._new_key(SECRET, KeyStatus.NEXT, T0)
+    session.add(pending)
+    session.flush()
+    old = keys.ensure_active_key(session, SECRET, now=T0).kid
+
+    step = rotate(session, T0 + LEAD)
+
+    assert step.action == "activated"
+    assert step.kid == pending.kid
+    assert statuses(session) == {pending.kid: KeyStatus.ACTIVE, old: KeyStatus.RETIRING}
+    assert signing_kid(session) == pending.kid

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lti_tool.egress import EgressPolicy
 from lti_tool.errors import RegistrationError
 from lti_tool.store import launches, platforms
 from lti_tool.store.models import Deployment, Launch
@@ -189,3 +190,59 @@ def test_removing_a_platform_with_launches_removes_them_too(session: Session) ->
 def test_removing_an_unknown_platform_is_refused(session: Session) -> None:
     with pytest.raises(RegistrationError, match="no platform with id 42"):
         platforms.remove_platform(session, 42)
+
+
+# --- addresses in production -------------------------------------------------------------
+
+PRODUCTION = EgressPolicy(enforce=True, resolve=lambda _host: ["93.184.216.34"])
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://127.0.0.1:8001/jwks", "loopback"),
+        ("https://10.0.0.5/jwks", "private"),
+        ("https://169.254.169.254/latest/jwks", "link-local"),
+        ("https://[fe80::1]/jwks", "link-local"),
+        ("https://[::1]/jwks", "loopback"),
+    ],
+)
+def test_production_refuses_platform_urls_inside_the_network(url: str, kind: str) -> None:
+    problems = spec(key_set_url=url).problems(PRODUCTION)
+
+    assert len(problems) == 1
+    assert problems[0].startswith("key_set_url points at")
+    assert f"a {kind} address" in problems[0]
+
+
+def test_production_refuses_a_name_resolving_inside_the_network() -> None:
+    inside = EgressPolicy(enforce=True, resolve=lambda _host: ["192.168.10.4"])
+
+    problems = spec().problems(inside)
+
+    # The two URLs the tool fetches; the issuer and login URL are never requested by us.
+    assert [p.split()[0] for p in problems] == ["auth_token_url", "key_set_url"]
+    assert all("resolves to 192.168.10.4" in p for p in problems)
+
+
+def test_an_allowed_host_may_be_registered_in_production() -> None:
+    allowed = EgressPolicy(enforce=True, allowed_hosts=frozenset({"127.0.0.1"}))
+
+    assert spec(key_set_url="http://127.0.0.1:8001/jwks").problems(allowed) == []
+
+
+def test_without_production_loopback_stays_registrable() -> None:
+    loopback = "http://127.0.0.1:8001"
+    local = spec(issuer=loopback, key_set_url=f"{loopback}/jwks")
+
+    assert local.problems(EgressPolicy(enforce=False)) == []
+    assert local.problems() == []
+
+
+def test_add_platform_refuses_what_the_policy_refuses(session: Session) -> None:
+    with pytest.raises(RegistrationError, match="loopback address"):
+        platforms.add_platform(
+            session, spec(key_set_url="http://127.0.0.1:8001/jwks"), egress=PRODUCTION
+        )
+
+    assert platforms.list_platforms(session) == []

@@ -1,0 +1,167 @@
+"""The platform key set cache: refetch on an unknown kid, and failures remembered per URL.
+
+HTTP faults are injected with ``responses``; the state store is a fake with a clock we move.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from lti_tool.egress import EgressPolicy
+from lti_tool.errors import LaunchError
+from lti_tool.lti import jwks
+
+URL = "https://lms.example.edu/jwks"
+OTHER_URL = "https://other-lms.example.edu/jwks"
+OPEN = EgressPolicy(enforce=False)
+TTL = 3600
+KEY_1 = {"kid": "k1", "kty": "RSA", "n": "AQAB", "e": "AQAB"}
+KEY_2 = {"kid": "k2", "kty": "RSA", "n": "AQAB", "e": "AQAB"}
+
+
+class ClockedStore:
+    """The StateStore protocol in memory, with expiry by a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+        self._rows: dict[str, tuple[str, float]] = {}
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._rows[key] = (value, self.now + ttl_seconds)
+
+    def get(self, key: str) -> str | None:
+        value, expires = self._rows.get(key, ("", 0.0))
+        return value if expires > self.now else None
+
+    def take(self, key: str) -> str | None:
+        value = self.get(key)
+        self._rows.pop(key, None)
+        return value
+
+
+@pytest.fixture
+def store() -> ClockedStore:
+    return ClockedStore()
+
+
+def key_set(store: ClockedStore, kid: str = "k1", url: str = URL) -> dict[str, Any]:
+    return jwks.require_key_set(store, url, kid, ttl=TTL, egress=OPEN, clock=lambda: store.now)
+
+
+def fetches(url: str = URL) -> int:
+    return sum(1 for call in responses.calls if call.request.url == url)
+
+
+@responses.activate
+def test_a_key_set_is_fetched_once_and_cached(store: ClockedStore) -> None:
+    responses.get(URL, json={"keys": [KEY_1]})
+
+    for _ in range(3):
+        assert key_set(store) == {"keys": [KEY_1]}
+
+    assert fetches() == 1
+
+
+@responses.activate
+def test_a_cached_set_is_fetched_again_after_its_ttl(store: ClockedStore) -> None:
+    responses.get(URL, json={"keys": [KEY_1]})
+    key_set(store)
+
+    store.now += TTL
+    key_set(store)
+
+    assert fetches() == 2
+
+
+@responses.activate
+def test_an_unknown_kid_refetches_at_most_once_per_interval(store: ClockedStore) -> None:
+    responses.get(URL, json={"keys": [KEY_1]})
+    key_set(store)
+
+    # Forged tokens naming kids the platform never had: the cached set is the answer.
+    for n in range(20):
+        assert key_set(store, kid=f"forged-{n}") == {"keys": [KEY_1]}
+    assert fetches() == 1
+
+    store.now += jwks.REFETCH_INTERVAL
+    responses.get(URL, json={"keys": [KEY_1, KEY_2]})
+    assert key_set(store, kid="k2")["keys"][-1] == KEY_2
+    assert fetches() == 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ({"body": requests.ConnectionError("connection refused")}, "connection refused"),
+        ({"status": 503, "body": "maintenance"}, "answered HTTP 503"),
+        ({"status": 200, "body": "<html>"}, "did not answer with JSON"),
+        ({"status": 200, "json": {"keys": "none"}}, "did not answer with a JWK Set"),
+        ({"status": 200, "json": [KEY_1]}, "did not answer with a JWK Set"),
+    ],
+    ids=["refused", "down", "not-json", "keys-not-a-list", "not-an-object"],
+)
+@responses.activate
+def test_a_failure_is_remembered_for_the_interval(
+    store: ClockedStore, fault: dict[str, Any], words: str
+) -> None:
+    responses.get(URL, **fault)
+
+    for _ in range(20):
+        with pytest.raises(LaunchError) as refused:
+            key_set(store)
+        assert words in str(refused.value)
+        assert "tried again at most every 10 s" in str(refused.value)
+    assert fetches() == 1
+
+    store.now += jwks.REFETCH_INTERVAL
+    with pytest.raises(LaunchError):
+        key_set(store)
+    assert fetches() == 2
+
+
+@responses.activate
+def test_a_failure_of_one_url_does_not_hold_back_another(store: ClockedStore) -> None:
+    responses.get(URL, status=503)
+    responses.get(OTHER_URL, json={"keys": [KEY_1]})
+    with pytest.raises(LaunchError):
+        key_set(store)
+
+    assert key_set(store, url=OTHER_URL) == {"keys": [KEY_1]}
+
+
+@responses.activate
+def test_a_platform_that_recovers_is_used_after_the_interval(store: ClockedStore) -> None:
+    responses.get(URL, status=503)
+    with pytest.raises(LaunchError):
+        key_set(store)
+
+    store.now += jwks.REFETCH_INTERVAL
+    responses.replace(responses.GET, URL, json={"keys": [KEY_1]})
+
+    assert key_set(store) == {"keys": [KEY_1]}
+
+
+@responses.activate
+def test_a_failed_refetch_keeps_the_cached_set_for_known_kids(store: ClockedStore) -> None:
+    responses.get(URL, json={"keys": [KEY_1]})
+    key_set(store)
+    store.now += jwks.REFETCH_INTERVAL
+    responses.replace(responses.GET, URL, status=503)
+
+    # The unknown kid sends us to the platform, which is down...
+    with pytest.raises(LaunchError, match="answered HTTP 503"):
+        key_set(store, kid="k2")
+    # ...but tokens signed with the key we hold still verify meanwhile.
+    assert key_set(store) == {"keys": [KEY_1]}
+    assert fetches() == 2
+
+
+@responses.activate
+def test_a_key_set_is_stored_without_what_is_not_a_key(store: ClockedStore) -> None:
+    responses.get(URL, json={"keys": [KEY_1, "junk", 7], "extra": "x" * 1000})
+
+    assert key_set(store) == {"keys": [KEY_1]}
