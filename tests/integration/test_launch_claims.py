@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -28,6 +27,7 @@ from lti_tool.store.platforms import add_platform
 from tests.conftest import embedded_settings
 from tests.fixtures.platform import CLAIM, ROLE, TestPlatform
 from tests.fixtures.stack import isolated_database
+from tests.fixtures.tokens import segment, sign_claims, sign_raw
 
 pytestmark = pytest.mark.integration
 
@@ -75,24 +75,12 @@ def _within(name: str, key: str, value: Any) -> Change:
     return change
 
 
-def sign_raw(platform: TestPlatform, payload: bytes) -> str:
-    """RS256 over any payload bytes: PyJWT's encode refuses some of the claims we send."""
-    pem, public = platform.keys[0]
-    header = jwt.utils.base64url_encode(
-        json.dumps({"alg": "RS256", "typ": "JWT", "kid": public["kid"]}).encode()
-    )
-    signing_input = header + b"." + jwt.utils.base64url_encode(payload)
-    algorithm = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256)
-    signature = algorithm.sign(signing_input, algorithm.prepare_key(pem))
-    return (signing_input + b"." + jwt.utils.base64url_encode(signature)).decode()
-
-
 def _launch(client: FlaskClient, platform: TestPlatform, *changes: Change) -> Any:
     redirect = platform.login(client)
     claims = platform.claims(redirect.nonce)
     for change in changes:
         change(claims)
-    token = sign_raw(platform, json.dumps(claims).encode())
+    token = sign_claims(platform, claims)
     return client.post("/lti/launch", data={"id_token": token, "state": redirect.state})
 
 
@@ -358,10 +346,6 @@ def test_non_finite_numbers_are_refused(
 # --- junk from strangers ---------------------------------------------------------------------
 
 
-def _segment(value: Any) -> str:
-    return jwt.utils.base64url_encode(json.dumps(value).encode()).decode()
-
-
 @pytest.mark.parametrize("part", ["header", "payload"])
 @pytest.mark.parametrize("value", [[1, 2], 42, "a string", None, True])
 def test_token_parts_that_are_not_objects_are_refused(
@@ -371,8 +355,8 @@ def test_token_parts_that_are_not_objects_are_refused(
     good_header, good_payload, signature = registered.sign(registered.claims(redirect.nonce)).split(
         "."
     )
-    header = _segment(value) if part == "header" else good_header
-    payload = _segment(value) if part == "payload" else good_payload
+    header = segment(value) if part == "header" else good_header
+    payload = segment(value) if part == "payload" else good_payload
     response = client.post(
         "/lti/launch", data={"id_token": f"{header}.{payload}.{signature}", "state": redirect.state}
     )
