@@ -87,6 +87,8 @@ class LaunchClaims:
             message_type=_identifier(
                 body, CLAIM + "message_type", "message_type", limit=MAX_MESSAGE_TYPE
             ),
+            # A role we cannot read (a number, a string with NUL) grants nothing: drop it
+            # rather than refuse a learner whose LMS adds junk to the list.
             roles=tuple(role for role in body.get(CLAIM + "roles") or () if _storable(role)),
             name=name,
             email=usable_email(body.get("email")),
@@ -194,7 +196,7 @@ def _optional_identifier(claim: dict[str, Any], key: str, label: str) -> str | N
         return None
     if not isinstance(value, str):
         raise LaunchError(f"The id_token's '{label}' claim has an id that is not a string.")
-    _check_storable(value, f"{label}", MAX_ID)
+    _check_storable(value, label, MAX_ID)
     return value
 
 
