@@ -36,6 +36,7 @@ from content.scoring import (
     ScenarioResult,
     SelfAssessmentResult,
 )
+from lti_tool.lti.claims import MAX_NAME, display_text, usable_email
 from lti_tool.store import outbox
 from lti_tool.store.models import Launch
 from xapi import vocabulary
@@ -61,11 +62,14 @@ def record_event(session: Session, event: LearningEvent) -> bool:
 
 def learner_of(launch: Launch) -> Learner:
     actor_format = ActorFormat(launch.platform.actor_format)
-    if actor_format is not ActorFormat.ACCOUNT and not launch.email:
-        # The platform asked for email actors but sent no email (privacy settings in the
-        # LMS): identify the learner by LTI account rather than lose the learner's action.
+    # Rows stored before launches were checked may hold any text; only a usable address
+    # can become an mbox (xAPI 1.0.3 Part Two, 2.4.2.3).
+    email = usable_email(launch.email)
+    if actor_format is not ActorFormat.ACCOUNT and email is None:
+        # The platform asked for email actors but sent no usable email (privacy settings in
+        # the LMS, or junk): identify the learner by LTI account rather than lose the action.
         log.warning(
-            "platform %s wants %s actors but sent no email for %s; using the LTI account",
+            "platform %s wants %s actors but sent no usable email for %s; using the LTI account",
             launch.platform.id,
             actor_format.value,
             launch.sub,
@@ -74,8 +78,8 @@ def learner_of(launch: Launch) -> Learner:
     return Learner(
         issuer=launch.platform.issuer,
         sub=launch.sub,
-        name=launch.name,
-        email=launch.email,
+        name=display_text(launch.name, MAX_NAME),
+        email=email,
         actor_format=actor_format,
     )
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +26,7 @@ from pylti1p3.launch_data_storage.base import LaunchDataStorage
 
 from lti_tool.egress import EgressPolicy
 from lti_tool.errors import LaunchError
+from lti_tool.lti.claims import LaunchClaims, check_token_shape
 from lti_tool.lti.deep_linking import DeepLinkingSettings
 from lti_tool.lti.jwks import require_key_set
 from lti_tool.lti.state import StateStore
@@ -40,53 +40,6 @@ DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 SUPPORTED_MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST})
 # Tolerated clock difference between the platform and us (seconds).
 CLOCK_LEEWAY = 60
-
-
-@dataclass(frozen=True)
-class LaunchClaims:
-    """The validated facts of one launch, in our own words."""
-
-    issuer: str
-    client_id: str
-    deployment_id: str
-    sub: str
-    message_type: str
-    roles: tuple[str, ...]
-    name: str | None = None
-    email: str | None = None
-    context_id: str | None = None
-    context_title: str | None = None
-    resource_link_id: str | None = None
-    resource_link_title: str | None = None
-    locale: str | None = None
-    target_link_uri: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_body(cls, body: dict[str, Any], client_id: str) -> LaunchClaims:
-        context = body.get(CLAIM + "context") or {}
-        link = body.get(CLAIM + "resource_link") or {}
-        presentation = body.get(CLAIM + "launch_presentation") or {}
-        name = body.get("name") or " ".join(
-            p for p in (body.get("given_name"), body.get("family_name")) if p
-        )
-        return cls(
-            issuer=body["iss"],
-            client_id=client_id,
-            deployment_id=body[CLAIM + "deployment_id"],
-            sub=body["sub"],
-            message_type=body[CLAIM + "message_type"],
-            roles=tuple(body.get(CLAIM + "roles") or ()),
-            name=name or None,
-            email=body.get("email"),
-            context_id=context.get("id"),
-            context_title=context.get("title") or context.get("label"),
-            resource_link_id=link.get("id"),
-            resource_link_title=link.get("title"),
-            locale=presentation.get("locale") or body.get("locale"),
-            target_link_uri=body.get(CLAIM + "target_link_uri"),
-            raw=body,
-        )
 
 
 class _StoreData(LaunchDataStorage[Any]):
@@ -210,6 +163,13 @@ class _Launch(FlaskMessageLaunch):
         except Exception:
             self._validated = False
             raise
+        return self
+
+    def validate_jwt_format(self) -> _Launch:
+        super().validate_jwt_format()
+        # Valid base64 JSON is not yet a JWT: header and payload must be objects, and the
+        # claims we read must have their JSON types, before anything looks inside them.
+        check_token_shape(self._jwt.get("header"), self._jwt.get("body"))
         return self
 
     def _check_header(self) -> None:

@@ -10,10 +10,16 @@ from __future__ import annotations
 from typing import Protocol
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.store import state as state_rows
 from lti_tool.store.db import transaction
+
+# Seconds a launch waits for Redis to connect or answer before the request gets a 503: the
+# state store holds a few short keys, so a healthy Redis answers in milliseconds.
+REDIS_TIMEOUT = 1.0
 
 
 class StateStore(Protocol):
@@ -49,7 +55,15 @@ class RedisStateStore:
     """State in Redis with native expiry; GETDEL makes single use atomic."""
 
     def __init__(self, url: str, prefix: str = "cxa:state:") -> None:
-        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+        self._redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            # One retry on a broken pooled connection (Redis restarted), none on a timeout:
+            # a silent Redis must cost a launch about REDIS_TIMEOUT, not a multiple of it.
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        )
         self._prefix = prefix
 
     def put(self, key: str, value: str, ttl_seconds: int) -> None:

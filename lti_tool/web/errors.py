@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import uuid
 
+import redis
 from flask import Flask, render_template, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from lti_tool.errors import ToolError
@@ -21,6 +24,14 @@ HINTS = {
     404: "There is nothing at this address.",
     413: "What you sent is too large.",
 }
+
+
+#: Seconds a client is asked to wait when a service we depend on is down (RFC 9110 10.2.3).
+RETRY_AFTER_SECONDS = 30
+
+# A service the request needs is down or silent: the database (connection refused or timed
+# out, pool exhausted) or the Redis state store. Nothing is wrong with the request.
+UNAVAILABLE = (OperationalError, PoolTimeoutError, redis.ConnectionError, redis.TimeoutError)
 
 
 def _page(status: int, title: str, message: str, reason: str) -> tuple[str, int]:
@@ -49,6 +60,20 @@ def init_app(app: Flask) -> None:
         status = err.code or 500
         message = HINTS.get(status, err.description or "")
         return _page(status, err.name, message, err.description or err.name)
+
+    def unavailable(err: Exception) -> tuple[str, int, dict[str, str]]:
+        log.error("service unavailable on %s %s: %r", request.method, request.path, err)
+        body, status = _page(
+            503,
+            "CX Academy is briefly unavailable",
+            "A service we rely on is not answering. Nothing you did caused this; please try "
+            "again in a moment.",
+            repr(err),
+        )
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception) -> tuple[str, int]:

@@ -6,6 +6,8 @@ from babel import Locale
 from flask import Flask, g
 from flask_babel import Babel, get_locale
 
+from lti_tool.lti.claims import language_tag
+
 #: Languages with a catalogue under lti_tool/translations (English is the source language).
 SHIPPED = ("en",)
 DEFAULT = "en"
@@ -13,9 +15,10 @@ DEFAULT = "en"
 
 def select_locale() -> str:
     # The LTI launch carries the LMS user's locale (launch_presentation.locale, a BCP 47
-    # tag such as "en-GB"); Babel wants "en_GB" and falls back to the bare language.
+    # tag such as "en-GB", or Moodle's "pt_br"); Babel wants "en_GB" and falls back to the
+    # bare language. Whatever cannot be read as a tag means the default language.
     launch = g.get("cxa_launch")
-    requested = getattr(launch, "locale", None)
+    requested = language_tag(getattr(launch, "locale", None))
     if requested:
         negotiated = Locale.negotiate([requested.replace("-", "_")], SHIPPED, sep="_")
         if negotiated is not None:

@@ -1,0 +1,47 @@
+"""Who a statement names: a stored launch row of any age must give a valid actor."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from lti_tool.recording import learner_of
+from lti_tool.store.models import Launch, Platform
+from xapi import vocabulary
+from xapi.events import Activity, ActorFormat, LearningEvent
+from xapi.statements import build_statement
+
+
+def _launch(actor_format: str, email: str | None, name: str | None = "Lee") -> Launch:
+    platform = Platform(id=1, issuer="https://lms.example.test", actor_format=actor_format)
+    return Launch(platform=platform, sub="learner-1", email=email, name=name)
+
+
+@pytest.mark.parametrize("actor_format", ["mbox", "mbox_sha1sum"])
+@pytest.mark.parametrize("email", [None, "", "not-an-email", "a@b", "lee@example.test\x00"])
+def test_rows_without_a_usable_email_give_the_account_actor(
+    actor_format: str, email: str | None
+) -> None:
+    # Rows stored before launches were checked may hold anything in the email column.
+    learner = learner_of(_launch(actor_format, email, name="Lee\x00 Learner"))
+    assert learner.actor_format is ActorFormat.ACCOUNT
+    statement = build_statement(
+        LearningEvent(
+            source_id="t:1",
+            verb=vocabulary.EXPERIENCED,
+            learner=learner,
+            object=Activity(id="https://cx.example.test/a/1", type=vocabulary.COURSE, name="A"),
+            timestamp=datetime.now(UTC),
+            registration=uuid.uuid4(),
+        )
+    )
+    assert statement["actor"]["account"]["name"] == "learner-1"
+    assert statement["actor"]["name"] == "Lee Learner"
+
+
+def test_a_usable_email_gives_the_platforms_actor() -> None:
+    learner = learner_of(_launch("mbox", "lee@example.test"))
+    assert learner.actor_format is ActorFormat.MBOX
+    assert learner.email == "lee@example.test"
