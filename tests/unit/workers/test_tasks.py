@@ -45,6 +45,7 @@ def worker(settings: Settings, services: Any) -> Iterator[Celery]:
 def north(http: Any) -> FakeLRS:
     fake = FakeLRS("https://north.lrs.example/xAPI/")
     http.add_callback("POST", fake.statements_url, callback=fake.handle)
+    http.add_callback("GET", fake.statements_url, callback=fake.handle_get)
     return fake
 
 
@@ -52,6 +53,7 @@ def north(http: Any) -> FakeLRS:
 def south(http: Any) -> FakeLRS:
     fake = FakeLRS("https://south.lrs.example/xAPI/")
     http.add_callback("POST", fake.statements_url, callback=fake.handle)
+    http.add_callback("GET", fake.statements_url, callback=fake.handle_get)
     return fake
 
 
