@@ -290,13 +290,17 @@ class LRSClient:
             stored = self.get_statement(statement_id)
         except LRSError as err:
             return PostResult(
-                Outcome.UNAVAILABLE, 409, f"409 for {statement_id}, and reading it back failed: {err}"
+                Outcome.UNAVAILABLE,
+                409,
+                f"409 for {statement_id}, and reading it back failed: {err}",
             )
         if stored is None:
             # The LRS claims the id yet cannot show it (an index not refreshed yet, say):
             # ask again later rather than guess.
             return PostResult(
-                Outcome.UNAVAILABLE, 409, f"409 for {statement_id}, but the LRS returns no such statement"
+                Outcome.UNAVAILABLE,
+                409,
+                f"409 for {statement_id}, but the LRS returns no such statement",
             )
         differences = tuple(statement_differences(statement, stored))
         if not differences:
@@ -358,9 +362,7 @@ class LRSClient:
         ids = tuple(i for r in results for i in r.statement_ids)
         conflicts = tuple(c for r in results for c in r.conflicts)
         if conflicts:
-            return PostResult(
-                Outcome.CONFLICT, 409, detail, statement_ids=ids, conflicts=conflicts
-            )
+            return PostResult(Outcome.CONFLICT, 409, detail, statement_ids=ids, conflicts=conflicts)
         outcome = Outcome.STORED if counts[Outcome.STORED] else Outcome.DUPLICATE
         return PostResult(outcome, None, detail, statement_ids=ids)
 

@@ -189,9 +189,7 @@ def test_a_redirect_is_never_followed_and_never_counts_as_stored(
     # An http endpoint that moved to https: requests would re-send a 301/302/303 as a GET
     # and take the target's 200 (a StatementResult) for a stored batch.
     moved = "https://lrs.example/xAPI/statements"
-    lrs.post(
-        "http://lrs.example/xAPI/statements", status=status, headers={"Location": moved}
-    )
+    lrs.post("http://lrs.example/xAPI/statements", status=status, headers={"Location": moved})
     lrs.get(moved, json={"statements": [], "more": ""})
     lrs.post(moved, json=[statements("launched")[0]["id"]])
 
