@@ -197,6 +197,10 @@ class Settings:
     # Celery queue of this deployment's tasks, so two deployments (or test runs) can share
     # one broker without taking each other's work.
     task_queue: str = "cxa"
+    # Bearer token for the operator endpoints (/healthz/delivery) from other hosts. Empty:
+    # those answer only direct loopback requests. At least 32 characters when set, e.g.
+    # `python -c "import secrets; print(secrets.token_urlsafe(32))"`.
+    operator_token: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -271,6 +275,10 @@ class Settings:
                 f"CXA_TASK_QUEUE must be lower-case letters, digits, '.', '_' or '-': "
                 f"{self.task_queue!r}"
             )
+        if self.operator_token and len(self.operator_token) < 32:
+            raise ConfigError(
+                "CXA_OPERATOR_TOKEN must be empty (loopback only) or at least 32 characters"
+            )
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(
                 f"CXA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {self.log_level}"
@@ -342,4 +350,5 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("secure_cookies", "CXA_SECURE_COOKIES", _bool),
     ("log_level", "CXA_LOG_LEVEL", _upper),
     ("task_queue", "CXA_TASK_QUEUE", _text),
+    ("operator_token", "CXA_OPERATOR_TOKEN", _text),
 )
