@@ -163,6 +163,9 @@ def sync_destinations(session: Session, names: Iterable[str]) -> int:
     return reroute_unconfigured(session, wanted)
 
 
+_REROUTE_CHUNK = 500
+
+
 def reroute_unconfigured(session: Session, configured: Iterable[str]) -> int:
     """Queue the pending statements of destinations outside ``configured`` for those inside.
 
@@ -175,37 +178,47 @@ def reroute_unconfigured(session: Session, configured: Iterable[str]) -> int:
     wanted = sorted(set(configured))
     if not wanted:
         return 0
-    orphans = session.scalars(
-        select(OutboxRow.destination)
-        .where(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.destination.not_in(wanted))
-        .distinct()
+    # Candidates come from the small destination table, and each is probed through the
+    # (destination, status, id) index: this runs on every sweep, and scanning the outbox's
+    # ever-growing sent rows for unknown names would not stay cheap.
+    candidates = session.scalars(
+        select(DestinationState.name).where(DestinationState.name.not_in(wanted))
     ).all()
     moved = 0
-    for orphan in sorted(orphans):
-        known = session.get(DestinationState, orphan) is not None
-        if known and lock_destination(session, orphan) is None:
-            continue  # a worker holds it mid-POST; the next sweep re-routes what is left
-        rows = session.scalars(
-            select(OutboxRow)
+    for orphan in sorted(candidates):
+        waiting = session.scalar(
+            select(OutboxRow.id)
             .where(OutboxRow.destination == orphan, OutboxRow.status == OutboxStatus.PENDING)
-            .order_by(OutboxRow.id)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not rows:
-            continue
-        for name in wanted:
-            _insert_reviving_rerouted(
-                session,
-                [{**_outbox_row(name, row.statement, row.created_at)} for row in rows],
-            )
-        note = f"rerouted to {', '.join(wanted)}: destination {orphan!r} is not configured"
-        session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_([row.id for row in rows]))
-            .values(status=OutboxStatus.REROUTED, last_error=note)
-            .execution_options(synchronize_session="fetch")
+            .limit(1)
         )
-        moved += len(rows)
+        if waiting is None:
+            continue
+        if lock_destination(session, orphan) is None:
+            continue  # a worker holds it mid-POST; the next sweep re-routes what is left
+        note = f"rerouted to {', '.join(wanted)}: destination {orphan!r} is not configured"
+        while True:
+            # In chunks: one multi-row INSERT per chunk stays within SQLite's bound-parameter
+            # limit however long the backlog.
+            rows = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.destination == orphan, OutboxRow.status == OutboxStatus.PENDING)
+                .order_by(OutboxRow.id)
+                .limit(_REROUTE_CHUNK)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                break
+            for name in wanted:
+                _insert_reviving_rerouted(
+                    session, [_outbox_row(name, row.statement, row.created_at) for row in rows]
+                )
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([row.id for row in rows]))
+                .values(status=OutboxStatus.REROUTED, last_error=note)
+                .execution_options(synchronize_session="fetch")
+            )
+            moved += len(rows)
     return moved
 
 

@@ -458,3 +458,16 @@ def test_a_destination_that_already_has_the_statement_gets_no_second_copy(
 
     assert len(queue.rows("north")) == 1
     assert queue.by_status("default") == {"rerouted": 1}
+
+
+def test_a_long_backlog_is_rerouted_in_chunks_and_in_order(
+    queue: Outbox, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "_REROUTE_CHUNK", 2)
+    queue.record(*(statement(n) for n in range(5)))
+
+    with transaction(services.sessions) as session:
+        assert outbox.sync_destinations(session, ["north"]) == 5
+
+    assert [r.statement_id for r in queue.rows("north")] == [statement(n)["id"] for n in range(5)]
+    assert queue.by_status("default") == {"rerouted": 5}
