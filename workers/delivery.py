@@ -154,7 +154,7 @@ def _send(
         # Stamped when the LRS answered, so sent_at - created_at is the whole delivery lag.
         outbox.mark_sent(session, rows)
         return _Attempt(sent=list(rows))
-    if result.outcome is Outcome.CONFLICT:
+    if result.outcome is Outcome.CONFLICT and result.conflicts:
         # Every statement but the conflicting ones is in the LRS now. A conflict is nobody's
         # outage: the breaker stays closed and the rows after it carry on.
         conflicts = {c.statement_id.lower(): c for c in result.conflicts}

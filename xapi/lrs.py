@@ -507,9 +507,10 @@ def _classify_post(response: requests.Response, sent: Sequence[str]) -> PostResu
         # Ralph answers 204 when every id was already stored with equal content.
         return PostResult(Outcome.STORED, status, "stored (no content)")
     if status == 409:
-        # Settled by post_statements, which reads the stored statements back.
+        # Not an answer yet: post_statements settles every 409 by reading the statements
+        # back. Until then nothing here may count as delivered.
         return PostResult(
-            Outcome.DUPLICATE, status, f"LRS already has these ids: {_snippet(response)}"
+            Outcome.UNAVAILABLE, status, f"LRS already has some of these ids: {_snippet(response)}"
         )
     if status in (401, 403):
         return PostResult(

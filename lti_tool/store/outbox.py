@@ -350,7 +350,7 @@ def mark_conflict(
 
 @dataclass(frozen=True)
 class DestinationStatus:
-    """What an operator (or /healthz) needs to know about one destination."""
+    """What an operator (or /healthz/delivery) needs to know about one destination."""
 
     name: str
     enabled: bool
