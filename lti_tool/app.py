@@ -13,6 +13,7 @@ from lti_tool.errors import ConfigError
 from lti_tool.services import Services
 from lti_tool.store.db import transaction
 from lti_tool.store.keys import ensure_active_key
+from lti_tool.store.outbox import register_destinations
 from lti_tool.web import (
     assessment,
     course,
@@ -56,6 +57,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     try:
         with transaction(services.sessions) as session:
             ensure_active_key(session, settings.key_encryption_secret)
+            # Before the first request: a statement recorded at once must already fan out
+            # to every configured LRS, not wait for a worker to register them (decision 0004).
+            register_destinations(session, [d.name for d in settings.destinations])
     except (OperationalError, ProgrammingError) as err:
         raise ConfigError(
             f"the database at {services.engine.url!r} has no CX Academy schema "

@@ -214,6 +214,10 @@ class Settings:
     session_idle_seconds: int = 2 * 3600
     # Absolute lifetime of a learner session, however active: a working day.
     session_max_seconds: int = 12 * 3600
+    # Bearer token for the operator endpoints (/healthz/delivery) from other hosts. Empty:
+    # those answer only direct loopback requests. At least 32 characters when set, e.g.
+    # `python -c "import secrets; print(secrets.token_urlsafe(32))"`.
+    operator_token: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -294,6 +298,10 @@ class Settings:
                     f"CXA_ALLOWED_PRIVATE_HOSTS must list host names or IP addresses "
                     f"(no scheme, port or path), got {host!r}"
                 )
+        if self.operator_token and len(self.operator_token) < 32:
+            raise ConfigError(
+                "CXA_OPERATOR_TOKEN must be empty (loopback only) or at least 32 characters"
+            )
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ConfigError(
                 f"CXA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {self.log_level}"
@@ -420,4 +428,5 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("task_queue", "CXA_TASK_QUEUE", _text),
     ("session_idle_seconds", "CXA_SESSION_IDLE_SECONDS", partial(_int, minimum=60)),
     ("session_max_seconds", "CXA_SESSION_MAX_SECONDS", partial(_int, minimum=60)),
+    ("operator_token", "CXA_OPERATOR_TOKEN", _text),
 )

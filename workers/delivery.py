@@ -5,7 +5,11 @@ Guarantees (see docs/decisions/0002-statement-delivery.md):
 - At least once per destination: a row leaves "pending" only in the transaction that
   records the LRS's answer, so a crash before that commit means the batch is sent again.
 - Exactly once in the LRS: statement ids are derived from the source event, and an LRS
-  that already holds an id answers 409 or 204, which counts as delivered.
+  that already holds an id answers 409 or 204. A 409 counts as delivered only when the
+  statement the LRS holds under that id is ours (xAPI 1.0.3 Part Two 2.3.1 comparison);
+  a different one is dead-lettered as a conflict with both versions kept.
+- One clock: batch ages and breaker times are read from the database, never from the
+  worker's or a web node's own clock.
 - Order: each destination is one ordered stream. The destination's state row is locked
   while a batch is in flight, batches are the oldest pending rows, and a failed batch
   pauses the whole destination (circuit breaker) rather than letting newer rows overtake
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.store import outbox
 from lti_tool.store.db import transaction
-from lti_tool.store.models import DestinationState, OutboxRow, utcnow
+from lti_tool.store.models import DestinationState, OutboxRow
 from xapi.lrs import LRSClient, Outcome, PostResult
 
 log = logging.getLogger(__name__)
@@ -99,7 +103,7 @@ def deliver_outbox(
     report = DeliveryReport()
     for _ in range(policy.max_batches):
         with transaction(sessions) as session:
-            now = utcnow()
+            now = outbox.database_now(session)
             state = outbox.lock_destination(session, destination)
             if state is None:
                 report.busy = True
@@ -110,10 +114,11 @@ def deliver_outbox(
             rows = outbox.claim_due(session, destination, policy.batch_size)
             if not rows:
                 return report
-            age = (now - rows[0].created_at).total_seconds()
-            if len(rows) < policy.batch_size and age < policy.max_batch_age:
-                report.retry_in = policy.max_batch_age - age
-                return report
+            if policy.max_batch_age > 0 and len(rows) < policy.batch_size:
+                age = (now - rows[0].created_at).total_seconds()
+                if age < policy.max_batch_age:
+                    report.retry_in = policy.max_batch_age - age
+                    return report
             step = _record(session, state, _send(session, client, rows, now), now, policy, rand)
         report += step
         if step.retry_in is not None:
@@ -149,6 +154,28 @@ def _send(
         # Stamped when the LRS answered, so sent_at - created_at is the whole delivery lag.
         outbox.mark_sent(session, rows)
         return _Attempt(sent=list(rows))
+    if result.outcome is Outcome.CONFLICT and result.conflicts:
+        # Every statement but the conflicting ones is in the LRS now. A conflict is nobody's
+        # outage: the breaker stays closed and the rows after it carry on.
+        conflicts = {c.statement_id.lower(): c for c in result.conflicts}
+        stored = [row for row in rows if row.statement_id.lower() not in conflicts]
+        outbox.mark_sent(session, stored)
+        for row in rows:
+            conflict = conflicts.get(row.statement_id.lower())
+            if conflict is not None:
+                log.warning(
+                    "statement %s conflicts with the LRS's copy (differs in %s)",
+                    row.statement_id,
+                    ", ".join(conflict.differences),
+                )
+                outbox.mark_conflict(
+                    session,
+                    row,
+                    conflict.stored,
+                    f"conflict: the LRS holds other content under this id "
+                    f"(differs in {', '.join(conflict.differences)})",
+                )
+        return _Attempt(sent=stored, dead=len(rows) - len(stored))
     if result.outcome is Outcome.REJECTED and result.status in _CONTENT_REJECTIONS:
         if len(rows) == 1:
             log.warning("statement %s rejected by the LRS: %s", rows[0].statement_id, result.detail)

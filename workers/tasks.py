@@ -60,7 +60,13 @@ class _Runtime:
 
     def sync_destinations(self) -> None:
         with transaction(self.get_services().sessions) as session:
-            outbox.sync_destinations(session, [d.name for d in self.settings.destinations])
+            moved = outbox.sync_destinations(session, [d.name for d in self.settings.destinations])
+        if moved:
+            log.warning(
+                "%d pending statements of destinations no longer configured were queued for "
+                "the configured ones",
+                moved,
+            )
 
     def get_client(self, destination: LRSDestination) -> LRSClient:
         if destination.name not in self.clients:

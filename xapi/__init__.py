@@ -7,6 +7,7 @@ A library: imports neither Flask, Celery, SQLAlchemy nor pylti1p3.
 - ``statements``: events to xAPI 1.0.3 statements, with deterministic ids.
 - ``validation``: our strict xAPI 1.0.3 checks, the gate before sending.
 - ``lrs``: the only HTTP code, an LRS client that reports normalised outcomes.
+- ``equivalence``: whether the LRS's copy of a statement is ours (after a 409).
 - ``profile``: our xAPI Profile document (``profile.jsonld``).
 - ``errors``: the package's exceptions, all subclasses of ``XapiError``.
 """

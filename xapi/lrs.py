@@ -5,7 +5,9 @@ delivery task) decides between "done", "give up" and "retry later" without parsi
 status codes. Reads raise ``LRSError``, since a reader has no sensible fallback.
 
 Status handling follows xAPI 1.0.3 Part Three (xAPI-Communication.md): 2.1.2 POST
-Statements, 3.2 Error Codes, 1.2 Headers; Retry-After follows RFC 9110 10.2.3.
+Statements, 3.2 Error Codes, 1.2 Headers; Retry-After follows RFC 9110 10.2.3. A 409 is
+resolved by reading the stored statement back and comparing it with ours as Part Two 2.3.1
+says (``xapi.equivalence``). Writes never follow redirects.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from xapi.equivalence import statement_differences
 from xapi.errors import LRSError
 
 log = logging.getLogger(__name__)
@@ -47,15 +50,30 @@ class Outcome(StrEnum):
     STORED = "stored"
     """The LRS has the statements now. Done."""
     DUPLICATE = "duplicate"
-    """The LRS already had these ids (409). Done: ids are derived from the source event,
-    so an id the LRS knows is this very event, sent before (e.g. a retry after a lost
-    response). Treat as success; retrying a 409 only repeats it forever."""
+    """The LRS already had these ids (409) with the same content (checked by reading each
+    back): a re-send after a lost response. Done; retrying a 409 only repeats it forever."""
+    CONFLICT = "conflict"
+    """The LRS holds *different* statements under some of these ids (409, read back and
+    compared). Those are listed in ``conflicts``; every other statement sent was stored.
+    Retrying cannot help: an operator must decide."""
     REJECTED = "rejected"
-    """The LRS refused the content or our credentials. Retrying the same request cannot
-    help; someone must look at ``detail``."""
+    """The LRS refused the content or our credentials, or answered in a way that does not
+    prove the statements were stored (a redirect, a 200 without their ids). Retrying the
+    same request cannot help; someone must look at ``detail``."""
     UNAVAILABLE = "unavailable"
     """The LRS could not be reached or asked us to wait. Retry later, after
     ``retry_after`` seconds when given."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A statement id the LRS holds with other content than ours."""
+
+    statement_id: str
+    stored: dict[str, Any]
+    """The statement as the LRS returned it (GET ?statementId=)."""
+    differences: tuple[str, ...]
+    """Top-level properties that differ once the 2.3.1 exceptions are set aside."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,8 @@ class PostResult:
     retry_after: float | None = None
     statement_ids: tuple[str, ...] = ()
     """Ids the LRS reported storing (the JSON array a 200 carries); empty otherwise."""
+    conflicts: tuple[Conflict, ...] = ()
+    """With ``Outcome.CONFLICT``: the statements the LRS holds differently."""
 
     @property
     def delivered(self) -> bool:
@@ -165,12 +185,29 @@ class LRSClient:
         if not statements:
             return PostResult(Outcome.STORED, None, "nothing to send")
         result = self._post_once(statements)
-        if result.outcome is Outcome.DUPLICATE and len(statements) > 1:
-            # A POST is all-or-nothing (Part Three 2.1.2): one id the LRS already holds
-            # with different content makes it refuse the whole batch with 409, and the
-            # new statements in it would be silently dropped if we called the batch
-            # "duplicate". Sending one by one tells them apart.
-            return self._post_one_by_one(statements)
+        if result.status == 409:
+            if len(statements) > 1:
+                # A POST is all-or-nothing (Part Three 2.1.2): one id the LRS already
+                # holds makes it refuse the whole batch with 409, and the new statements in
+                # it would be silently dropped if we called the batch "duplicate". Sending
+                # one by one tells them apart.
+                return self._post_one_by_one(statements)
+            return self._resolve_conflict(statements[0])
+        if result.outcome is Outcome.STORED and result.status == 200:
+            missing = _missing_ids(statements, result.statement_ids)
+            if missing and len(statements) == 1:
+                return PostResult(
+                    Outcome.REJECTED,
+                    200,
+                    f"LRS answered 200 without the id of the statement sent ({_id(statements[0])})",
+                )
+            if missing:
+                # Ralph (and the spec's "ids of the stored statements") leave out ids the
+                # LRS already held unchanged; each of those is settled on its own.
+                rest = self._post_one_by_one([s for s in statements if _id(s) in missing])
+                if rest.outcome in (Outcome.STORED, Outcome.DUPLICATE):
+                    return result
+                return rest
         return result
 
     def get_statement(self, statement_id: uuid.UUID | str) -> dict[str, Any] | None:
@@ -245,6 +282,39 @@ class LRSClient:
 
     # -- posting ----------------------------------------------------------------------
 
+    def _resolve_conflict(self, statement: Mapping[str, Any]) -> PostResult:
+        """A lone statement answered 409: compare it with what the LRS holds (Part Two
+        2.3.1), so a different statement under our id is never counted as delivered."""
+        statement_id = _id(statement)
+        try:
+            stored = self.get_statement(statement_id)
+        except LRSError as err:
+            return PostResult(
+                Outcome.UNAVAILABLE,
+                409,
+                f"409 for {statement_id}, and reading it back failed: {err}",
+            )
+        if stored is None:
+            # The LRS claims the id yet cannot show it (an index not refreshed yet, say):
+            # ask again later rather than guess.
+            return PostResult(
+                Outcome.UNAVAILABLE,
+                409,
+                f"409 for {statement_id}, but the LRS returns no such statement",
+            )
+        differences = tuple(statement_differences(statement, stored))
+        if not differences:
+            return PostResult(
+                Outcome.DUPLICATE, 409, f"the LRS already holds {statement_id} unchanged"
+            )
+        return PostResult(
+            Outcome.CONFLICT,
+            409,
+            f"conflict: the LRS holds other content under {statement_id} "
+            f"(differs in {', '.join(differences)})",
+            conflicts=(Conflict(statement_id, stored, differences),),
+        )
+
     def _post_once(self, statements: Sequence[Mapping[str, Any]]) -> PostResult:
         try:
             body = json.dumps(list(statements), allow_nan=False)
@@ -256,6 +326,9 @@ class LRSClient:
                 self._statements_url,
                 data=body.encode("utf-8"),
                 headers={"Content-Type": "application/json"},
+                # requests would turn a 301/302/303 into a GET and report the target's
+                # 200 as if the statements had been stored: a redirect is reported instead.
+                allow_redirects=False,
             )
         except _TokenError as err:
             return PostResult(err.outcome, err.status, err.detail)
@@ -265,15 +338,17 @@ class LRSClient:
             return PostResult(Outcome.UNAVAILABLE, None, f"cannot connect to LRS: {err}")
         except requests.RequestException as err:
             return PostResult(Outcome.UNAVAILABLE, None, f"request to LRS failed: {err}")
-        return _classify_post(response)
+        return _classify_post(response, [_id(s) for s in statements])
 
     def _post_one_by_one(self, statements: Sequence[Mapping[str, Any]]) -> PostResult:
-        results = [self._post_once([statement]) for statement in statements]
+        results = []
+        for statement in statements:
+            results.append(self.post_statements([statement]))
         counts = {outcome: 0 for outcome in Outcome}
         for result in results:
             counts[result.outcome] += 1
         summary = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n)
-        detail = f"batch answered 409; re-sent one by one: {summary}"
+        detail = f"re-sent one by one: {summary}"
         for worst in (Outcome.UNAVAILABLE, Outcome.REJECTED):
             failed = [r for r in results if r.outcome is worst]
             if failed:
@@ -285,6 +360,9 @@ class LRSClient:
                     retry_after=max(waits) if waits else None,
                 )
         ids = tuple(i for r in results for i in r.statement_ids)
+        conflicts = tuple(c for r in results for c in r.conflicts)
+        if conflicts:
+            return PostResult(Outcome.CONFLICT, 409, detail, statement_ids=ids, conflicts=conflicts)
         outcome = Outcome.STORED if counts[Outcome.STORED] else Outcome.DUPLICATE
         return PostResult(outcome, None, detail, statement_ids=ids)
 
@@ -344,6 +422,7 @@ class LRSClient:
                 data={"grant_type": "client_credentials"},
                 auth=(client_id or "", client_secret or ""),
                 timeout=self._timeout,
+                allow_redirects=False,  # our client secret goes nowhere but the token URL
             )
         except requests.RequestException as err:
             raise _TokenError(
@@ -376,25 +455,62 @@ class LRSClient:
         return self._token
 
 
-def _classify_post(response: requests.Response) -> PostResult:
+def _id(statement: Mapping[str, Any]) -> str:
+    return str(statement.get("id", "")).lower()
+
+
+def _missing_ids(statements: Sequence[Mapping[str, Any]], stored: Sequence[str]) -> set[str]:
+    return {_id(s) for s in statements} - set(stored)
+
+
+def _stored_ids(response: requests.Response, sent: Sequence[str]) -> tuple[str, ...] | str:
+    """The ids a 200 lists (lower-case), or why the answer does not prove a store.
+
+    Part Three 2.1.2: a POST answers 200 with the array of the stored statements' ids. A
+    200 with anything else (an HTML page, a StatementResult after a redirect turned the
+    POST into a GET, ids we never sent) cannot count as stored.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        return f"LRS answered 200 without a JSON body: {_snippet(response)[:200]}"
+    if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
+        return f"LRS answered 200 without the array of statement ids: {_snippet(response)[:200]}"
+    ids = tuple(i.lower() for i in body)
+    unknown = [i for i in ids if i not in set(sent)]
+    if unknown or len(set(ids)) != len(ids):
+        return f"LRS answered 200 with ids that do not match the statements sent: {unknown[:3]}"
+    return ids
+
+
+def _classify_post(response: requests.Response, sent: Sequence[str]) -> PostResult:
     """Map an LRS answer to POST Statements onto an ``Outcome`` (Part Three 2.1.2, 3.2)."""
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status == 200:
-        ids: tuple[str, ...] = ()
-        try:
-            body = response.json()
-            if isinstance(body, list):
-                ids = tuple(str(i) for i in body)
-        except ValueError:  # a 200 without the id array still means stored
-            pass
+        ids = _stored_ids(response, sent)
+        if isinstance(ids, str):
+            return PostResult(Outcome.REJECTED, status, ids)
         return PostResult(Outcome.STORED, status, f"stored {len(ids)} statement(s)", None, ids)
+    if 300 <= status < 400:
+        # A configuration error, not an outage: the endpoint moved (http -> https, a new
+        # path). Following it would re-send our credentials and, for 301/302/303, turn the
+        # POST into a GET whose 200 proves nothing.
+        location = response.headers.get("Location", "?")
+        return PostResult(
+            Outcome.REJECTED,
+            status,
+            f"LRS answered {status} redirecting to {location}: redirects are not followed "
+            f"for writes; set the destination's endpoint to the LRS's real address",
+        )
     if status == 204 or 200 < status < 300:
         # Ralph answers 204 when every id was already stored with equal content.
         return PostResult(Outcome.STORED, status, "stored (no content)")
     if status == 409:
+        # Not an answer yet: post_statements settles every 409 by reading the statements
+        # back. Until then nothing here may count as delivered.
         return PostResult(
-            Outcome.DUPLICATE, status, f"LRS already has these ids: {_snippet(response)}"
+            Outcome.UNAVAILABLE, status, f"LRS already has some of these ids: {_snippet(response)}"
         )
     if status in (401, 403):
         return PostResult(

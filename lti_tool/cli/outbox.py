@@ -1,4 +1,4 @@
-"""`cxa outbox`: xAPI statement delivery status, replay and backfill."""
+"""`cxa outbox`: xAPI statement delivery status, dead letters, replay and backfill."""
 
 from __future__ import annotations
 
@@ -39,8 +39,13 @@ def outbox_status(as_json: bool) -> None:
     with one_transaction() as (session, settings):
         statuses = outbox.list_destination_status(session)
         sending = outbox.list_sending_destinations(session)
+        now = outbox.database_now(session)  # the clock the rows were stamped with
     batch_sizes = {d.name: d.batch_size for d in settings.destinations}
-    now = datetime.now(UTC)
+    configured = {d.name for d in settings.destinations}
+
+    def is_configured(d: outbox.DestinationStatus) -> bool | None:
+        # Without LRS settings this process cannot tell; the table's flag is the workers'.
+        return (d.name in configured) if configured else None
 
     def in_flight(d: outbox.DestinationStatus) -> int | None:
         # The batch being sent is the oldest pending rows, up to the destination's batch size.
@@ -58,10 +63,12 @@ def outbox_status(as_json: bool) -> None:
                 [
                     {
                         "destination": d.name,
+                        "configured": is_configured(d),
                         "enabled": d.enabled,
                         "pending": d.pending,
                         "in_flight": in_flight(d),
                         "dead": d.dead,
+                        "conflicts": d.conflicts,
                         "lag_seconds": round(d.lag_seconds(now), 1),
                         "circuit": "open" if d.circuit_open(now) else "closed",
                         "open_until": (
@@ -85,10 +92,69 @@ def outbox_status(as_json: bool) -> None:
         click.echo(
             f"{d.name}\t{'enabled' if d.enabled else 'disabled'}\tpending={d.pending} "
             f"in_flight={'-' if flight is None else flight} dead={d.dead} "
-            f"lag={d.lag_seconds(now):.1f}s circuit={circuit} "
+            f"conflicts={d.conflicts} lag={d.lag_seconds(now):.1f}s circuit={circuit} "
             f"failures={d.consecutive_failures} cursor={d.last_sent_id or '-'}"
             + (f"\tlast_error={d.last_error[:200]}" if d.last_error else "")
         )
+    for d in statuses:
+        if d.pending and (not d.enabled or is_configured(d) is False):
+            click.echo(
+                f"note: {d.pending} statements wait for {d.name!r}, which is not configured "
+                "(CXA_LRS_ENDPOINT / CXA_LRS_DESTINATIONS): a worker re-routes them to the "
+                "configured destinations at its next sweep (docs/decisions/0004); if they "
+                "stay, no worker with this configuration is running"
+            )
+        if d.conflicts:
+            click.echo(
+                f"note: {d.conflicts} statements conflict with what {d.name!r} holds under "
+                f"the same id: `cxa outbox dead --destination {d.name} --conflicts` shows both"
+            )
+
+
+@outbox_group.command("dead")
+@click.option("--destination", help="Only this destination's dead statements.")
+@click.option("--conflicts", is_flag=True, help="Only conflicts (the LRS holds other content).")
+@click.option("--json", "as_json", is_flag=True, help="JSON, with both versions of conflicts.")
+def outbox_dead(destination: str | None, conflicts: bool, as_json: bool) -> None:
+    """List dead-lettered statements with their last error.
+
+    For a conflict (the LRS answered 409 and holds a different statement under the id),
+    both versions are shown: ours and the LRS's. Replaying a conflict meets the same 409;
+    resolve it in the LRS first (e.g. void its statement) or leave it.
+    """
+    with one_transaction() as (session, _settings):
+        rows = outbox.list_dead(session, destination=destination, conflicts_only=conflicts)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": row.id,
+                        "destination": row.destination,
+                        "statement_id": row.statement_id,
+                        "attempts": row.attempts,
+                        "recorded_at": row.created_at.isoformat(),
+                        "last_error": row.last_error,
+                        "conflict": row.lrs_statement is not None,
+                        "statement": row.statement,
+                        "lrs_statement": row.lrs_statement,
+                    }
+                    for row in rows
+                ],
+                indent=2,
+            )
+        )
+        return
+    for row in rows:
+        click.echo(
+            f"{row.id}\t{row.destination}\t{row.statement_id}\tattempts={row.attempts}\t"
+            f"{row.last_error or ''}"
+        )
+        if row.lrs_statement is not None:
+            click.echo(f"  ours: {json.dumps(row.statement, sort_keys=True)}")
+            click.echo(f"  lrs:  {json.dumps(row.lrs_statement, sort_keys=True)}")
+    if not rows:
+        click.echo("no dead statements")
 
 
 @outbox_group.command("replay")

@@ -182,6 +182,8 @@ def run_demo(*, port: int, lms_port: int, lrs_port: int) -> int:
             f"  Open the demo LMS:  {settings.demo_lms_url}/   (click a launch button)\n"
             f"  The tool:           {settings.base_url}/healthz, JWKS at "
             f"{settings.base_url}/.well-known/jwks.json\n"
+            # Loopback only (or CXA_OPERATOR_TOKEN): the demo's browser is on this machine.
+            f"  Delivery details:   {settings.base_url}/healthz/delivery\n"
             f"  The LRS (Ralph):    {settings.lrs_endpoint}  user {LRS_USER}, "
             f"password {settings.lrs_password}\n"
             f"  Logs:               {logs}/\n"

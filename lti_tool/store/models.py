@@ -218,6 +218,9 @@ class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+    # The row's destination left the configuration before it was delivered; its statement
+    # was queued for the configured destinations instead (docs/decisions/0004).
+    REROUTED = "rerouted"
 
 
 class OutboxRow(Base):
@@ -252,6 +255,11 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # A dead "conflict": what the LRS holds under this statement id instead of ours, kept so
+    # an operator can compare both versions (`cxa outbox dead`).
+    lrs_statement: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None
+    )
 
 
 class DestinationState(Base):

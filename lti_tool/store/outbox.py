@@ -7,12 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lti_tool.config import DEFAULT_DESTINATION
-from lti_tool.store.models import DestinationState, OutboxRow, OutboxStatus, utcnow
+from lti_tool.store.models import (
+    DestinationState,
+    OutboxRow,
+    OutboxStatus,
+    UTCDateTime,
+    utcnow,
+)
 
 __all__ = [
     "DEFAULT_DESTINATION",
@@ -20,14 +26,39 @@ __all__ = [
     "add_statement",
     "claim_due",
     "copy_statements",
+    "database_now",
     "list_backfill_ids",
+    "list_dead",
     "list_destination_status",
     "lock_destination",
+    "mark_conflict",
     "mark_failed",
     "mark_sent",
+    "register_destinations",
     "replay_dead",
+    "reroute_unconfigured",
     "sync_destinations",
 ]
+
+
+def _now_sql(session: Session) -> ColumnElement[datetime]:
+    """The database's current time as SQL: the one clock every node shares.
+
+    Web nodes and workers run on different machines whose clocks drift; comparing a row's
+    created_at written by one with "now" read on another held batches back by the skew.
+    PostgreSQL: clock_timestamp(), the time of the call (now() would be the transaction's
+    start, before a POST). SQLite: only ever one machine, its clock, with milliseconds.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(func.clock_timestamp(), UTCDateTime())
+    return type_coerce(func.strftime("%Y-%m-%d %H:%M:%f", "now"), UTCDateTime())
+
+
+def database_now(session: Session) -> datetime:
+    """The database's current time (aware, UTC); see ``_now_sql``."""
+    now = session.scalar(select(_now_sql(session)))
+    assert now is not None
+    return now
 
 
 def _insert_ignoring_duplicates(
@@ -50,7 +81,9 @@ def _insert_ignoring_duplicates(
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _outbox_row(destination: str, statement: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _outbox_row(
+    destination: str, statement: dict[str, Any], now: datetime | ColumnElement[datetime]
+) -> dict[str, Any]:
     return {
         "destination": destination,
         "statement_id": str(statement["id"]),
@@ -80,14 +113,23 @@ def add_statement(
         ) or [DEFAULT_DESTINATION]
     else:
         names = [destination]
-    now = utcnow()
+    # created_at on the database's clock, so a batch's age never depends on a web node's.
+    now = _now_sql(session)
     rows = [_outbox_row(name, statement, now) for name in names]
     return _insert_ignoring_duplicates(session, OutboxRow, rows) > 0
 
 
-def sync_destinations(session: Session, names: Iterable[str]) -> None:
-    """Make ``names`` the enabled destinations; others stop receiving rows but keep theirs."""
-    wanted = set(names) or {DEFAULT_DESTINATION}
+def register_destinations(session: Session, names: Iterable[str]) -> None:
+    """Make sure ``names`` exist and are enabled; never disables anything.
+
+    The web process calls this at start-up, before it serves, so its first recorded
+    statement already fans out to every configured LRS (a worker may not have run yet).
+    Disabling stays with ``sync_destinations``, so a web process started without the LRS
+    settings cannot switch off the destinations the workers deliver to.
+    """
+    wanted = set(names)
+    if not wanted:
+        return
     _insert_ignoring_duplicates(
         session,
         DestinationState,
@@ -96,17 +138,105 @@ def sync_destinations(session: Session, names: Iterable[str]) -> None:
             for name in sorted(wanted)
         ],
     )
-    # Only rows whose flag actually changes are touched, so a sync never waits on the row lock
-    # a delivery holds for the length of its POST.
-    for enabled, condition in (
-        (True, DestinationState.name.in_(wanted)),
-        (False, DestinationState.name.not_in(wanted)),
-    ):
-        session.execute(
-            update(DestinationState)
-            .where(condition, DestinationState.enabled.is_not(enabled))
-            .values(enabled=enabled)
+    # Only rows whose flag actually changes are touched, so registering never waits on the
+    # row lock a delivery holds for the length of its POST.
+    session.execute(
+        update(DestinationState)
+        .where(DestinationState.name.in_(wanted), DestinationState.enabled.is_not(True))
+        .values(enabled=True)
+    )
+
+
+def sync_destinations(session: Session, names: Iterable[str]) -> int:
+    """Make ``names`` the enabled destinations and re-route what the others still owe.
+
+    Others stop receiving rows and keep their delivered history; their pending rows go to
+    the configured destinations (``reroute_unconfigured``). The number re-routed.
+    """
+    wanted = set(names) or {DEFAULT_DESTINATION}
+    register_destinations(session, wanted)
+    session.execute(
+        update(DestinationState)
+        .where(DestinationState.name.not_in(wanted), DestinationState.enabled.is_not(False))
+        .values(enabled=False)
+    )
+    return reroute_unconfigured(session, wanted)
+
+
+_REROUTE_CHUNK = 500
+
+
+def reroute_unconfigured(session: Session, configured: Iterable[str]) -> int:
+    """Queue the pending statements of destinations outside ``configured`` for those inside.
+
+    Without this, rows recorded while only the seeded "default" existed (or for an LRS since
+    removed from the configuration) would wait forever for a destination nobody delivers
+    to (docs/decisions/0004). Each configured destination gets the statements it lacks, in
+    recording order and with their recording time; the old rows become "rerouted". A
+    destination a worker is sending to right now is left for the next sync.
+    """
+    wanted = sorted(set(configured))
+    if not wanted:
+        return 0
+    # Candidates come from the small destination table, and each is probed through the
+    # (destination, status, id) index: this runs on every sweep, and scanning the outbox's
+    # ever-growing sent rows for unknown names would not stay cheap.
+    candidates = session.scalars(
+        select(DestinationState.name).where(DestinationState.name.not_in(wanted))
+    ).all()
+    moved = 0
+    for orphan in sorted(candidates):
+        waiting = session.scalar(
+            select(OutboxRow.id)
+            .where(OutboxRow.destination == orphan, OutboxRow.status == OutboxStatus.PENDING)
+            .limit(1)
         )
+        if waiting is None:
+            continue
+        if lock_destination(session, orphan) is None:
+            continue  # a worker holds it mid-POST; the next sweep re-routes what is left
+        note = f"rerouted to {', '.join(wanted)}: destination {orphan!r} is not configured"
+        while True:
+            # In chunks: one multi-row INSERT per chunk stays within SQLite's bound-parameter
+            # limit however long the backlog.
+            rows = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.destination == orphan, OutboxRow.status == OutboxStatus.PENDING)
+                .order_by(OutboxRow.id)
+                .limit(_REROUTE_CHUNK)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                break
+            for name in wanted:
+                _insert_reviving_rerouted(
+                    session, [_outbox_row(name, row.statement, row.created_at) for row in rows]
+                )
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([row.id for row in rows]))
+                .values(status=OutboxStatus.REROUTED, last_error=note)
+                .execution_options(synchronize_session="fetch")
+            )
+            moved += len(rows)
+    return moved
+
+
+def _insert_reviving_rerouted(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT outbox rows; one that exists but was itself re-routed away becomes pending
+    again, so two syncs with different configurations cannot strand a statement."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(OutboxRow).values(rows)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[OutboxRow.destination, OutboxRow.statement_id],
+            set_={"status": OutboxStatus.PENDING, "attempts": 0, "last_error": None},
+            where=OutboxRow.status == OutboxStatus.REROUTED,
+        )
+    )
 
 
 def lock_destination(session: Session, destination: str) -> DestinationState | None:
@@ -166,12 +296,15 @@ def claim_due(session: Session, destination: str, limit: int) -> list[OutboxRow]
 def mark_sent(session: Session, rows: Sequence[OutboxRow], now: datetime | None = None) -> None:
     # One UPDATE for the batch, not one per row: on PostgreSQL the round trips were a third
     # of the delivery time (benchmarks/delivery.py).
+    if not rows:
+        return
     session.execute(
         update(OutboxRow)
         .where(OutboxRow.id.in_([row.id for row in rows]))
         .values(
             status=OutboxStatus.SENT,
-            sent_at=now or utcnow(),
+            # The database's clock, like created_at: sent_at - created_at is the true lag.
+            sent_at=now if now is not None else _now_sql(session),
             attempts=OutboxRow.attempts + 1,
             last_error=None,
         )
@@ -200,9 +333,24 @@ def mark_failed(
     session.flush()
 
 
+def mark_conflict(
+    session: Session, row: OutboxRow, lrs_statement: dict[str, Any], error: str
+) -> None:
+    """Dead-letter a row whose id the LRS holds with other content, keeping both versions.
+
+    Nothing retries it: re-sending would meet the same 409. The operator compares
+    ``statement`` and ``lrs_statement`` (`cxa outbox dead`) and decides.
+    """
+    row.attempts += 1
+    row.status = OutboxStatus.DEAD
+    row.last_error = error
+    row.lrs_statement = lrs_statement
+    session.flush()
+
+
 @dataclass(frozen=True)
 class DestinationStatus:
-    """What an operator (or /healthz) needs to know about one destination."""
+    """What an operator (or /healthz/delivery) needs to know about one destination."""
 
     name: str
     enabled: bool
@@ -214,6 +362,8 @@ class DestinationStatus:
     consecutive_failures: int
     open_until: datetime | None
     last_error: str | None
+    # Dead rows that are conflicts (the LRS holds other content under the id).
+    conflicts: int = 0
 
     def lag_seconds(self, now: datetime) -> float:
         """How long the oldest undelivered statement has waited (0 when none waits)."""
@@ -242,8 +392,18 @@ def list_destination_status(session: Session) -> list[DestinationStatus]:
     ):
         counts[(name, status)] = n
         if status is OutboxStatus.PENDING and first is not None:
-            # An aggregate bypasses the column type, so SQLite hands back a naive time.
+            # An aggregate bypasses the column type, so SQLite hands back a naive time (as
+            # text when the row was stamped by the database's own clock).
+            if isinstance(first, str):
+                first = datetime.fromisoformat(first)
             oldest[name] = first if first.tzinfo else first.replace(tzinfo=utcnow().tzinfo)
+    conflicts = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(OutboxRow.destination, func.count())
+            .where(OutboxRow.status == OutboxStatus.DEAD, OutboxRow.lrs_statement.is_not(None))
+            .group_by(OutboxRow.destination)
+        ).all()
+    )
     states = {s.name: s for s in session.scalars(select(DestinationState))}
     names = sorted(set(states) | {name for name, _ in counts})
     result = []
@@ -261,9 +421,23 @@ def list_destination_status(session: Session) -> list[DestinationStatus]:
                 consecutive_failures=state.consecutive_failures if state else 0,
                 open_until=state.open_until if state else None,
                 last_error=state.last_error if state else None,
+                conflicts=conflicts.get(name, 0),
             )
         )
     return result
+
+
+def list_dead(
+    session: Session, *, destination: str | None = None, conflicts_only: bool = False
+) -> list[OutboxRow]:
+    """Dead-lettered rows, oldest first, with their error (and the LRS's version for a
+    conflict), for an operator to inspect before a replay."""
+    conditions = [OutboxRow.status == OutboxStatus.DEAD]
+    if destination is not None:
+        conditions.append(OutboxRow.destination == destination)
+    if conflicts_only:
+        conditions.append(OutboxRow.lrs_statement.is_not(None))
+    return list(session.scalars(select(OutboxRow).where(*conditions).order_by(OutboxRow.id)))
 
 
 def replay_dead(
@@ -290,7 +464,12 @@ def replay_dead(
     result = session.execute(
         update(OutboxRow)
         .where(*conditions)
-        .values(status=OutboxStatus.PENDING, next_attempt_at=utcnow(), attempts=0)
+        .values(
+            status=OutboxStatus.PENDING,
+            next_attempt_at=_now_sql(session),
+            attempts=0,
+            lrs_statement=None,
+        )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -323,7 +502,7 @@ def copy_statements(session: Session, row_ids: Sequence[int], destination: str) 
     sources = session.scalars(
         select(OutboxRow.statement).where(OutboxRow.id.in_(row_ids)).order_by(OutboxRow.id)
     )
-    now = utcnow()
+    now = _now_sql(session)
     return _insert_ignoring_duplicates(
         session, OutboxRow, [_outbox_row(destination, statement, now) for statement in sources]
     )

@@ -1,12 +1,14 @@
 """Delivery fixtures: a scripted LRS behind `responses`, and the outbox on real SQLite.
 
 The fake LRS behaves like Ralph where it matters (200 with ids, 409 for a known id, 400
-for a malformed statement) and can be told to fail the next POSTs or to be unreachable.
+for a malformed statement, a statementId GET answered with a StatementResult) and can be
+told to fail the next POSTs or to be unreachable.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,6 +86,13 @@ class FakeLRS:
             self.stored[s["id"]] = s
         return 200, {}, json.dumps([s["id"] for s in batch])
 
+    def handle_get(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(request.url or "").query)
+        found = self.stored.get(query["statementId"][0])
+        # Ralph 5.1 wraps a statementId answer in a StatementResult and adds "stored".
+        listed = [{**found, "stored": "2026-01-01T00:00:01+00:00"}] if found else []
+        return 200, {}, json.dumps({"statements": listed})
+
 
 @pytest.fixture
 def http() -> Iterator[responses.RequestsMock]:
@@ -98,6 +107,7 @@ def lrs_factory(http: responses.RequestsMock) -> Iterator[Any]:
     def make(name: str) -> tuple[FakeLRS, LRSClient]:
         fake = FakeLRS(f"https://{name}.lrs.example/xAPI/")
         http.add_callback("POST", fake.statements_url, callback=fake.handle)
+        http.add_callback("GET", fake.statements_url, callback=fake.handle_get)
         client = LRSClient(fake.endpoint, username="tool", password="secret")
         clients.append(client)
         return fake, client

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import update
 
 from lti_tool.services import Services
-from lti_tool.store.models import OutboxStatus, utcnow
+from lti_tool.store import outbox
+from lti_tool.store.db import transaction
+from lti_tool.store.models import OutboxRow, OutboxStatus, utcnow
 from tests.unit.workers.conftest import FakeLRS, Outbox, statement
 from workers.delivery import DeliveryPolicy, backoff, deliver_outbox
 from xapi.lrs import LRSClient
@@ -306,3 +309,165 @@ def test_a_down_lrs_never_holds_up_another(
     queue.let_time_pass("down")
     assert deliver(services, down_client, "down").sent == 6
     assert down.stored_ids() == up.stored_ids()
+
+
+# --- a redirect is a configuration error -----------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirecting_lrs_stores_nothing_and_opens_the_breaker(
+    status: int, queue: Outbox, services: Services, lrs: tuple[FakeLRS, LRSClient]
+) -> None:
+    fake, client = lrs
+    queue.record(statement(1), statement(2))
+    fake.fail_next((status, {"Location": "https://moved.lrs.example/xAPI/statements"}))
+
+    report = deliver(services, client)
+
+    assert (report.sent, report.deferred) == (0, 2)
+    assert queue.by_status() == {"pending": 2}
+    state = queue.state()
+    assert state.open_until is not None and state.consecutive_failures == 1
+    assert f"answered {status} redirecting to https://moved.lrs.example" in state.last_error
+    assert len(fake.posts) == 1  # no bisection: the statements are not to blame
+
+
+# --- 409 with other content: a conflict, both versions kept ---------------------------------
+
+
+def test_a_statement_the_lrs_holds_differently_is_dead_lettered_as_a_conflict(
+    queue: Outbox, services: Services, lrs: tuple[FakeLRS, LRSClient]
+) -> None:
+    fake, client = lrs
+    bodies = [statement(n) for n in range(3)]
+    queue.record(*bodies)
+    # Another installation stored a different statement under the second id.
+    theirs = {**bodies[1], "verb": {"id": "http://adlnet.gov/expapi/verbs/failed"}}
+    fake.stored[bodies[1]["id"]] = theirs
+
+    report = deliver(services, client, batch_size=3)
+
+    assert (report.sent, report.dead, report.deferred) == (2, 1, 0)
+    assert fake.stored_ids() == [bodies[1]["id"], bodies[0]["id"], bodies[2]["id"]]
+    assert fake.stored[bodies[1]["id"]] == theirs  # the LRS's copy is untouched
+    rows = queue.rows()
+    assert [r.status.value for r in rows] == ["sent", "dead", "sent"]
+    conflict = rows[1]
+    assert conflict.last_error.startswith("conflict") and "verb" in conflict.last_error
+    assert conflict.statement == bodies[1]  # ours
+    assert conflict.lrs_statement is not None
+    assert conflict.lrs_statement["verb"] == theirs["verb"]  # theirs
+    # A conflict is no outage: the destination carries on.
+    assert queue.state().open_until is None
+
+
+def test_a_statement_the_lrs_holds_unchanged_is_delivered_not_a_conflict(
+    queue: Outbox, services: Services, lrs: tuple[FakeLRS, LRSClient]
+) -> None:
+    fake, client = lrs
+    queue.record(statement(1))
+    fake.stored[statement(1)["id"]] = statement(1)
+
+    assert deliver(services, client).sent == 1
+    assert queue.rows()[0].lrs_statement is None
+
+
+# --- one clock: the database's ---------------------------------------------------------------
+
+
+def test_a_web_clock_ahead_does_not_hold_a_part_filled_batch_back(
+    queue: Outbox,
+    services: Services,
+    lrs: tuple[FakeLRS, LRSClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, client = lrs
+    ahead = utcnow() + timedelta(minutes=2)
+    # The web node that records has a clock two minutes fast.
+    monkeypatch.setattr("lti_tool.store.outbox.utcnow", lambda: ahead)
+    monkeypatch.setattr("lti_tool.store.models.utcnow", lambda: ahead)
+    queue.record(statement(1))
+    monkeypatch.undo()
+
+    report = deliver(services, client, batch_size=10, max_batch_age=5)
+
+    # Waiting for company for at most the configured age, not the skew on top.
+    assert report.retry_in is not None and 0 < report.retry_in <= 5
+
+
+def test_max_batch_age_zero_never_waits_even_for_a_row_stamped_in_the_future(
+    queue: Outbox, services: Services, lrs: tuple[FakeLRS, LRSClient]
+) -> None:
+    fake, client = lrs
+    queue.record(statement(1))
+    with transaction(services.sessions) as session:
+        # A row written before this release by a web node whose clock ran ahead.
+        session.execute(update(OutboxRow).values(created_at=utcnow() + timedelta(minutes=2)))
+
+    report = deliver(services, client, batch_size=10, max_batch_age=0)
+
+    assert report.sent == 1 and report.retry_in is None
+    assert fake.stored_ids() == [statement(1)["id"]]
+
+
+# --- no stranded rows: an unconfigured destination's rows are re-routed -----------------------
+
+
+def test_rows_recorded_for_the_seeded_default_reach_the_configured_destinations(
+    queue: Outbox, services: Services, lrs_factory: Any
+) -> None:
+    north, north_client = lrs_factory("north")
+    # Recorded while only the seeded "default" existed (no worker had synced yet).
+    queue.record(statement(1), statement(2))
+    first_seen = [r.created_at for r in queue.rows("default")]
+
+    with transaction(services.sessions) as session:
+        moved = outbox.sync_destinations(session, ["north", "south"])
+
+    assert moved == 2
+    for name in ("north", "south"):
+        rows = queue.rows(name)
+        assert [r.statement_id for r in rows] == [statement(n)["id"] for n in (1, 2)]
+        assert [r.created_at for r in rows] == first_seen  # their lag stays truthful
+    assert queue.by_status("default") == {"rerouted": 2}
+    assert "not configured" in queue.rows("default")[0].last_error
+    assert deliver(services, north_client, "north").sent == 2
+    assert north.stored_ids() == [statement(n)["id"] for n in (1, 2)]
+
+
+def test_a_sync_with_another_configuration_never_strands_a_statement(
+    queue: Outbox, services: Services
+) -> None:
+    queue.record(statement(1))
+    # Two workers of a rolling deploy disagree: "north" only, then "default" only again.
+    for names in (["north"], ["default"], ["north"]):
+        with transaction(services.sessions) as session:
+            outbox.sync_destinations(session, names)
+
+    assert queue.by_status("north") == {"pending": 1}
+    assert queue.by_status("default") == {"rerouted": 1}
+
+
+def test_a_destination_that_already_has_the_statement_gets_no_second_copy(
+    queue: Outbox, services: Services
+) -> None:
+    queue.use_destinations("default", "north")
+    queue.record(statement(1))
+    with transaction(services.sessions) as session:
+        outbox.sync_destinations(session, ["north"])
+
+    assert len(queue.rows("north")) == 1
+    assert queue.by_status("default") == {"rerouted": 1}
+
+
+def test_a_long_backlog_is_rerouted_in_chunks_and_in_order(
+    queue: Outbox, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "_REROUTE_CHUNK", 2)
+    queue.record(*(statement(n) for n in range(5)))
+
+    with transaction(services.sessions) as session:
+        assert outbox.sync_destinations(session, ["north"]) == 5
+
+    assert [r.statement_id for r in queue.rows("north")] == [statement(n)["id"] for n in range(5)]
+    assert queue.by_status("default") == {"rerouted": 5}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lti_tool.cli import main
 from lti_tool.store import outbox
 from lti_tool.store.db import make_engine, make_session_factory, transaction
-from lti_tool.store.models import OutboxRow, OutboxStatus
+from lti_tool.store.models import DestinationState, OutboxRow, OutboxStatus
 from tests.unit.workers.conftest import statement
 
 Cxa = Callable[..., Result]
@@ -103,12 +103,88 @@ def test_status_shows_each_destination_with_pending_dead_and_lag(
     report = json.loads(cxa("outbox", "status", "--json").output)
 
     # SQLite cannot tell which batch a worker holds, so in-flight is shown as unknown.
-    assert lines[0].startswith("default\tenabled\tpending=1 in_flight=- dead=1 lag=30")
+    assert lines[0].startswith("default\tenabled\tpending=1 in_flight=- dead=1 conflicts=0 lag=30")
     by_name = {d["destination"]: d for d in report}
     assert by_name["default"]["pending"] == 1 and by_name["default"]["dead"] == 1
     assert 299 < by_name["default"]["lag_seconds"] < 360
     assert by_name["default"]["circuit"] == "closed"
     assert by_name["default"]["in_flight"] is None
+
+
+def test_status_shows_a_redirecting_lrs_as_an_open_breaker_with_the_reason(
+    cxa: Cxa, sessions: sessionmaker[Session]
+) -> None:
+    error = (
+        "LRS answered 301 redirecting to https://lrs.example/xAPI/statements: redirects are "
+        "not followed for writes; set the destination's endpoint to the LRS's real address"
+    )
+    record(sessions, 1, datetime.now(UTC))
+    with transaction(sessions) as session:
+        state = session.get(DestinationState, "default")
+        assert state is not None
+        state.open_until = datetime.now(UTC) + timedelta(minutes=10)
+        state.consecutive_failures = 1
+        state.last_error = error
+
+    line = cxa("outbox", "status").output.splitlines()[0]
+    (default,) = [d for d in json.loads(cxa("outbox", "status", "--json").output)
+                  if d["destination"] == "default"]  # fmt: skip
+
+    assert "circuit=open until" in line and "last_error=LRS answered 301 redirecting" in line
+    assert default["circuit"] == "open" and default["last_error"] == error
+
+
+def test_status_says_why_rows_of_an_unconfigured_destination_wait(
+    cxa: Cxa, sessions: sessionmaker[Session]
+) -> None:
+    record(sessions, 1, datetime.now(UTC), destination="retired")
+
+    output = cxa("outbox", "status").output
+    (retired,) = [d for d in json.loads(cxa("outbox", "status", "--json").output)
+                  if d["destination"] == "retired"]  # fmt: skip
+
+    assert "1 statements wait for 'retired', which is not configured" in output
+    assert "re-routes them" in output
+    assert (retired["configured"], retired["pending"]) == (False, 1)
+
+
+# --- dead letters and conflicts ---------------------------------------------------------------
+
+
+def test_dead_lists_conflicts_with_both_versions(cxa: Cxa, sessions: sessionmaker[Session]) -> None:
+    ours = statement(1)
+    theirs = {**ours, "verb": {"id": "http://adlnet.gov/expapi/verbs/failed"}}
+    record(sessions, 1, JAN)
+    record(sessions, 2, JAN, dead_because="LRS rejected the statements (400): bad actor")
+    with transaction(sessions) as session:
+        row = session.scalars(select(OutboxRow).where(OutboxRow.statement_id == ours["id"])).one()
+        outbox.mark_conflict(session, row, theirs, "conflict: differs in verb")
+
+    status = json.loads(cxa("outbox", "status", "--json").output)
+    text = cxa("outbox", "dead").output
+    only_conflicts = json.loads(cxa("outbox", "dead", "--conflicts", "--json").output)
+
+    assert {d["destination"]: (d["dead"], d["conflicts"]) for d in status}["default"] == (2, 1)
+    assert "conflict with what 'default' holds" in cxa("outbox", "status").output
+    assert "conflict: differs in verb" in text and "bad actor" in text
+    assert f"lrs:  {json.dumps(theirs, sort_keys=True)}" in text
+    (conflict,) = only_conflicts
+    assert conflict["statement"] == ours and conflict["lrs_statement"] == theirs
+    assert conflict["conflict"] is True
+
+
+def test_replaying_a_conflict_forgets_the_old_lrs_version(
+    cxa: Cxa, sessions: sessionmaker[Session]
+) -> None:
+    record(sessions, 1, JAN)
+    with transaction(sessions) as session:
+        row = session.scalars(select(OutboxRow)).one()
+        outbox.mark_conflict(session, row, {**statement(1), "verb": {"id": "x:y"}}, "conflict")
+
+    assert "requeued 1 statements" in cxa("outbox", "replay", "--error", "conflict").output
+    assert json.loads(cxa("outbox", "dead", "--json").output) == []
+    with sessions() as session:
+        assert session.scalars(select(OutboxRow.lrs_statement)).one() is None
 
 
 # --- replay --------------------------------------------------------------------------------

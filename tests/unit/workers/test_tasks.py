@@ -11,6 +11,7 @@ import pytest
 import requests
 from celery import Celery
 
+from lti_tool.app import create_app
 from lti_tool.config import LRSDestination, Settings
 from lti_tool.queue import TASK_DELIVER_OUTBOX, TASK_SWEEP, make_celery
 from tests.conftest import embedded_settings
@@ -45,6 +46,7 @@ def worker(settings: Settings, services: Any) -> Iterator[Celery]:
 def north(http: Any) -> FakeLRS:
     fake = FakeLRS("https://north.lrs.example/xAPI/")
     http.add_callback("POST", fake.statements_url, callback=fake.handle)
+    http.add_callback("GET", fake.statements_url, callback=fake.handle_get)
     return fake
 
 
@@ -52,6 +54,7 @@ def north(http: Any) -> FakeLRS:
 def south(http: Any) -> FakeLRS:
     fake = FakeLRS("https://south.lrs.example/xAPI/")
     http.add_callback("POST", fake.statements_url, callback=fake.handle)
+    http.add_callback("GET", fake.statements_url, callback=fake.handle_get)
     return fake
 
 
@@ -88,3 +91,25 @@ def test_an_unconfigured_destination_is_left_alone(worker: Celery) -> None:
     result = worker.tasks[TASK_DELIVER_OUTBOX].delay(destination="gone").get()
 
     assert result == {"destination": "gone", "configured": False}
+
+
+def test_the_web_fans_out_to_the_configured_destinations_before_any_worker_ran(
+    settings: Settings, services: Any, queue: Outbox
+) -> None:
+    # The web process starts; no worker has run a task yet (nothing synced the table).
+    create_app(services=services)
+    queue.record(statement(1))
+
+    assert [r.statement_id for r in queue.rows("north")] == [statement(1)["id"]]
+    assert [r.statement_id for r in queue.rows("south")] == [statement(1)["id"]]
+
+
+def test_the_web_never_disables_what_the_workers_deliver_to(
+    tmp_path: Path, services: Any, queue: Outbox
+) -> None:
+    queue.use_destinations("north")
+    # A web process started without the LRS settings (they are the workers' business).
+    create_app(settings=embedded_settings(tmp_path), services=services)
+    queue.record(statement(1))
+
+    assert len(queue.rows("north")) == 1

@@ -70,7 +70,7 @@ def test_headers_carry_version_and_basic_auth(
 ) -> None:
     lrs.post(
         STATEMENTS_URL,
-        json=[],
+        json=[statements("launched")[0]["id"]],
         match=[
             matchers.header_matcher({"X-Experience-API-Version": "1.0.3", "Authorization": BASIC})
         ],
@@ -85,38 +85,175 @@ def test_204_is_stored(lrs: responses.RequestsMock, client: LRSClient) -> None:
     assert (result.outcome, result.status) == (Outcome.STORED, 204)
 
 
-def test_409_is_duplicate(lrs: responses.RequestsMock, client: LRSClient) -> None:
+def stored_as(statement: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """``statement`` as an LRS returns it: with the properties the LRS sets, and changes."""
+    return {
+        **statement,
+        "stored": "2026-11-30T10:00:00.123+00:00",
+        "authority": {"objectType": "Agent", "account": {"homePage": "https://lrs", "name": "t"}},
+        "version": "1.0.0",
+        **changes,
+    }
+
+
+def test_409_with_the_same_statement_stored_is_duplicate(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    (sent,) = statements("launched")
     lrs.post(STATEMENTS_URL, status=409, json={"detail": "Duplicate IDs in the list"})
-    result = client.post_statements(statements("launched"))
+    lrs.get(
+        STATEMENTS_URL,
+        json={"statements": [stored_as(sent)]},
+        match=[matchers.query_param_matcher({"statementId": sent["id"]})],
+    )
+    result = client.post_statements([sent])
     assert (result.outcome, result.status) == (Outcome.DUPLICATE, 409)
     assert result.delivered
 
 
-def test_409_batch_is_resent_one_by_one(lrs: responses.RequestsMock, client: LRSClient) -> None:
-    old, new = statements("launched", "passed_quiz")
+def test_409_with_different_content_is_a_conflict_with_the_lrs_version(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    (sent,) = statements("passed_quiz")
+    theirs = stored_as(sent, result={"success": False})
+    lrs.post(STATEMENTS_URL, status=409)
+    lrs.get(STATEMENTS_URL, json=theirs)
 
-    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
-        sent = json.loads(request.body or b"[]")
-        if len(sent) > 1 or sent[0]["id"] == old["id"]:
-            return 409, {}, "conflict"
-        return 200, {}, json.dumps([new["id"]])
+    result = client.post_statements([sent])
 
-    lrs.add_callback(responses.POST, STATEMENTS_URL, callback=answer)
-
-    result = client.post_statements([old, new])
-
-    assert len(lrs.calls) == 3  # the batch, then each statement alone
-    assert result.outcome is Outcome.STORED
-    assert result.statement_ids == (new["id"],)
-    assert "1 stored, 1 duplicate" in result.detail
+    assert result.outcome is Outcome.CONFLICT and not result.delivered
+    (conflict,) = result.conflicts
+    assert conflict.statement_id == sent["id"]
+    assert conflict.stored == theirs
+    assert conflict.differences == ("result",)
+    assert "conflict" in result.detail and "result" in result.detail
 
 
-def test_409_batch_of_only_duplicates_stays_duplicate(
+def test_409_for_an_id_the_lrs_cannot_show_is_retried_later(
     lrs: responses.RequestsMock, client: LRSClient
 ) -> None:
     lrs.post(STATEMENTS_URL, status=409)
-    result = client.post_statements(statements("launched", "passed_quiz"))
+    lrs.get(STATEMENTS_URL, status=404)
+    result = client.post_statements(statements("launched"))
+    assert result.outcome is Outcome.UNAVAILABLE
+
+
+def test_409_batch_is_resolved_statement_by_statement(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    same, other, new = statements("launched", "passed_quiz", "completed_course")
+    held = {same["id"]: stored_as(same), other["id"]: stored_as(other, verb={"id": "x:other"})}
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        sent = json.loads(request.body or b"[]")
+        if len(sent) > 1 or sent[0]["id"] in held:
+            return 409, {}, "conflict"
+        return 200, {}, json.dumps([new["id"]])
+
+    def read(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        wanted = request.url.split("statementId=")[1]  # type: ignore[union-attr]
+        return 200, {}, json.dumps({"statements": [held[wanted]]})
+
+    lrs.add_callback(responses.POST, STATEMENTS_URL, callback=answer)
+    lrs.add_callback(responses.GET, STATEMENTS_URL, callback=read)
+
+    result = client.post_statements([same, other, new])
+
+    posts = [c for c in lrs.calls if c.request.method == "POST"]
+    assert len(posts) == 4  # the batch, then each statement alone
+    assert result.outcome is Outcome.CONFLICT
+    assert result.statement_ids == (new["id"],)
+    assert [c.statement_id for c in result.conflicts] == [other["id"]]
+    assert result.conflicts[0].differences == ("verb",)
+    assert "1 stored, 1 duplicate, 1 conflict" in result.detail
+
+
+def test_409_batch_of_only_unchanged_duplicates_stays_duplicate(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    batch = statements("launched", "passed_quiz")
+    lrs.post(STATEMENTS_URL, status=409)
+    lrs.get(STATEMENTS_URL, json=stored_as(batch[0]))
+    lrs.get(STATEMENTS_URL, json=stored_as(batch[1]))
+    result = client.post_statements(batch)
     assert result.outcome is Outcome.DUPLICATE
+
+
+# -- redirects and 200 answers that prove nothing -------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed_and_never_counts_as_stored(
+    lrs: responses.RequestsMock, status: int
+) -> None:
+    # An http endpoint that moved to https: requests would re-send a 301/302/303 as a GET
+    # and take the target's 200 (a StatementResult) for a stored batch.
+    moved = "https://lrs.example/xAPI/statements"
+    lrs.post("http://lrs.example/xAPI/statements", status=status, headers={"Location": moved})
+    lrs.get(moved, json={"statements": [], "more": ""})
+    lrs.post(moved, json=[statements("launched")[0]["id"]])
+
+    with LRSClient("http://lrs.example/xAPI", username="cx-tool", password="s3cret") as client:
+        result = client.post_statements(statements("launched"))
+
+    assert (result.outcome, result.status) == (Outcome.REJECTED, status)
+    assert not result.delivered
+    assert "redirect" in result.detail and moved in result.detail
+    assert len(lrs.calls) == 1  # the target was never contacted, our credentials stay home
+
+
+def test_oauth_token_request_does_not_follow_redirects(
+    lrs: responses.RequestsMock, oauth_client: LRSClient
+) -> None:
+    lrs.post(TOKEN_URL, status=307, headers={"Location": "https://elsewhere.example/token"})
+    lrs.post("https://elsewhere.example/token", json=token_answer("stolen"))
+    result = oauth_client.post_statements(statements("launched"))
+    assert not result.delivered
+    assert len(lrs.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"statements": [], "more": ""},  # a GET's StatementResult
+        "<html>moved</html>",
+        ["8f87ccde-bb56-4c2e-ab83-44982ef22df0"],  # an id we never sent
+        [1, 2],
+    ],
+    ids=["statement-result", "html", "foreign-id", "not-strings"],
+)
+def test_a_200_without_the_ids_sent_is_not_stored(
+    lrs: responses.RequestsMock, client: LRSClient, body: Any
+) -> None:
+    if isinstance(body, str):
+        lrs.post(STATEMENTS_URL, body=body, status=200)
+    else:
+        lrs.post(STATEMENTS_URL, json=body, status=200)
+    result = client.post_statements(statements("launched", "passed_quiz"))
+    assert (result.outcome, result.status) == (Outcome.REJECTED, 200)
+    assert not result.delivered
+
+
+def test_a_200_with_an_empty_array_for_one_statement_is_not_stored(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    lrs.post(STATEMENTS_URL, json=[])
+    result = client.post_statements(statements("launched"))
+    assert (result.outcome, result.status) == (Outcome.REJECTED, 200)
+
+
+def test_a_200_that_leaves_out_known_ids_settles_them_one_by_one(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    # Ralph lists only the ids it stored now; one it already held unchanged is left out.
+    old, new = statements("launched", "passed_quiz")
+    lrs.post(STATEMENTS_URL, json=[new["id"].upper()])
+    lrs.post(STATEMENTS_URL, status=204)
+
+    result = client.post_statements([old, new])
+
+    assert result.outcome is Outcome.STORED and result.statement_ids == (new["id"],)
+    assert json.loads(lrs.calls[1].request.body or b"") == [old]
 
 
 def test_409_batch_with_an_unavailable_single_is_unavailable(
@@ -380,7 +517,7 @@ def test_oauth_token_is_refreshed_once_on_401(
     )
     lrs.post(
         STATEMENTS_URL,
-        json=[],
+        json=[statements("launched")[0]["id"]],
         match=[matchers.header_matcher({"Authorization": "Bearer fresh"})],
     )
     result = oauth_client.post_statements(statements("launched"))
