@@ -197,6 +197,21 @@ class Settings:
     # Celery queue of this deployment's tasks, so two deployments (or test runs) can share
     # one broker without taking each other's work.
     task_queue: str = "cxa"
+    # Accept a launch whose browser proves nothing (no platform storage answer, no cookies
+    # kept) on the server-side state alone. Off refuses such launches: safer, but Safari
+    # learners inside an LMS without LTI Platform Storage then cannot launch (decision 0006).
+    launch_unbound_fallback: bool = True
+    # Requests to /lti/login and /lti/launch one client address may make (Flask-Limiter
+    # syntax, e.g. "30/minute;300/hour"); a classroom behind one NAT address shares it.
+    rate_limit_per_client: str = "60/minute"
+    # The same for everything that names one platform (issuer), whatever its address.
+    rate_limit_per_platform: str = "1200/minute"
+    # Reverse proxies in front of the tool that set X-Forwarded-For/-Proto (nginx: 1).
+    # 0 trusts no header: the client address is the TCP peer.
+    proxy_hops: int = 0
+    # More origins allowed to frame the tool, besides those of the registered platforms
+    # (space-separated CSP sources, e.g. "https://*.instructure.com").
+    frame_ancestors_extra: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -275,6 +290,17 @@ class Settings:
             raise ConfigError(
                 f"CXA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {self.log_level}"
             )
+        for variable, limit in (
+            ("CXA_RATE_LIMIT_PER_CLIENT", self.rate_limit_per_client),
+            ("CXA_RATE_LIMIT_PER_PLATFORM", self.rate_limit_per_platform),
+        ):
+            _check_rate_limit(variable, limit)
+        for source in self.frame_ancestors_extra.split():
+            if not _FRAME_SOURCE.match(source):
+                raise ConfigError(
+                    f"CXA_FRAME_ANCESTORS_EXTRA: {source!r} is not an origin such as "
+                    "https://lms.example.edu or https://*.example.edu"
+                )
         production = self.base_url.startswith("https://")
         if production and self.demo_lms:
             raise ConfigError("CXA_DEMO_LMS must be off when CXA_BASE_URL is https (production)")
@@ -282,6 +308,20 @@ class Settings:
             raise ConfigError("CXA_SECRET_KEY must be set in production")
         if production and self.key_encryption_secret == Settings.key_encryption_secret:
             raise ConfigError("CXA_KEY_ENCRYPTION_SECRET must be set in production")
+
+
+# A CSP host source with a scheme: https://host[:port], the host may start with "*.".
+_FRAME_SOURCE = re.compile(r"^https?://(\*\.)?[a-z0-9.-]+(:[0-9]{1,5})?$", re.IGNORECASE)
+
+
+def _check_rate_limit(variable: str, value: str) -> None:
+    # limits is Flask-Limiter's parser; reading it here makes a typo fail at start-up.
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as err:
+        raise ConfigError(f"{variable} must look like '30/minute' or '30/minute;300/hour': {err}")
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -342,4 +382,9 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("secure_cookies", "CXA_SECURE_COOKIES", _bool),
     ("log_level", "CXA_LOG_LEVEL", _upper),
     ("task_queue", "CXA_TASK_QUEUE", _text),
+    ("launch_unbound_fallback", "CXA_LAUNCH_UNBOUND_FALLBACK", _bool),
+    ("rate_limit_per_client", "CXA_RATE_LIMIT_PER_CLIENT", _text),
+    ("rate_limit_per_platform", "CXA_RATE_LIMIT_PER_PLATFORM", _text),
+    ("proxy_hops", "CXA_PROXY_HOPS", _int),
+    ("frame_ancestors_extra", "CXA_FRAME_ANCESTORS_EXTRA", _text),
 )

@@ -8,10 +8,12 @@ from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.errors import LaunchError
-from lti_tool.lti.launch import begin_login, validate_launch
+from lti_tool.lti.launch import begin_login, require_pending_login, validate_launch
+from lti_tool.lti.login_binding import BrowserEvidence
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
 from lti_tool.store import keys, launches, platforms
+from lti_tool.web import browser_check
 from lti_tool.web.db import commit, db, services
 from lti_tool.web.launch_session import issue_token
 
@@ -28,17 +30,46 @@ def login() -> WerkzeugResponse:
     source = request.form if request.method == "POST" else request.args
     params = {k: source[k] for k in source}
     settings = services().settings
-    return begin_login(  # type: ignore[no-any-return]
+    start = begin_login(
         params,
         DbToolConf(db()),
         services().state,
         launch_url=launch_url(),
         ttl=settings.launch_state_ttl,
     )
+    return browser_check.login_response(
+        start, base_url=settings.base_url, ttl=settings.launch_state_ttl
+    )
 
 
 @bp.post("/lti/launch")
 def launch() -> WerkzeugResponse:
+    """The platform's form_post. Accepted at once only when the browser brought our state
+    cookie and the login used no platform storage; otherwise the check page runs first."""
+    settings = services().settings
+    state = request.form.get("state", "")
+    if not request.form.get("id_token"):
+        raise LaunchError("The launch is missing its 'id_token' parameter.")
+    pending = require_pending_login(services().state, state)
+    if pending.storage_target is None and browser_check.has_state_cookie(state):
+        return _accept(browser_check.evidence_from_request(state, with_check_page=False))
+    return browser_check.check_page(
+        pending,
+        request.form["id_token"],
+        base_url=settings.base_url,
+        ttl=settings.launch_state_ttl,
+    )
+
+
+@bp.post("/lti/launch/confirm")
+def confirm() -> WerkzeugResponse:
+    """The check page's POST: the token again, with what platform storage answered."""
+    browser_check.require_same_origin(services().settings.base_url)
+    state = request.form.get("state", "")
+    return _accept(browser_check.evidence_from_request(state, with_check_page=True))
+
+
+def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
     settings = services().settings
     session = db()
     claims = validate_launch(
@@ -47,6 +78,8 @@ def launch() -> WerkzeugResponse:
         ttl=settings.launch_state_ttl,
         http=services().http,
         jwks_ttl=settings.jwks_cache_ttl,
+        browser=browser,
+        allow_unbound=settings.launch_unbound_fallback,
     )
     platform = platforms.get_platform(session, claims.issuer, claims.client_id)
     if platform is None:  # removed between validation and now
@@ -70,7 +103,11 @@ def launch() -> WerkzeugResponse:
     record_event(session, launched_event(record, datetime.now(UTC)))
     commit()
     # 303: the browser follows with a GET, so a reload never re-posts the id_token.
-    return redirect(url_for("learner.home", token=issue_token(record.id)), code=303)
+    response = redirect(url_for("learner.home", token=issue_token(record.id)), code=303)
+    browser_check.forget_login(
+        response, request.form.get("state", ""), base_url=settings.base_url
+    )
+    return response
 
 
 @bp.get("/.well-known/jwks.json")
