@@ -321,7 +321,9 @@ def _check_rate_limit(variable: str, value: str) -> None:
     try:
         parse_many(value)
     except ValueError as err:
-        raise ConfigError(f"{variable} must look like '30/minute' or '30/minute;300/hour': {err}")
+        raise ConfigError(
+            f"{variable} must look like '30/minute' or '30/minute;300/hour': {err}"
+        ) from err
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:

@@ -50,7 +50,9 @@ class BrowserEvidence:
     keeps_cookies: bool = False
 
 
-def choose_binding_path(state: str, evidence: BrowserEvidence, *, allow_unbound: bool) -> BindingPath:
+def choose_binding_path(
+    state: str, evidence: BrowserEvidence, *, allow_unbound: bool
+) -> BindingPath:
     """The strongest proof this browser gives that it started the login of ``state``."""
     if evidence.stored_value is not None:
         if not hmac.compare_digest(evidence.stored_value.encode(), state.encode()):

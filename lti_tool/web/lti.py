@@ -104,9 +104,7 @@ def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
     commit()
     # 303: the browser follows with a GET, so a reload never re-posts the id_token.
     response = redirect(url_for("learner.home", token=issue_token(record.id)), code=303)
-    browser_check.forget_login(
-        response, request.form.get("state", ""), base_url=settings.base_url
-    )
+    browser_check.forget_login(response, request.form.get("state", ""), base_url=settings.base_url)
     return response
 
 
