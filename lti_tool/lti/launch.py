@@ -142,7 +142,7 @@ class _Login(FlaskOIDCLogin):
         query = parse_qs(urlsplit(url).query)
         state, nonce = query["state"][0], query["nonce"][0]
         registration = self._registration
-        origin = platform_origin(registration.get_auth_login_url())
+        origin = platform_origin(registration.get_auth_login_url() or "")
         binding = {
             "nonce": nonce,
             "iss": registration.get_issuer(),
