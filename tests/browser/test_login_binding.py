@@ -14,14 +14,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
-from flask import Flask
+from flask import Flask, redirect, request
 
 from lti_tool.app import create_app
 from lti_tool.config import Settings
-from lti_tool.demo.lms import DemoLMSConfig, create_demo_lms, register_with_tool
+from lti_tool.demo.lms import (
+    CLIENT_ID,
+    DEPLOYMENT_ID,
+    DemoLMSConfig,
+    create_demo_lms,
+    register_with_tool,
+)
 from lti_tool.services import Services
 from lti_tool.store.db import make_engine, transaction
 from lti_tool.store.migrate import upgrade
@@ -52,6 +58,7 @@ class Stack:
     tool_url: str
     lms_url: str
     services: Services
+    lms: DemoLMSConfig
 
 
 @pytest.fixture
@@ -68,12 +75,75 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     with transaction(services.sessions) as session:
         register_with_tool(session, lms)
     tool: Flask = create_app(services=services)
+    lms_app = create_demo_lms(lms)
+    lms_app.add_url_rule("/other-platform", view_func=_other_platform_page(lms))
+    lms_app.add_url_rule("/other-platform/storage", view_func=lambda: _STORAGE_FRAME)
+    lms_app.add_url_rule("/other-platform/launch", view_func=_login_redirect(lms))
     with (
         serve(tool, port=int(tool_url.rsplit(":", 1)[1])),
-        serve(create_demo_lms(lms), port=int(lms_url.rsplit(":", 1)[1])),
+        serve(lms_app, port=int(lms_url.rsplit(":", 1)[1])),
     ):
-        yield Stack(tool_url, lms_url, services)
+        yield Stack(tool_url, lms_url, services, lms)
     services.close()
+
+
+# Another platform's way of answering (as some LMSs and conformance harnesses do): the
+# draft spec's "org.imsglobal." subjects in lti.capabilities, storage in a named sibling
+# frame, and on demand a platform that never answers or answers with a foreign value.
+_HANDLER = """
+var store = {};
+window.addEventListener('message', function (event) {
+  var data = event.data, mode = new URLSearchParams(location.search).get('mode');
+  if (!data || typeof data.subject !== 'string' || mode === 'silent') { return; }
+  var reply = {message_id: data.message_id, subject: data.subject + '.response'};
+  if (data.subject === 'lti.capabilities') {
+    reply.supported_messages = [{subject: 'org.imsglobal.lti.put_data'},
+                                {subject: 'org.imsglobal.lti.get_data'}];
+  } else if (data.subject === 'lti.put_data') {
+    store[event.origin + data.key] = data.value; reply.key = data.key; reply.value = data.value;
+  } else if (data.subject === 'lti.get_data') {
+    reply.key = data.key;
+    reply.value = mode === 'tampered' ? 'state-of-another-login' : store[event.origin + data.key];
+  } else { return; }
+  event.source.postMessage(reply, event.origin);
+});
+"""
+_STORAGE_FRAME = f"<!doctype html><title>storage</title><script>{_HANDLER}</script>"
+
+
+def _other_platform_page(lms: DemoLMSConfig) -> Any:
+    def page() -> str:
+        mode = request.args.get("mode", "frame")
+        return (
+            "<!doctype html><title>other platform</title>"
+            f'<iframe name="lti-storage" src="/other-platform/storage?mode={mode}"></iframe>'
+            '<iframe id="tool-frame" name="tool" src="/other-platform/launch"></iframe>'
+        )
+
+    return page
+
+
+def _login_redirect(lms: DemoLMSConfig) -> Any:
+    # Like the demo LMS: the frame starts at the platform, which redirects to the tool's
+    # login (Chromium's local network checks refuse the later /auth navigation otherwise).
+    def start() -> Any:
+        return redirect(
+            lms.tool_login_url
+            + "?"
+            + urlencode(
+                {
+                    "iss": lms.issuer,
+                    "login_hint": "ada",
+                    "target_link_uri": lms.tool_launch_url,
+                    "lti_message_hint": "cx-academy",
+                    "client_id": CLIENT_ID,
+                    "lti_deployment_id": DEPLOYMENT_ID,
+                    "lti_storage_target": "lti-storage",
+                }
+            )
+        )
+
+    return start
 
 
 def _posts_to(page: Any, path: str) -> list[dict[str, list[str]]]:
@@ -116,6 +186,32 @@ def test_a_launch_in_the_demo_lms_iframe_is_bound_through_platform_storage(
     # The check page read the state back from the platform and posted it.
     assert confirms[0]["lti_storage"] == ["found"]
     assert confirms[0]["lti_storage_value"] == confirms[0]["state"]
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "storage_answer", "lands"),
+    [("frame", "found", True), ("silent", "silent", True), ("tampered", "found", False)],
+)
+def test_storage_in_a_named_frame_of_another_platform(
+    stack: Stack,
+    browser: Any,  # noqa: F811 - the imported fixture
+    mode: str,
+    storage_answer: str,
+    lands: bool,
+) -> None:
+    context = browser.new_context()
+    _without_cookies(context, stack.tool_url)
+    page = context.new_page()
+    confirms = _posts_to(page, "/lti/launch/confirm")
+    page.goto(f"{stack.lms_url}/other-platform?mode={mode}")
+    tool = page.frame_locator("#tool-frame")
+    if lands:
+        # silent: no storage, no cookies: the server-side fallback (the default) lets it in.
+        tool.get_by_role("heading", name="Ada Okafor", exact=False).first.wait_for(timeout=20000)
+    else:
+        tool.get_by_text("does not belong to this browser").wait_for(timeout=20000)
+    assert [c["lti_storage"] for c in confirms] == [[storage_answer]]
     context.close()
 
 
