@@ -32,9 +32,9 @@ from lti_tool.services import Services
 from lti_tool.store.db import make_engine, transaction
 from lti_tool.store.migrate import upgrade
 from tests.browser.test_accessibility import (  # noqa: F401 - pytest fixtures, used by name
+    AXE_TAGS,
     DESKTOP,
     _describe,
-    _violations,
     axe_source,
     browser,
 )
@@ -146,6 +146,15 @@ def _login_redirect(lms: DemoLMSConfig) -> Any:
     return start
 
 
+def _every_violation(page: Any, axe: str) -> list[dict[str, Any]]:
+    # Every impact, not only serious and critical: these two pages have nothing to excuse.
+    page.evaluate(axe)
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return list(results["violations"])
+
+
 def _posts_to(page: Any, path: str) -> list[dict[str, list[str]]]:
     seen: list[dict[str, list[str]]] = []
     page.on(
@@ -212,6 +221,40 @@ def test_storage_in_a_named_frame_of_another_platform(
     else:
         tool.get_by_text("does not belong to this browser").wait_for(timeout=20000)
     assert [c["lti_storage"] for c in confirms] == [[storage_answer]]
+    context.close()
+
+
+def test_the_demo_lms_answers_only_its_tool_frame(
+    stack: Stack,
+    browser: Any,  # noqa: F811 - the imported fixture
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(stack.lms_url + "/frame/ada/cx-academy")
+    tool = page.frame_locator("#tool-frame")
+    tool.get_by_role("heading", name="Ada Okafor", exact=False).first.wait_for(timeout=20000)
+    ask = """([target, origin]) => new Promise(resolve => {
+        const id = String(Math.random());
+        addEventListener('message', e => {
+            if (e.data && e.data.message_id === id && e.data.subject.endsWith('.response')) {
+                resolve(e.data);
+            }
+        });
+        (target === 'parent' ? parent : window).postMessage(
+            {subject: 'lti.put_data', message_id: id, key: 'k', value: 'v'}, origin);
+        setTimeout(() => resolve(null), 1500);
+    })"""
+    # The tool's frame, from the tool's origin: answered.
+    tool_frame = next(f for f in page.frames if f.url.startswith(stack.tool_url))
+    answer = tool_frame.evaluate(ask, ["parent", stack.lms_url])
+    assert answer == {
+        "subject": "lti.put_data.response",
+        "message_id": answer["message_id"],
+        "key": "k",
+        "value": "v",
+    }
+    # Any other window or origin (here the LMS page itself): no answer at all.
+    assert page.evaluate(ask, ["self", "*"]) is None
     context.close()
 
 
@@ -292,7 +335,7 @@ def test_the_storage_pages_are_accessible(
         page.get_by_role("heading", name="Opening CX Academy").wait_for()
         page.wait_for_timeout(300)
         shots = {"lti-login-storage": page.screenshot(full_page=True)}
-        found = _violations(page, axe_source)
+        found = _every_violation(page, axe_source)
         if found:
             failures[f"login page ({width})"] = _describe(found)
 
@@ -303,7 +346,7 @@ def test_the_storage_pages_are_accessible(
         page.get_by_role("button", name="Continue to CX Academy").wait_for()
         page.wait_for_timeout(300)
         shots["lti-launch-check"] = page.screenshot(full_page=True)
-        found = _violations(page, axe_source)
+        found = _every_violation(page, axe_source)
         if found:
             failures[f"check page ({width})"] = _describe(found)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
