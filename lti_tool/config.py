@@ -203,9 +203,9 @@ class Settings:
     launch_unbound_fallback: bool = True
     # Requests to /lti/login and /lti/launch one client address may make (Flask-Limiter
     # syntax, e.g. "30/minute;300/hour"); a classroom behind one NAT address shares it.
-    rate_limit_per_client: str = "60/minute"
+    rate_limit_per_client: str = "120/minute"
     # The same for everything that names one platform (issuer), whatever its address.
-    rate_limit_per_platform: str = "1200/minute"
+    rate_limit_per_platform: str = "6000/minute"
     # Reverse proxies in front of the tool that set X-Forwarded-For/-Proto (nginx: 1).
     # 0 trusts no header: the client address is the TCP peer.
     proxy_hops: int = 0
