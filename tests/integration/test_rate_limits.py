@@ -131,3 +131,34 @@ def test_counters_are_shared_between_processes_through_redis(
     finally:
         for generator in (first, second):
             generator.close()
+
+
+def _login_via_proxy(client: FlaskClient, platform: TestPlatform, forwarded: str) -> Any:
+    return client.get(
+        "/lti/login",
+        query_string={
+            "iss": platform.issuer,
+            "login_hint": "x",
+            "client_id": platform.client_id,
+            "target_link_uri": "http://localhost/lti/launch",
+        },
+        headers={"X-Forwarded-For": forwarded},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_the_client_address_behind_a_proxy(
+    settings: Settings, services: Services, registered: TestPlatform, hops: int
+) -> None:
+    # Behind nginx (CXA_PROXY_HOPS=1) each learner has a budget of their own; without it a
+    # forged X-Forwarded-For cannot mint fresh budgets: everyone is the proxy's address.
+    app_of = _app(settings, rate_limit_per_client="2/minute", proxy_hops=hops)
+    client = next(app_of).test_client()
+    try:
+        for _ in range(2):
+            assert _login_via_proxy(client, registered, _address()).status_code == 302
+        third = _login_via_proxy(client, registered, _address())
+        assert third.status_code == (302 if hops else 429)
+    finally:
+        app_of.close()
