@@ -476,7 +476,11 @@ def validate_launch(
     except LtiException as err:
         raise LaunchError(f"The id_token is not valid: {err}") from err
     body = dict(launch._jwt["body"])
-    log.info(
-        "launch accepted: iss=%s login bound by %s", body.get("iss"), launch.binding_path.value
+    # Operators watch for server-state: those launches had no browser binding (decision 0006).
+    log.log(
+        logging.WARNING if launch.binding_path is BindingPath.SERVER_STATE else logging.INFO,
+        "launch accepted: iss=%s login bound by %s",
+        body.get("iss"),
+        launch.binding_path.value,
     )
     return LaunchClaims.from_body(body, client_id=launch._registration.get_client_id())
