@@ -20,17 +20,30 @@ log = logging.getLogger(__name__)
 STATE_COOKIE_PREFIX = "cxa_lti_state_"
 #: Set by the check page; coming back on its POST shows that this browser keeps our cookies.
 PROBE_COOKIE = "cxa_lti_probe"
-#: Cookies only travel to the LTI endpoints, never to learner pages.
+#: On plain http the cookies only travel to the LTI endpoints.
 COOKIE_PATH = "/lti/"
+# On https: a __Host- cookie cannot be set or overwritten by a sibling subdomain (RFC 6265bis
+# 4.1.3.2), so a student's page on another host of the university cannot plant a state
+# cookie for the attacker's login ("cookie tossing"). The prefix requires Path=/.
+HOST_PREFIX = "__Host-"
 
 # What the check page's script reports about lti.get_data (the form's lti_storage field).
 STORAGE_FOUND = "found"
 
 
-def state_cookie_name(state: str) -> str:
+def _https(base_url: str) -> bool:
+    return urlsplit(base_url).scheme.lower() == "https"
+
+
+def state_cookie_name(state: str, base_url: str) -> str:
     # One cookie per login, so two launches in two tabs do not overwrite each other; hashed
     # because a state is not ours to put in a cookie name verbatim.
-    return STATE_COOKIE_PREFIX + hashlib.sha256(state.encode()).hexdigest()[:24]
+    name = STATE_COOKIE_PREFIX + hashlib.sha256(state.encode()).hexdigest()[:24]
+    return HOST_PREFIX + name if _https(base_url) else name
+
+
+def probe_cookie_name(base_url: str) -> str:
+    return HOST_PREFIX + PROBE_COOKIE if _https(base_url) else PROBE_COOKIE
 
 
 def _origin(url: str) -> str:
@@ -39,7 +52,7 @@ def _origin(url: str) -> str:
 
 
 def _set_cookie(response: WerkzeugResponse, name: str, value: str, ttl: int, base_url: str) -> None:
-    if urlsplit(base_url).scheme.lower() == "https":
+    if _https(base_url):
         # Inside an LMS iframe we are a third party: SameSite=None lets the cookie ride on the
         # platform's cross-site form_post, Partitioned (CHIPS) lets browsers that block
         # third-party cookies keep it anyway, in a jar of this LMS's site only.
@@ -47,7 +60,7 @@ def _set_cookie(response: WerkzeugResponse, name: str, value: str, ttl: int, bas
             name,
             value,
             max_age=ttl,
-            path=COOKIE_PATH,
+            path="/",
             secure=True,
             httponly=True,
             samesite="None",
@@ -83,7 +96,8 @@ def login_response(start: LoginStart, *, base_url: str, ttl: int) -> Response:
                 platform_origin=start.platform_origin,
             )
         )
-    _set_cookie(response, state_cookie_name(start.state), start.state, ttl, base_url)
+    name = state_cookie_name(start.state, base_url)
+    _set_cookie(response, name, start.state, ttl, base_url)
     return _no_store(response)
 
 
@@ -103,34 +117,34 @@ def check_page(pending: PendingLogin, id_token: str, *, base_url: str, ttl: int)
             platform_origin=pending.platform_origin,
         )
     )
-    _set_cookie(response, PROBE_COOKIE, "1", ttl, base_url)
+    _set_cookie(response, probe_cookie_name(base_url), "1", ttl, base_url)
     return _no_store(response)
 
 
-def evidence_from_request(state: str, *, with_check_page: bool) -> BrowserEvidence:
+def evidence_from_request(state: str, *, base_url: str, with_check_page: bool) -> BrowserEvidence:
     """What this request shows; the storage answer and the probe only count when the
     request came from our own check page (its POST passed require_same_origin)."""
     stored = None
     if with_check_page and request.form.get("lti_storage") == STORAGE_FOUND:
         stored = request.form.get("lti_storage_value", "")
     return BrowserEvidence(
-        state_cookie=request.cookies.get(state_cookie_name(state)),
+        state_cookie=request.cookies.get(state_cookie_name(state, base_url)),
         stored_value=stored,
-        keeps_cookies=with_check_page and request.cookies.get(PROBE_COOKIE) == "1",
+        keeps_cookies=with_check_page and request.cookies.get(probe_cookie_name(base_url)) == "1",
     )
 
 
 def forget_login(response: WerkzeugResponse, state: str, *, base_url: str) -> None:
     """The state is spent: its cookie and the probe have nothing left to prove."""
-    for name in (state_cookie_name(state), PROBE_COOKIE):
+    for name in (state_cookie_name(state, base_url), probe_cookie_name(base_url)):
         if name in request.cookies:
             # Same attributes as when set: a partitioned cookie is only removed by a
             # partitioned Set-Cookie.
             _set_cookie(response, name, "", 0, base_url)
 
 
-def has_state_cookie(state: str) -> bool:
-    return state_cookie_name(state) in request.cookies
+def has_state_cookie(state: str, *, base_url: str) -> bool:
+    return state_cookie_name(state, base_url) in request.cookies
 
 
 def require_same_origin(base_url: str) -> None:

@@ -51,8 +51,11 @@ def launch() -> WerkzeugResponse:
     if not request.form.get("id_token"):
         raise LaunchError("The launch is missing its 'id_token' parameter.")
     pending = require_pending_login(services().state, state)
-    if pending.storage_target is None and browser_check.has_state_cookie(state):
-        return _accept(browser_check.evidence_from_request(state, with_check_page=False))
+    base_url = settings.base_url
+    if pending.storage_target is None and browser_check.has_state_cookie(state, base_url=base_url):
+        return _accept(
+            browser_check.evidence_from_request(state, base_url=base_url, with_check_page=False)
+        )
     return browser_check.check_page(
         pending,
         request.form["id_token"],
@@ -64,9 +67,12 @@ def launch() -> WerkzeugResponse:
 @bp.post("/lti/launch/confirm")
 def confirm() -> WerkzeugResponse:
     """The check page's POST: the token again, with what platform storage answered."""
-    browser_check.require_same_origin(services().settings.base_url)
+    base_url = services().settings.base_url
+    browser_check.require_same_origin(base_url)
     state = request.form.get("state", "")
-    return _accept(browser_check.evidence_from_request(state, with_check_page=True))
+    return _accept(
+        browser_check.evidence_from_request(state, base_url=base_url, with_check_page=True)
+    )
 
 
 def _accept(browser: BrowserEvidence) -> WerkzeugResponse:

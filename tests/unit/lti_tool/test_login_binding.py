@@ -79,11 +79,15 @@ def test_production_state_cookie_is_partitioned_and_cross_site() -> None:
     # third-party cookie blocking, Secure is required by both.
     assert {"secure", "httponly", "partitioned", "samesite", "path", "max-age"} <= attributes
     assert "SameSite=None" in cookie
-    assert "Path=/lti/" in cookie
-    assert cookie.startswith(browser_check.state_cookie_name(STATE) + "=" + STATE)
+    # __Host-: no sibling subdomain can plant or overwrite it (cookie tossing); needs Path=/.
+    assert "Path=/;" in cookie or cookie.endswith("Path=/")
+    name = browser_check.state_cookie_name(STATE, "https://cxa.example.edu")
+    assert name.startswith("__Host-")
+    assert cookie.startswith(name + "=" + STATE)
 
 
 def test_plain_http_state_cookie_is_lax() -> None:
     _, cookie = _login_cookie("http://127.0.0.1:8000")
     assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie
+    assert "Path=/lti/" in cookie
