@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from lti_tool.config import Settings
@@ -23,6 +25,7 @@ from lti_tool.web import (
     language,
     launch_session,
     learner,
+    limits,
     lti,
     placement,
     progress,
@@ -31,9 +34,13 @@ from lti_tool.web import (
     xapi_profile,
 )
 from lti_tool.web import db as web_db
+from lti_tool.web.framing import RegistrationCache
 
 # Largest request body we accept: LTI launches and our forms are a few kilobytes.
 MAX_CONTENT_LENGTH = 256 * 1024
+# HSTS lifetime in production: a year, the usual preload minimum. No includeSubDomains: other
+# hosts of the operator's domain are not ours to force onto https.
+HSTS = "max-age=31536000"
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -78,16 +85,31 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for blueprint in (*blueprints, placement.bp, instructor.bp, health.bp, xapi_profile.bp):
         app.register_blueprint(blueprint)
 
+    registrations = RegistrationCache(services.sessions, settings.frame_ancestors_extra)
+    app.extensions["cxa_registrations"] = registrations
+    limits.init_app(app, settings, lambda: registrations.current().issuers)
+    if settings.proxy_hops:
+        # Client address and scheme from the proxy's X-Forwarded-* headers, trusting only
+        # as many hops as the operator says are ours (a client can forge the rest).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
+    production = urlsplit(settings.base_url).scheme.lower() == "https"
+
     @app.after_request
     def security_headers(response: Response) -> Response:
-        # LMSs show us in an iframe, so framing stays allowed; the rest is locked down.
+        # LMSs show us in an iframe: only the registered platforms may (web/framing.py).
+        frame_ancestors = registrations.current().frame_ancestors
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors *; base-uri 'none'; object-src 'none'",
+            f"form-action 'self'; frame-ancestors {frame_ancestors}; base-uri 'none'; "
+            "object-src 'none'",
         )
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if production:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     return app

@@ -218,6 +218,21 @@ class Settings:
     # those answer only direct loopback requests. At least 32 characters when set, e.g.
     # `python -c "import secrets; print(secrets.token_urlsafe(32))"`.
     operator_token: str = ""
+    # Accept a launch whose browser proves nothing (no platform storage answer, no cookies
+    # kept) on the server-side state alone. Off refuses such launches: safer, but Safari
+    # learners inside an LMS without LTI Platform Storage then cannot launch (decision 0006).
+    launch_unbound_fallback: bool = True
+    # Requests to /lti/login and /lti/launch one client address may make (Flask-Limiter
+    # syntax, e.g. "30/minute;300/hour"); a classroom behind one NAT address shares it.
+    rate_limit_per_client: str = "120/minute"
+    # The same for everything that names one platform (issuer), whatever its address.
+    rate_limit_per_platform: str = "6000/minute"
+    # Reverse proxies in front of the tool that set X-Forwarded-For/-Proto (nginx: 1).
+    # 0 trusts no header: the client address is the TCP peer.
+    proxy_hops: int = 0
+    # More origins allowed to frame the tool, besides those of the registered platforms
+    # (space-separated CSP sources, e.g. "https://*.instructure.com").
+    frame_ancestors_extra: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -311,6 +326,17 @@ class Settings:
                 "CXA_SESSION_IDLE_SECONDS must not exceed CXA_SESSION_MAX_SECONDS "
                 f"({self.session_idle_seconds} > {self.session_max_seconds})"
             )
+        for variable, limit in (
+            ("CXA_RATE_LIMIT_PER_CLIENT", self.rate_limit_per_client),
+            ("CXA_RATE_LIMIT_PER_PLATFORM", self.rate_limit_per_platform),
+        ):
+            _check_rate_limit(variable, limit)
+        for source in self.frame_ancestors_extra.split():
+            if not _FRAME_SOURCE.match(source):
+                raise ConfigError(
+                    f"CXA_FRAME_ANCESTORS_EXTRA: {source!r} is not an origin such as "
+                    "https://lms.example.edu or https://*.example.edu"
+                )
         if self.production:
             self._check_production()
 
@@ -356,6 +382,22 @@ def _require_strong_secret(variable: str, value: str) -> None:
             f"({MIN_SECRET_LENGTH} or more URL-safe characters without obvious repetition; "
             f"got {len(value)} characters). Generate one with: {_GENERATE_COMMAND}"
         )
+
+
+# A CSP host source with a scheme: https://host[:port], the host may start with "*.".
+_FRAME_SOURCE = re.compile(r"^https?://(\*\.)?[a-z0-9.-]+(:[0-9]{1,5})?$", re.IGNORECASE)
+
+
+def _check_rate_limit(variable: str, value: str) -> None:
+    # limits is Flask-Limiter's parser; reading it here makes a typo fail at start-up.
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as err:
+        raise ConfigError(
+            f"{variable} must look like '30/minute' or '30/minute;300/hour': {err}"
+        ) from err
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -429,4 +471,9 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("session_idle_seconds", "CXA_SESSION_IDLE_SECONDS", partial(_int, minimum=60)),
     ("session_max_seconds", "CXA_SESSION_MAX_SECONDS", partial(_int, minimum=60)),
     ("operator_token", "CXA_OPERATOR_TOKEN", _text),
+    ("launch_unbound_fallback", "CXA_LAUNCH_UNBOUND_FALLBACK", _bool),
+    ("rate_limit_per_client", "CXA_RATE_LIMIT_PER_CLIENT", _text),
+    ("rate_limit_per_platform", "CXA_RATE_LIMIT_PER_PLATFORM", _text),
+    ("proxy_hops", "CXA_PROXY_HOPS", _int),
+    ("frame_ancestors_extra", "CXA_FRAME_ANCESTORS_EXTRA", _text),
 )

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -32,6 +32,8 @@ from lti_tool.store import platforms
 CLIENT_ID = "cxa-demo-client"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEPLOYMENT_ID = "cxa-demo-deployment"
+# Launches in our iframe keep their LTI Platform Storage in the frame page itself.
+STORAGE_TARGET = "_parent"
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
     for url in (config.base_url, config.tool_url):
         if is_production_url(url):
             raise ConfigError(f"the demo LMS is never built for production (https) URLs: {url}")
-    app = Flask(__name__, template_folder="templates")
+    app = Flask(__name__, template_folder="templates", static_folder="static")
     platform_conf = _PlatformConf(config=config)
     placements = deep_linking.Placements(config.data_dir / "placed-links.json")
 
@@ -213,6 +215,9 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
             "client_id": CLIENT_ID,
             "lti_deployment_id": DEPLOYMENT_ID,
         }
+        if request.args.get("storage") == STORAGE_TARGET:
+            # Our frame page answers LTI Platform Storage messages; say so (lti-cs-oidc 2.1).
+            params["lti_storage_target"] = STORAGE_TARGET
         return redirect(config.tool_login_url + "?" + urlencode(params))
 
     @app.get("/frame/<login>/<link>")
@@ -224,7 +229,8 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
             "demo_lms_frame.html",
             persona=PERSONAS[login],
             title=LINKS[link],
-            src=f"/launch/{login}/{link}",
+            src=f"/launch/{login}/{link}?storage={STORAGE_TARGET}",
+            tool_origin=_origin(config.tool_url),
         )
 
     @app.route("/auth", methods=["GET", "POST"])
@@ -331,6 +337,11 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
 def _oauth_error(code: str, description: str, status: int = 400) -> tuple[Response, int]:
     # RFC 6749 section 5.2 error response.
     return jsonify(error=code, error_description=description), status
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def create_demo_lms_from_env() -> Flask:

@@ -4,6 +4,8 @@ pylti1p3 does the heavy lifting (registration lookup, JWKS parsing, message vali
 We tighten what LTI 1.3 requires and it leaves loose:
 - state and nonce are kept server-side, bound to each other, and are single use, so the
   flow works without third-party cookies and an id_token cannot be replayed;
+- the state is bound to the browser that started the login (platform storage, a
+  partitioned cookie, or as a last resort nothing: see login_binding.py);
 - only RS256 is accepted, exp and iat are required, iat may not be in the future;
 - aud must contain our client_id, and azp must equal it when aud has several values;
 - the platform JWKS is cached and fetched again when a token names an unknown kid, with
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +32,8 @@ from lti_tool.errors import LaunchError
 from lti_tool.lti.claims import LaunchClaims, check_token_shape
 from lti_tool.lti.deep_linking import DeepLinkingSettings
 from lti_tool.lti.jwks import require_key_set
+from lti_tool.lti.login_binding import BindingPath, BrowserEvidence, choose_binding_path
+from lti_tool.lti.platform_storage import platform_origin, require_storage_target
 from lti_tool.lti.state import StateStore
 from lti_tool.lti.tool_conf import DbToolConf
 
@@ -76,31 +81,86 @@ def _nonce_key(nonce: str) -> str:
 
 
 class _Login(FlaskOIDCLogin):
-    def __init__(self, tool_conf: DbToolConf, store: StateStore, ttl: int) -> None:
+    def __init__(
+        self, tool_conf: DbToolConf, store: StateStore, ttl: int, storage_target: str | None
+    ) -> None:
         request = FlaskRequest(session={})
         super().__init__(request, tool_conf, launch_data_storage=_StoreData(store, ttl))
         self._store = store
         self._ttl = ttl
+        self._storage_target = storage_target
+        self.started: LoginStart | None = None
 
     def _prepare_redirect_url(self, launch_url: str) -> str:
         url = super()._prepare_redirect_url(launch_url)
         query = parse_qs(urlsplit(url).query)
         state, nonce = query["state"][0], query["nonce"][0]
         registration = self._registration
+        origin = platform_origin(registration.get_auth_login_url() or "")
         binding = {
             "nonce": nonce,
             "iss": registration.get_issuer(),
             "client_id": registration.get_client_id(),
+            # Kept with the state, not taken from the launch POST: the check page talks to
+            # the frame and origin this login used (decision 0006).
+            "storage_target": self._storage_target,
+            "platform_origin": origin,
         }
         self._store.put(_state_key(state), json.dumps(binding), self._ttl)
         self._store.put(_nonce_key(nonce), state, self._ttl)
+        self.started = LoginStart(
+            auth_url=url, state=state, storage_target=self._storage_target, platform_origin=origin
+        )
         return url
+
+
+@dataclass(frozen=True)
+class LoginStart:
+    """A login initiation we accepted: where the browser goes next and what it must keep."""
+
+    #: The OIDC authentication request to the platform (LTI 1.3 section 5.1.1.1).
+    auth_url: str
+    state: str
+    #: The platform's lti_storage_target; None when it offers no platform storage.
+    storage_target: str | None
+    #: Origin storage messages go to and must come from.
+    platform_origin: str
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """The server-side record of a login, looked up by its state before the launch is run."""
+
+    state: str
+    storage_target: str | None
+    platform_origin: str
+
+
+def require_pending_login(store: StateStore, state: str) -> PendingLogin:
+    """The login a launch's state names; LaunchError when unknown, expired or spent."""
+    if not state:
+        raise LaunchError("The launch is missing its 'state' parameter.")
+    raw = store.get(_state_key(state))
+    if raw is None:
+        raise LaunchError(_UNKNOWN_STATE)
+    binding = json.loads(raw)
+    return PendingLogin(
+        state=state,
+        storage_target=binding.get("storage_target"),
+        platform_origin=binding.get("platform_origin", ""),
+    )
+
+
+_UNKNOWN_STATE = (
+    "The launch state is unknown, expired or already used. Please launch again from your course."
+)
 
 
 def begin_login(
     params: dict[str, str], tool_conf: DbToolConf, store: StateStore, *, launch_url: str, ttl: int
-) -> Any:
-    """Answer a third-party initiated login (LTI 1.3 section 4.1) with the redirect response."""
+) -> LoginStart:
+    """Accept a third-party initiated login (LTI 1.3 section 4.1); the web layer answers
+    with the redirect, or with the platform storage page when ``lti_storage_target`` came."""
     for required in ("iss", "login_hint", "target_link_uri"):
         if not params.get(required):
             raise LaunchError(f"The login request is missing its '{required}' parameter.")
@@ -109,9 +169,10 @@ def begin_login(
     # The target must be one of our own URLs; anything else would make us an open redirect.
     if (target.scheme, target.netloc) != (ours.scheme, ours.netloc):
         raise LaunchError("The login request's target_link_uri does not point at this tool.")
-    login = _Login(tool_conf, store, ttl)
+    storage_target = require_storage_target(params.get("lti_storage_target"))
+    login = _Login(tool_conf, store, ttl, storage_target)
     try:
-        return login.redirect(launch_url)
+        login.get_redirect_object(launch_url)
     except (LtiException, OIDCException) as err:
         message = str(err)
         if "registration" in message.lower():
@@ -119,6 +180,8 @@ def begin_login(
                 "This platform (issuer and client_id) is not registered with CX Academy."
             ) from err
         raise LaunchError(f"The login request was refused: {message}") from err
+    assert login.started is not None  # set by _prepare_redirect_url, which just ran
+    return login.started
 
 
 class _Launch(FlaskMessageLaunch):
@@ -143,6 +206,9 @@ class _Launch(FlaskMessageLaunch):
         self._jwks_ttl = jwks_ttl
         self._egress = egress
         self._binding: dict[str, Any] = {}
+        self._browser = BrowserEvidence()
+        self._allow_unbound = False
+        self.binding_path = BindingPath.SERVER_STATE
 
     # pylti1p3 validates in an order that checks state and nonce before the signature; we
     # check the signature first and only then spend the single-use state and nonce.
@@ -188,15 +254,13 @@ class _Launch(FlaskMessageLaunch):
             raise LaunchError("The launch is missing its 'state' parameter.")
         raw = self._store.get(_state_key(state))
         if raw is None:
-            raise LaunchError(
-                "The launch state is unknown, expired or already used. Please launch again "
-                "from your course."
-            )
-        # When the browser did keep our state cookie it must agree; without one, the
-        # server-side record is the proof that this login started here.
-        cookie = self._cookie_service.get_cookie(state)
-        if cookie is not None and cookie != state:
-            raise LaunchError("The launch state does not match this browser.")
+            raise LaunchError(_UNKNOWN_STATE)
+        # Login CSRF: the browser posting this must be the one that started the login
+        # (decision 0006). Checked before anything else, so a stranger's browser learns
+        # nothing about the token it was made to post.
+        self.binding_path = choose_binding_path(
+            state, self._browser, allow_unbound=self._allow_unbound
+        )
         self._binding = json.loads(raw)
         self._binding["state"] = state
         return self
@@ -336,9 +400,16 @@ def validate_launch(
     http: requests.Session,
     jwks_ttl: int,
     egress: EgressPolicy,
+    browser: BrowserEvidence,
+    allow_unbound: bool = True,
 ) -> LaunchClaims:
-    """Validate the id_token POSTed to the launch URL; LaunchError says what failed."""
+    """Validate the id_token POSTed to the launch URL; LaunchError says what failed.
+
+    ``browser`` is what the posting browser showed of its login (login_binding); the
+    path that proved it is logged with the accepted launch."""
     launch = _Launch(tool_conf, store, ttl, http, jwks_ttl, egress)
+    launch._browser = browser
+    launch._allow_unbound = allow_unbound
     if not launch._get_request_param("id_token"):
         raise LaunchError("The launch is missing its 'id_token' parameter.")
     try:
@@ -348,4 +419,11 @@ def validate_launch(
     except LtiException as err:
         raise LaunchError(f"The id_token is not valid: {err}") from err
     body = dict(launch._jwt["body"])
+    # Operators watch for server-state: those launches had no browser binding (decision 0006).
+    log.log(
+        logging.WARNING if launch.binding_path is BindingPath.SERVER_STATE else logging.INFO,
+        "launch accepted: iss=%s login bound by %s",
+        body.get("iss"),
+        launch.binding_path.value,
+    )
     return LaunchClaims.from_body(body, client_id=launch._registration.get_client_id())

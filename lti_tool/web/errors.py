@@ -23,6 +23,8 @@ HINTS = {
     "please open the activity from your course again.",
     404: "There is nothing at this address.",
     413: "What you sent is too large.",
+    429: "Too many requests came from here in a short time. Please wait a minute and open "
+    "the activity again from your course.",
 }
 
 

@@ -9,10 +9,17 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.egress import EgressPolicy
 from lti_tool.errors import LaunchError
-from lti_tool.lti.launch import DEEP_LINKING_REQUEST, begin_login, validate_launch
+from lti_tool.lti.launch import (
+    DEEP_LINKING_REQUEST,
+    begin_login,
+    require_pending_login,
+    validate_launch,
+)
+from lti_tool.lti.login_binding import BrowserEvidence
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
 from lti_tool.store import keys, launches, platforms
+from lti_tool.web import browser_check
 from lti_tool.web.db import commit, db, services
 from lti_tool.web.instructor import open_selection, require_instructor_type
 from lti_tool.web.launch_session import issue_token
@@ -31,17 +38,52 @@ def login() -> WerkzeugResponse:
     source = request.form if request.method == "POST" else request.args
     params = {k: source[k] for k in source}
     settings = services().settings
-    return begin_login(  # type: ignore[no-any-return]
+    start = begin_login(
         params,
         DbToolConf(db()),
         services().state,
         launch_url=launch_url(),
         ttl=settings.launch_state_ttl,
     )
+    return browser_check.login_response(
+        start, base_url=settings.base_url, ttl=settings.launch_state_ttl
+    )
 
 
 @bp.post("/lti/launch")
 def launch() -> WerkzeugResponse:
+    """The platform's form_post. Accepted at once only when the browser brought our state
+    cookie and the login used no platform storage; otherwise the check page runs first."""
+    settings = services().settings
+    state = request.form.get("state", "")
+    if not request.form.get("id_token"):
+        raise LaunchError("The launch is missing its 'id_token' parameter.")
+    pending = require_pending_login(services().state, state)
+    base_url = settings.base_url
+    if pending.storage_target is None and browser_check.has_state_cookie(state, base_url=base_url):
+        return _accept(
+            browser_check.evidence_from_request(state, base_url=base_url, with_check_page=False)
+        )
+    return browser_check.check_page(
+        pending,
+        request.form["id_token"],
+        base_url=settings.base_url,
+        ttl=settings.launch_state_ttl,
+    )
+
+
+@bp.post("/lti/launch/confirm")
+def confirm() -> WerkzeugResponse:
+    """The check page's POST: the token again, with what platform storage answered."""
+    base_url = services().settings.base_url
+    browser_check.require_same_origin(base_url)
+    state = request.form.get("state", "")
+    return _accept(
+        browser_check.evidence_from_request(state, base_url=base_url, with_check_page=True)
+    )
+
+
+def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
     settings = services().settings
     session = db()
     claims = validate_launch(
@@ -51,6 +93,8 @@ def launch() -> WerkzeugResponse:
         http=services().http,
         jwks_ttl=settings.jwks_cache_ttl,
         egress=EgressPolicy.from_settings(settings),
+        browser=browser,
+        allow_unbound=settings.launch_unbound_fallback,
     )
     deep_linking = claims.message_type == DEEP_LINKING_REQUEST
     if deep_linking:
@@ -83,16 +127,22 @@ def launch() -> WerkzeugResponse:
         commit()
         # After the commit: the embedded state store writes through a connection of its own.
         open_selection(record.id)
-        return redirect(url_for("instructor.picker_page", token=token), code=303)
-    record_event(session, launched_event(record, datetime.now(UTC)))
-    token = issue_token(record)
-    commit()
+        target = url_for("instructor.picker_page", token=token)
+    else:
+        record_event(session, launched_event(record, datetime.now(UTC)))
+        token = issue_token(record)
+        commit()
+        activity = requested_activity(claims.raw)
+        # A placed (deep-linked) link goes straight to its activity.
+        target = (
+            url_for("placement.open_activity", token=token, value=activity)
+            if activity is not None
+            else url_for("learner.home", token=token)
+        )
     # 303: the browser follows with a GET, so a reload never re-posts the id_token.
-    activity = requested_activity(claims.raw)
-    if activity is not None:
-        # A placed (deep-linked) link: straight to its activity.
-        return redirect(url_for("placement.open_activity", token=token, value=activity), code=303)
-    return redirect(url_for("learner.home", token=token), code=303)
+    response = redirect(target, code=303)
+    browser_check.forget_login(response, request.form.get("state", ""), base_url=settings.base_url)
+    return response
 
 
 @bp.get("/.well-known/jwks.json")

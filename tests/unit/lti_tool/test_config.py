@@ -213,3 +213,35 @@ def test_settings_survive_the_trip_through_the_environment(tmp_path: Path) -> No
 def test_a_bad_task_queue_name_is_refused() -> None:
     with pytest.raises(ConfigError, match="CXA_TASK_QUEUE"):
         Settings.from_env({"CXA_TASK_QUEUE": "Has Spaces"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("CXA_RATE_LIMIT_PER_CLIENT", "lots", "must look like '30/minute'"),
+        ("CXA_RATE_LIMIT_PER_PLATFORM", "10 per fortnight", "must look like '30/minute'"),
+        ("CXA_FRAME_ANCESTORS_EXTRA", "*", "is not an origin"),
+        ("CXA_FRAME_ANCESTORS_EXTRA", "https://ok.example 'unsafe-inline'", "is not an origin"),
+        ("CXA_LAUNCH_UNBOUND_FALLBACK", "maybe", "must be true or false"),
+        ("CXA_PROXY_HOPS", "-1", "at least 0"),
+    ],
+)
+def test_bad_launch_protection_settings_are_refused(variable: str, value: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=variable) as refused:
+        Settings.from_env({variable: value})
+    assert words in str(refused.value)
+
+
+def test_launch_protection_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "CXA_RATE_LIMIT_PER_CLIENT": "30/minute;300/hour",
+            "CXA_FRAME_ANCESTORS_EXTRA": "https://*.example.edu https://lms.example.org:8443",
+            "CXA_LAUNCH_UNBOUND_FALLBACK": "0",
+            "CXA_PROXY_HOPS": "1",
+        }
+    )
+    assert settings.rate_limit_per_client == "30/minute;300/hour"
+    assert settings.frame_ancestors_extra == "https://*.example.edu https://lms.example.org:8443"
+    assert settings.launch_unbound_fallback is False
+    assert settings.proxy_hops == 1

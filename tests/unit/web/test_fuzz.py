@@ -12,6 +12,7 @@ import base64
 import html
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,11 +21,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from content import load_catalog
+from lti_tool.config import Settings
+from tests.conftest import embedded_settings
 from tests.fixtures.platform import CLAIM, ROLE, TestPlatform
 from tests.fixtures.tokens import segment, sign_claims
 from tests.unit.web.conftest import LearnerBrowser
 
 COURSE = "service-foundations"
+
+
+UNLIMITED = "1000000/minute"
 
 
 def fuzz(examples: int) -> Callable[[Any], Any]:
@@ -174,6 +180,14 @@ _tokens = st.one_of(
     st.tuples(_segments, _segments, _segments).map(".".join),
     st.lists(_segments, max_size=5).map(".".join),
 )
+
+
+@pytest.fixture(name="settings")
+def unlimited_settings(tmp_path: Path) -> Settings:
+    # Thousands of launches from one test client: the rate limits have tests of their own.
+    return embedded_settings(
+        tmp_path, rate_limit_per_client=UNLIMITED, rate_limit_per_platform=UNLIMITED
+    )
 
 
 @pytest.fixture

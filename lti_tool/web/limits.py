@@ -1,0 +1,74 @@
+"""Rate limits on the LTI entry points, per client address and per platform (Flask-Limiter).
+
+Counters live in Redis in production (the launch state store), in memory in the embedded
+default. A refused request gets 429 with Retry-After and the usual error page.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+from lti_tool.config import Settings
+
+#: The endpoints a stranger can reach without a session.
+LIMITED_ENDPOINTS = ("lti.login", "lti.launch", "lti.confirm")
+UNREGISTERED = "unregistered"
+
+
+def client_address() -> str:
+    # With CXA_PROXY_HOPS set, ProxyFix has already put the client's address here.
+    return request.remote_addr or "unknown"
+
+
+def _issuer_of_token(token: str) -> str | None:
+    """The id_token's iss, unverified: only used to pick a counter, never to trust."""
+    try:
+        payload = token.split(".")[1]
+        body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    issuer = body.get("iss") if isinstance(body, dict) else None
+    return issuer if isinstance(issuer, str) else None
+
+
+def platform_key(issuers: Callable[[], frozenset[str]]) -> Callable[[], str]:
+    def key() -> str:
+        if request.endpoint == "lti.login":
+            issuer = request.values.get("iss")
+        else:
+            issuer = _issuer_of_token(request.form.get("id_token", ""))
+        # Unknown issuers share one counter: made-up names cannot mint fresh budgets or
+        # fill the store with keys.
+        return "platform:" + (issuer if issuer in issuers() else UNREGISTERED)
+
+    return key
+
+
+def init_app(app: Flask, settings: Settings, issuers: Callable[[], frozenset[str]]) -> Limiter:
+    # Bounded waits: a slow Redis must not hold launches (compare the state store).
+    options: dict[str, str | int] = (
+        {"socket_timeout": 1, "socket_connect_timeout": 1} if settings.state_store_url else {}
+    )
+    limiter = Limiter(
+        client_address,
+        app=app,
+        storage_uri=settings.state_store_url or "memory://",
+        storage_options=options,
+        strategy="moving-window",
+        headers_enabled=True,
+        # Availability over strictness: if the counter store is down, launches still work.
+        swallow_errors=True,
+    )
+    per_platform = platform_key(issuers)
+    for endpoint in LIMITED_ENDPOINTS:
+        view: Any = app.view_functions[endpoint]
+        view = limiter.limit(settings.rate_limit_per_client, key_func=client_address)(view)
+        view = limiter.limit(settings.rate_limit_per_platform, key_func=per_platform)(view)
+        app.view_functions[endpoint] = view
+    return limiter
