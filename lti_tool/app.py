@@ -12,6 +12,7 @@ from lti_tool.config import Settings
 from lti_tool.errors import ConfigError
 from lti_tool.services import Services
 from lti_tool.store.db import transaction
+from lti_tool.store.installation import statement_namespace
 from lti_tool.store.keys import ensure_active_key
 from lti_tool.web import (
     assessment,
@@ -53,6 +54,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     try:
         with transaction(services.sessions) as session:
             ensure_active_key(session, settings.key_encryption_secret)
+            # Read once here, so no request pays for it and a database without its
+            # installation row stops the start-up instead of the first learner's request.
+            statement_namespace(session)
     except (OperationalError, ProgrammingError) as err:
         raise ConfigError(
             f"the database at {services.engine.url!r} has no CX Academy schema "
