@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 OUTBOX_TOUCHED = "cxa_outbox_touched"
 
 
+# Every source_id below follows the recipe in xapi/statements.py (read its WARNING): only
+# globally unique facts, never a row id; changing one changes that kind's statement ids.
+# tests/data/source_ids.json pins them.
+
 # Namespace of the placement ids below: changing it changes every placement's activity id.
 _PLACEMENT_NAMESPACE = uuid.UUID("5d7a1c1e-3f7b-4a53-9a43-8f3cfc3f6d11")
 
