@@ -37,7 +37,7 @@ from lti_tool.recording import record_event
 from lti_tool.store.db import make_engine, make_session_factory, transaction
 from lti_tool.store.migrate import upgrade
 from lti_tool.store.models import OutboxRow, OutboxStatus
-from tests.unit.xapi.catalogue import STATEMENT_KINDS
+from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from workers.delivery import DeliveryPolicy, deliver_outbox
 from xapi.events import LearningEvent
 from xapi.lrs import LRSClient
@@ -65,7 +65,7 @@ def fresh_ralph(folder: Path) -> Iterator[RalphServer]:
 
 
 def raw_ingest(ralph: RalphServer, count: int) -> float:
-    statements = [build_statement(event(n, "raw")) for n in range(count)]
+    statements = [build_statement(event(n, "raw"), namespace=NAMESPACE) for n in range(count)]
     with requests.Session() as http:
         http.auth = (ralph.config.username, ralph.config.password)
         http.headers["X-Experience-API-Version"] = "1.0.3"

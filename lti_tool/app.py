@@ -14,6 +14,7 @@ from lti_tool.config import Settings
 from lti_tool.errors import ConfigError
 from lti_tool.services import Services
 from lti_tool.store.db import transaction
+from lti_tool.store.installation import statement_namespace
 from lti_tool.store.keys import ensure_active_key
 from lti_tool.store.outbox import register_destinations
 from lti_tool.web import (
@@ -67,6 +68,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             # Before the first request: a statement recorded at once must already fan out
             # to every configured LRS, not wait for a worker to register them (decision 0004).
             register_destinations(session, [d.name for d in settings.destinations])
+            # Read once here, so no request pays for it and a database without its
+            # installation row stops the start-up instead of the first learner's request.
+            statement_namespace(session)
     except (OperationalError, ProgrammingError) as err:
         raise ConfigError(
             f"the database at {services.engine.url!r} has no CX Academy schema "

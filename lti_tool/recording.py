@@ -38,10 +38,11 @@ from content.scoring import (
 )
 from lti_tool.lti.claims import MAX_NAME, display_text, usable_email
 from lti_tool.store import outbox
+from lti_tool.store.installation import statement_namespace
 from lti_tool.store.models import Launch
 from xapi import vocabulary
 from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
-from xapi.statements import build_statement
+from xapi.statements import build_statement, source_id
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,21 @@ log = logging.getLogger(__name__)
 OUTBOX_TOUCHED = "cxa_outbox_touched"
 
 
+# Every source_id below follows the recipe in xapi/statements.py (read its WARNING): only
+# globally unique facts, never a row id; changing one changes that kind's statement ids.
+# tests/data/source_ids.json pins them.
+
 # Namespace of the placement ids below: changing it changes every placement's activity id.
 _PLACEMENT_NAMESPACE = uuid.UUID("5d7a1c1e-3f7b-4a53-9a43-8f3cfc3f6d11")
 
 
 def record_event(session: Session, event: LearningEvent) -> bool:
-    """Queue the event's statement; False if this very event was recorded before."""
-    added = outbox.add_statement(session, build_statement(event))
+    """Queue the event's statement; False if this very event was recorded before.
+
+    Its id is made in this installation's namespace (read once per process, then cached).
+    """
+    statement = build_statement(event, namespace=statement_namespace(session))
+    added = outbox.add_statement(session, statement)
     session.info[OUTBOX_TOUCHED] = True
     return added
 
@@ -116,7 +125,7 @@ def launched_event(launch: Launch, at: datetime) -> LearningEvent:
         extensions[vocabulary.LTI_CONTEXT_ID] = launch.context_id
     return _event(
         launch,
-        source_id=f"launch:{launch.id}",
+        source_id=source_id("launch", launch.id),
         verb=vocabulary.LAUNCHED,
         activity=placement_activity(launch),
         at=at,
@@ -252,7 +261,7 @@ def lesson_experienced_event(
     """The learner opened a lesson; once per launch, so a reload does not count twice."""
     return _event(
         launch,
-        source_id=f"lesson-experienced:{launch.id}:{lesson.id}",
+        source_id=source_id("lesson-experienced", launch.id, activity_iri(lesson)),
         verb=vocabulary.EXPERIENCED,
         activity=lesson_activity(lesson),
         at=at,
@@ -273,10 +282,14 @@ def knowledge_check_answered_event(
     submission_id: uuid.UUID,
     at: datetime,
 ) -> LearningEvent:
-    """A practice answer at the end of a lesson; the form's submission id makes a resend a no-op."""
+    """A practice answer at the end of a lesson.
+
+    ``submission_id`` is the id of the server's record of the sent form
+    (``store.knowledge_check``), never a value the browser supplied.
+    """
     return _event(
         launch,
-        source_id=f"knowledge-check:{submission_id}:{question.id}",
+        source_id=source_id("knowledge-check", submission_id, activity_iri(question)),
         verb=vocabulary.ANSWERED,
         activity=question_activity(question),
         at=at,
@@ -293,7 +306,7 @@ def quiz_attempted_event(
 ) -> LearningEvent:
     return _event(
         launch,
-        source_id=f"quiz-attempt:{attempt_id}:attempted",
+        source_id=source_id("quiz-attempted", attempt_id),
         verb=vocabulary.ATTEMPTED,
         activity=quiz_activity(quiz),
         at=at,
@@ -315,7 +328,7 @@ def question_answered_event(
 ) -> LearningEvent:
     return _event(
         launch,
-        source_id=f"quiz-attempt:{attempt_id}:answered:{question.id}",
+        source_id=source_id("quiz-answered", attempt_id, activity_iri(question)),
         verb=vocabulary.ANSWERED,
         activity=question_activity(question),
         at=at,
@@ -350,7 +363,7 @@ def quiz_result_event(
     """Passed or failed, with the score the LMS gradebook gets too (scaled = raw / max)."""
     return _event(
         launch,
-        source_id=f"quiz-attempt:{attempt_id}:result",
+        source_id=source_id("quiz-result", attempt_id),
         verb=vocabulary.PASSED if score.passed else vocabulary.FAILED,
         activity=quiz_activity(quiz),
         at=at,
@@ -373,9 +386,14 @@ def course_completed_event(launch: Launch, course: Course, at: datetime) -> Lear
     """Every lesson experienced and the quiz passed; once per learner and course version."""
     return _event(
         launch,
-        source_id=(
-            f"course-completed:{launch.platform_id}:{launch.sub}:{course.id}:"
-            f"{course.content_version}"
+        # The learner is (issuer, client_id, sub), as the platform row says, never its row id.
+        source_id=source_id(
+            "course-completed",
+            launch.platform.issuer,
+            launch.platform.client_id,
+            launch.sub,
+            activity_iri(course),
+            course.content_version,
         ),
         verb=vocabulary.COMPLETED,
         activity=course_activity(course),
@@ -411,7 +429,7 @@ def scenario_choice_event(
 ) -> LearningEvent:
     return _event(
         launch,
-        source_id=f"scenario-run:{run_id}:choice:{step}",
+        source_id=source_id("scenario-chose", run_id, step),
         verb=vocabulary.CHOSE,
         activity=decision_activity(scenario, node),
         at=at,
@@ -438,7 +456,7 @@ def scenario_completed_event(
     ending = result.ending
     return _event(
         launch,
-        source_id=f"scenario-run:{run_id}:completed",
+        source_id=source_id("scenario-completed", run_id),
         verb=vocabulary.COMPLETED,
         activity=scenario_activity(scenario),
         at=at,
@@ -496,7 +514,9 @@ def self_assessment_rated_event(
 ) -> LearningEvent:
     return _event(
         launch,
-        source_id=f"self-assessment:{record_id}:rated:{statement.id}",
+        source_id=source_id(
+            "self-assessment-rated", record_id, rating_activity(assessment, statement).id
+        ),
         verb=vocabulary.ANSWERED,
         activity=rating_activity(assessment, statement),
         at=at,
@@ -517,7 +537,7 @@ def self_assessment_completed_event(
     """The assessment result: the response lists the recommended modules, weakest skill first."""
     return _event(
         launch,
-        source_id=f"self-assessment:{record_id}:completed",
+        source_id=source_id("self-assessment-completed", record_id),
         verb=vocabulary.COMPLETED,
         activity=self_assessment_activity(assessment),
         at=at,

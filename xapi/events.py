@@ -138,8 +138,9 @@ class Result:
 class LearningEvent:
     """One learner action, everything needed to build its statement.
 
-    ``source_id`` identifies the event in our own records (e.g. an outbox row id); the
-    statement id is derived from it, so re-sending the same event never duplicates it.
+    ``source_id`` identifies the event by globally unique facts (``statements.source_id``
+    makes it); the statement id is derived from it, so re-sending the same event never
+    duplicates it.
     """
 
     source_id: str

@@ -21,32 +21,57 @@ from xapi.errors import StatementError
 from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
 from xapi.validation import validate_statement
 
-# WARNING: statement ids are uuid5(STATEMENT_ID_NAMESPACE, source_id). Changing this
-# namespace or the recipe in ``statement_id`` gives every past event a new id, so a
-# re-send after the change is stored as a *second* statement instead of being recognised
-# as a duplicate (the LRS answers 409/204 only for an id it already has; xAPI 1.0.3
-# Part Three, 2.1.2). The value is a literal, not derived from a URL constant, so that no
-# unrelated edit can move it. tests/unit/xapi/test_statements.py pins known outputs.
-STATEMENT_ID_NAMESPACE = uuid.UUID("1f6b3a4e-2c5d-5e8f-9a0b-7c1d2e3f4a5b")
-
 DEFAULT_PLATFORM = "CX Academy"
 
+# WARNING: this is the whole statement-id recipe. A statement's id is
+#
+#     uuid5(installation namespace, source_id(kind, *facts))
+#
+# where the installation namespace is a random UUID made once per installation (at its
+# first migration) and kept in its database, and the facts are globally unique: an LTI
+# issuer, client_id, deployment id or sub, an activity IRI, a UUID the app generated (a
+# launch, an attempt, a run). Never a database counter such as a platform row id: two
+# installations (or a reinstalled one) both have a platform 1, and an LRS that already
+# holds a statement under an id answers 409 to a *different* statement with that id, so
+# the newer one is lost (xAPI 1.0.3 Part Three, 2.1.2). Conversely, changing this recipe
+# or a kind's facts gives every past event a new id, so a re-send after the change is
+# stored as a second statement instead of being recognised as a duplicate.
+# tests/unit/xapi/test_statements.py and tests/data/source_ids.json pin known outputs.
 
-def statement_id(source_id: str) -> uuid.UUID:
-    """The statement id for a source event: stable, so re-sends are idempotent."""
-    if not source_id:
+
+def source_id(kind: str, *facts: str | int | uuid.UUID) -> str:
+    """The source id of an event: its kind and the globally unique facts that identify it.
+
+    Facts are joined as a JSON array, so no fact can run into the next one (an issuer URL
+    holds ":" and "/"; a sub may hold anything).
+    """
+    if not kind or not facts:
+        raise StatementError("a source id needs a kind and at least one fact")
+    if any(isinstance(fact, bool) or fact is None or str(fact) == "" for fact in facts):
+        raise StatementError(f"source id facts for {kind!r} must be non-empty: {facts!r}")
+    return json.dumps([kind, *(str(fact) for fact in facts)], ensure_ascii=False)
+
+
+def statement_id(namespace: uuid.UUID, source: str) -> uuid.UUID:
+    """The statement id for a source event in one installation: stable, so re-sends are
+    idempotent, and distinct from every other installation's ids."""
+    if not isinstance(namespace, uuid.UUID):
+        raise StatementError("the statement namespace must be a uuid.UUID")
+    if not source:
         raise StatementError("source_id must not be empty")
-    return uuid.uuid5(STATEMENT_ID_NAMESPACE, source_id)
+    return uuid.uuid5(namespace, source)
 
 
 def build_statement(
     event: LearningEvent,
     *,
+    namespace: uuid.UUID,
     actor_format: ActorFormat | None = None,
     platform: str = DEFAULT_PLATFORM,
 ) -> dict[str, Any]:
     """Build the statement for ``event`` as a JSON-ready dict.
 
+    ``namespace`` is the installation's statement namespace (see the recipe above).
     The actor is identified as ``actor_format`` says, by default as the learner's own
     ``Learner.actor_format`` (an LTI account unless their platform chose otherwise).
 
@@ -56,7 +81,7 @@ def build_statement(
     """
     try:
         statement = tincan.Statement(
-            id=statement_id(event.source_id),
+            id=statement_id(namespace, event.source_id),
             actor=_agent(event.learner, actor_format or event.learner.actor_format),
             verb=tincan.Verb(
                 id=event.verb.iri,

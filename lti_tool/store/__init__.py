@@ -1,5 +1,7 @@
 """Persistence: SQLAlchemy models, sessions, queries and Alembic migrations (no Flask)."""
 
-# Registers the learner-record tables on Base.metadata wherever the store is imported, so
-# Alembic's autogenerate and the app see one schema.
+# Registers the tables defined outside models.py on Base.metadata wherever the store is
+# imported, so Alembic's autogenerate and the app see one schema.
+import lti_tool.store.installation
+import lti_tool.store.knowledge_check
 import lti_tool.store.learning  # noqa: F401

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
@@ -15,6 +13,7 @@ from lti_tool.recording import (
     lesson_experienced_event,
     record_event,
 )
+from lti_tool.store.knowledge_check import record_knowledge_check
 from lti_tool.store.learning import record_lesson_view
 from lti_tool.store.models import utcnow
 from lti_tool.web.db import commit, db
@@ -101,8 +100,6 @@ def _lesson_page(
             following=following,
             questions=build_views(questions, lesson.id, responses),  # type: ignore[arg-type]
             check=check,
-            # A fresh id per rendering: a resent form repeats it, so its statements dedupe.
-            submission_id=uuid.uuid4(),
         ),
         status,
     )
@@ -137,11 +134,9 @@ def knowledge_check(token: str, course_id: str, lesson_id: str) -> tuple[str, in
     visit = open_visit(token)
     course = require_course(course_id)
     module, lesson = _require_lesson(course, lesson_id)
+    # "submission" came from pages rendered before this release; it is accepted so an open
+    # page still works, and ignored: statement ids come from the server's own record.
     form = require_form(token, allowed=("submission",))
-    try:
-        submission_id = uuid.UUID(form.get("submission", ""))
-    except ValueError as err:
-        raise BadFormError(_("The form was not one of ours.")) from err
     questions = catalog().list_knowledge_check(lesson.id)
     parsed = parse_answers(form, questions, lesson.id)
     if parsed.problems or not parsed.responses:
@@ -149,22 +144,42 @@ def knowledge_check(token: str, course_id: str, lesson_id: str) -> tuple[str, in
         if not parsed.responses and not parsed.problems:
             check["empty"] = True
         return _lesson_page(visit, course, module, lesson, check=check, status=400)
-    session = db()
-    now = utcnow()
     scores = {}
     for question in questions:
         response = parsed.responses.get(question.id)
         if response is None:
             continue
         try:
-            score = score_question(question, response)
+            scores[question.id] = score_question(question, response)
         except ResponseError as err:
             raise BadFormError(_("The answers did not fit the questions.")) from err
-        scores[question.id] = score
+    session = db()
+    now = utcnow()
+    # Every accepted form is a new answer with a server-made id: a replayed or forged form
+    # field can never make it look like an answer already recorded (issue 7, item 5).
+    submission = record_knowledge_check(
+        session,
+        visit.launch,
+        course_id=course.id,
+        lesson_id=lesson.id,
+        content_version=lesson.content_version,
+        responses=parsed.responses,
+        now=now,
+    )
+    for question in questions:
+        if question.id not in scores:
+            continue
         record_event(
             session,
             knowledge_check_answered_event(
-                visit.launch, course, lesson, question, response, score, submission_id, now
+                visit.launch,
+                course,
+                lesson,
+                question,
+                parsed.responses[question.id],
+                scores[question.id],
+                submission.id,
+                now,
             ),
         )
     page = _lesson_page(

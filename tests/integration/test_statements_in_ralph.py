@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lti_tool.demo.ralph import RalphServer
-from tests.unit.xapi.catalogue import STATEMENT_KINDS
+from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from xapi.lrs import LRSClient, Outcome
 from xapi.statements import build_statement
 from xapi.validation import validate_statement
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize("kind", sorted(STATEMENT_KINDS))
 def test_statement_is_stored_and_read_back_unchanged(ralph: RalphServer, kind: str) -> None:
-    statement = build_statement(STATEMENT_KINDS[kind])
+    statement = build_statement(STATEMENT_KINDS[kind], namespace=NAMESPACE)
     assert validate_statement(statement) == []
     with LRSClient(
         ralph.config.endpoint, username=ralph.config.username, password=ralph.config.password

@@ -20,6 +20,7 @@ from lti_tool.lti.claims import (
     language_tag,
     usable_email,
 )
+from tests.unit.xapi.catalogue import NAMESPACE
 from xapi import vocabulary
 from xapi.events import Activity, ActorFormat, Learner, LearningEvent
 from xapi.statements import build_statement
@@ -52,7 +53,8 @@ def _statement(learner: Learner, language: str | None = None) -> dict[str, Any]:
             timestamp=datetime.now(UTC),
             registration=uuid.uuid4(),
             language=language,
-        )
+        ),
+        namespace=NAMESPACE,
     )
 
 

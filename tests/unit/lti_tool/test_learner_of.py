@@ -9,6 +9,7 @@ import pytest
 
 from lti_tool.recording import learner_of
 from lti_tool.store.models import Launch, Platform
+from tests.unit.xapi.catalogue import NAMESPACE
 from xapi import vocabulary
 from xapi.events import Activity, ActorFormat, LearningEvent
 from xapi.statements import build_statement
@@ -35,7 +36,8 @@ def test_rows_without_a_usable_email_give_the_account_actor(
             object=Activity(id="https://cx.example.test/a/1", type=vocabulary.COURSE, name="A"),
             timestamp=datetime.now(UTC),
             registration=uuid.uuid4(),
-        )
+        ),
+        namespace=NAMESPACE,
     )
     assert statement["actor"]["account"]["name"] == "learner-1"
     assert statement["actor"]["name"] == "Lee Learner"

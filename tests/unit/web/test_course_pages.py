@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content import activity_iri, load_catalog
+from lti_tool.store.knowledge_check import KnowledgeCheckSubmission
 from tests.unit.web.conftest import LearnerBrowser, outbox_statements, verbs
 
 COURSE = "service-foundations"
@@ -99,33 +101,76 @@ def test_knowledge_check_gives_feedback_and_records_answers(
     learner: LearnerBrowser, session: Session
 ) -> None:
     page = learner.get(f"courses/{COURSE}/lessons/active-listening").get_data(as_text=True)
-    submission = re.search(r'name="submission" value="([^"]+)"', page)
-    assert submission
+    # Nothing in the form decides a statement id: those come from the server's record.
+    assert 'name="submission"' not in page
     question = load_catalog().require_question("listening-interrupt-myth")
-    data = [("submission", submission.group(1)), ("q.listening-interrupt-myth", "false")]
+    data = [("q.listening-interrupt-myth", "false")]
     response = learner.post(f"courses/{COURSE}/lessons/active-listening/check", data)
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     for option in question.options:
         assert option.feedback.split(".")[0] in text
-    # The same form sent again (double click) does not record twice.
-    learner.post(f"courses/{COURSE}/lessons/active-listening/check", data)
     assert verbs(session).count("answered") == 1
     answered = next(s for s in outbox_statements(session) if s["verb"]["id"].endswith("answered"))
     assert answered["result"]["response"] == "false"
     assert answered["result"]["success"] is True
     assert answered["object"]["definition"]["interactionType"] == "true-false"
+    record = session.scalars(select(KnowledgeCheckSubmission)).one()
+    assert record.lesson_id == "active-listening"
+    assert record.responses == {"listening-interrupt-myth": "false"}
+
+
+def answered_ids(session: Session) -> list[str]:
+    return [s["id"] for s in outbox_statements(session) if s["verb"]["id"].endswith("answered")]
+
+
+def test_a_replayed_submission_id_cannot_suppress_a_later_answer(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    # The field pages rendered before this release carried; a learner can send any value.
+    replayed = ("submission", "3f1c2b7a-9d4e-4f6a-8b2c-1e5d7a9c0b3f")
+    path = f"courses/{COURSE}/lessons/active-listening/check"
+    assert (
+        learner.post(path, [replayed, ("q.listening-interrupt-myth", "false")]).status_code == 200
+    )
+    assert learner.post(path, [replayed, ("q.listening-interrupt-myth", "true")]).status_code == 200
+    # The same answers again later are a new answer too, not a duplicate of the first.
+    assert (
+        learner.post(path, [replayed, ("q.listening-interrupt-myth", "false")]).status_code == 200
+    )
+    ids = answered_ids(session)
+    assert len(ids) == len(set(ids)) == 3
+    responses = [
+        s["result"]["response"]
+        for s in outbox_statements(session)
+        if s["verb"]["id"].endswith("answered")
+    ]
+    assert responses == ["false", "true", "false"]
+
+
+def test_a_forged_submission_id_cannot_suppress_another_learners_answer(
+    learner: LearnerBrowser, other_learner: LearnerBrowser, session: Session
+) -> None:
+    forged = ("submission", "3f1c2b7a-9d4e-4f6a-8b2c-1e5d7a9c0b3f")
+    path = f"courses/{COURSE}/lessons/active-listening/check"
+    # One learner answers first with a chosen id; the other's later answer must still count.
+    assert learner.post(path, [forged, ("q.listening-interrupt-myth", "true")]).status_code == 200
+    assert (
+        other_learner.post(path, [forged, ("q.listening-interrupt-myth", "false")]).status_code
+        == 200
+    )
+    statements = [s for s in outbox_statements(session) if s["verb"]["id"].endswith("answered")]
+    assert len({s["id"] for s in statements}) == 2
+    assert sorted(s["actor"]["account"]["name"] for s in statements) == ["learner-1", "learner-2"]
 
 
 def test_knowledge_check_refuses_questions_from_elsewhere(
     learner: LearnerBrowser, session: Session
 ) -> None:
-    page = learner.get(f"courses/{COURSE}/lessons/active-listening").get_data(as_text=True)
-    submission = re.search(r'name="submission" value="([^"]+)"', page)
-    assert submission
     response = learner.post(
         f"courses/{COURSE}/lessons/active-listening/check",
-        [("submission", submission.group(1)), ("q.empathy-bereavement", "a")],
+        [("q.empathy-bereavement", "a")],
     )
     assert response.status_code == 400
     assert "answered" not in verbs(session)
+    assert session.scalars(select(KnowledgeCheckSubmission)).first() is None

@@ -11,6 +11,11 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from xapi import vocabulary as v
 from xapi.events import Activity, Interaction, Learner, LearningEvent, Result
+from xapi.statements import source_id
+
+#: The statement-id namespace of the installation these statements come from (fixed here so
+#: the golden files' ids are too; a real installation makes its own at first migration).
+NAMESPACE = uuid.UUID("0b8e6f4c-5a3d-4c21-9e7f-2d1a6b3c8e90")
 
 SITE = "https://cx-academy.example/activities"
 LEARNER = Learner(
@@ -104,7 +109,7 @@ _COMMON = {
 
 
 def _event(kind: str, **fields: object) -> LearningEvent:
-    return LearningEvent(source_id=f"outbox:{kind}", **{**_COMMON, **fields})  # type: ignore[arg-type]
+    return LearningEvent(source_id=source_id(kind, REGISTRATION), **{**_COMMON, **fields})  # type: ignore[arg-type]
 
 
 STATEMENT_KINDS: dict[str, LearningEvent] = {

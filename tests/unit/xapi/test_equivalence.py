@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.unit.xapi.catalogue import STATEMENT_KINDS
+from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from xapi.equivalence import statement_differences
 from xapi.statements import build_statement
 
 
 @pytest.fixture
 def ours() -> dict[str, Any]:
-    return build_statement(STATEMENT_KINDS["passed_quiz"])
+    return build_statement(STATEMENT_KINDS["passed_quiz"], namespace=NAMESPACE)
 
 
 def as_stored(statement: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import requests
 import responses
 from responses import matchers
 
-from tests.unit.xapi.catalogue import STATEMENT_KINDS
+from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from xapi.errors import LRSError
 from xapi.lrs import LRSClient, Outcome, PostResult, parse_retry_after
 from xapi.statements import build_statement
@@ -43,7 +43,7 @@ def client() -> Iterator[LRSClient]:
 
 
 def statements(*kinds: str) -> list[dict[str, Any]]:
-    return [build_statement(STATEMENT_KINDS[kind]) for kind in kinds]
+    return [build_statement(STATEMENT_KINDS[kind], namespace=NAMESPACE) for kind in kinds]
 
 
 # -- POST outcomes ------------------------------------------------------------------

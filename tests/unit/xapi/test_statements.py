@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from tests.unit.xapi.catalogue import LEARNER, STATEMENT_KINDS
+from tests.unit.xapi.catalogue import LEARNER, NAMESPACE, STATEMENT_KINDS
 from xapi import vocabulary as v
 from xapi.errors import StatementError, XapiError
 from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
-from xapi.statements import build_statement, mbox_sha1sum, statement_id
+from xapi.statements import build_statement, mbox_sha1sum, source_id, statement_id
 from xapi.validation import validate_statement
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "data" / "statements"
@@ -35,7 +35,7 @@ def golden_text(statement: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("kind", sorted(STATEMENT_KINDS))
 def test_statement_matches_golden_file(kind: str) -> None:
-    statement = build_statement(STATEMENT_KINDS[kind])
+    statement = build_statement(STATEMENT_KINDS[kind], namespace=NAMESPACE)
     path = GOLDEN_DIR / f"{kind}.json"
     if UPDATE_GOLDEN:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,7 +55,7 @@ def test_every_golden_statement_is_valid_xapi(path: Path) -> None:
 
 
 def test_golden_answered_choice_carries_the_interaction_details() -> None:
-    statement = build_statement(STATEMENT_KINDS["answered_choice"])
+    statement = build_statement(STATEMENT_KINDS["answered_choice"], namespace=NAMESPACE)
     definition = statement["object"]["definition"]
     assert definition["interactionType"] == "choice"
     assert definition["correctResponsesPattern"] == ["apologise"]
@@ -64,7 +64,7 @@ def test_golden_answered_choice_carries_the_interaction_details() -> None:
 
 
 def test_statement_shape_essentials() -> None:
-    statement = build_statement(STATEMENT_KINDS["passed_quiz"])
+    statement = build_statement(STATEMENT_KINDS["passed_quiz"], namespace=NAMESPACE)
     assert "version" not in statement  # the LRS sets it (2.4.10)
     assert "stored" not in statement and "authority" not in statement
     assert statement["timestamp"] == "2025-06-03T09:30:15.123Z"  # UTC, ms precision
@@ -89,7 +89,9 @@ def test_statement_shape_essentials() -> None:
 
 
 def test_platform_is_configurable() -> None:
-    statement = build_statement(STATEMENT_KINDS["launched"], platform="CX Academy (staging)")
+    statement = build_statement(
+        STATEMENT_KINDS["launched"], namespace=NAMESPACE, platform="CX Academy (staging)"
+    )
     assert statement["context"]["platform"] == "CX Academy (staging)"
 
 
@@ -97,31 +99,73 @@ def test_platform_is_configurable() -> None:
 
 
 def test_statement_id_is_deterministic_uuid5() -> None:
-    first = statement_id("outbox:42")
-    assert first == statement_id("outbox:42")
+    first = statement_id(NAMESPACE, source_id("launch", "42"))
+    assert first == statement_id(NAMESPACE, source_id("launch", "42"))
     assert first.version == 5
-    assert statement_id("outbox:43") != first
+    assert statement_id(NAMESPACE, source_id("launch", "43")) != first
 
 
 def test_statement_id_recipe_is_pinned() -> None:
     # If this fails, the id recipe changed: every event already sent would be stored a
-    # second time on re-send. Do not update the value without a migration plan.
-    assert statement_id("outbox:42") == uuid.UUID("5d39ce62-ec60-5f23-87d9-684e342d4da1")
+    # second time on re-send. Do not update the values without a migration plan.
+    launch = uuid.UUID("7c3e8a52-1f4b-4d6a-9b0e-2d5f6a7b8c9d")
+    source = source_id("lesson-experienced", launch, "https://cx-academy.example/a/b")
+    assert source == (
+        '["lesson-experienced", "7c3e8a52-1f4b-4d6a-9b0e-2d5f6a7b8c9d", '
+        '"https://cx-academy.example/a/b"]'
+    )
+    assert statement_id(NAMESPACE, source) == uuid.UUID("10b7d6e6-6306-5fa4-8bba-8290c20c1746")
+
+
+def test_the_same_event_gets_different_ids_in_different_installations() -> None:
+    # Two installations both have a platform 1, a learner "u-1" and so on: only their own
+    # namespaces keep those events apart in a shared LRS.
+    source = source_id("course-completed", "https://lms.example.edu", "client", "u-1", "x")
+    other = uuid.UUID("9a4b7c2d-1e3f-4a5b-8c6d-7e8f9a0b1c2d")
+    assert statement_id(NAMESPACE, source) != statement_id(other, source)
+    event = STATEMENT_KINDS["launched"]
+    assert (
+        build_statement(event, namespace=NAMESPACE)["id"]
+        != (build_statement(event, namespace=other)["id"])
+    )
+
+
+def test_source_id_facts_cannot_run_into_each_other() -> None:
+    assert source_id("k", "https://a.example", "b") != source_id("k", "https://a.example:b")
+    assert source_id("k", "a", "b") != source_id("k", "a,b")
+    assert source_id("k", 'a", "b') != source_id("k", "a", "b")
+
+
+@pytest.mark.parametrize("facts", [(), ("",), (None,), (True,), ("a", "")])
+def test_source_id_needs_real_facts(facts: tuple[object, ...]) -> None:
+    with pytest.raises(StatementError):
+        source_id("k", *facts)  # type: ignore[arg-type]
 
 
 def test_statement_carries_the_derived_id() -> None:
     event = STATEMENT_KINDS["launched"]
-    assert build_statement(event)["id"] == str(statement_id(event.source_id))
+    assert build_statement(event, namespace=NAMESPACE)["id"] == str(
+        statement_id(NAMESPACE, event.source_id)
+    )
+
+
+def test_a_statement_needs_an_installation_namespace() -> None:
+    with pytest.raises(TypeError):
+        build_statement(STATEMENT_KINDS["launched"])  # type: ignore[call-arg]
+    with pytest.raises(StatementError):
+        statement_id(str(NAMESPACE), "x")  # type: ignore[arg-type]
 
 
 def test_rebuilding_an_event_gives_an_identical_statement() -> None:
     event = STATEMENT_KINDS["answered_choice"]
-    assert build_statement(event) == build_statement(event)
+    assert build_statement(event, namespace=NAMESPACE) == build_statement(
+        event, namespace=NAMESPACE
+    )
 
 
 def test_empty_source_id_is_refused() -> None:
     with pytest.raises(StatementError):
-        statement_id("")
+        statement_id(NAMESPACE, "")
     with pytest.raises(StatementError):
         dataclasses.replace(STATEMENT_KINDS["launched"], source_id="")
 
@@ -130,7 +174,9 @@ def test_empty_source_id_is_refused() -> None:
 
 
 def test_mbox_actor_uses_mailto_with_lowercased_domain() -> None:
-    statement = build_statement(STATEMENT_KINDS["launched"], actor_format=ActorFormat.MBOX)
+    statement = build_statement(
+        STATEMENT_KINDS["launched"], namespace=NAMESPACE, actor_format=ActorFormat.MBOX
+    )
     assert statement["actor"] == {
         "objectType": "Agent",
         "name": "Dana Reyes",
@@ -139,7 +185,9 @@ def test_mbox_actor_uses_mailto_with_lowercased_domain() -> None:
 
 
 def test_mbox_sha1sum_actor_is_sha1_of_the_mailto_iri() -> None:
-    statement = build_statement(STATEMENT_KINDS["launched"], actor_format=ActorFormat.MBOX_SHA1SUM)
+    statement = build_statement(
+        STATEMENT_KINDS["launched"], namespace=NAMESPACE, actor_format=ActorFormat.MBOX_SHA1SUM
+    )
     expected = hashlib.sha1(b"mailto:Dana.Reyes@example.edu").hexdigest()  # noqa: S324
     assert statement["actor"]["mbox_sha1sum"] == expected
     assert mbox_sha1sum("Dana.Reyes@Example.EDU") == expected
@@ -152,21 +200,21 @@ def test_email_formats_need_an_email(actor_format: ActorFormat) -> None:
         STATEMENT_KINDS["launched"], learner=dataclasses.replace(LEARNER, email=None)
     )
     with pytest.raises(StatementError, match="email"):
-        build_statement(event, actor_format=actor_format)
+        build_statement(event, namespace=NAMESPACE, actor_format=actor_format)
 
 
 def test_actor_without_name_has_no_name_property() -> None:
     event = dataclasses.replace(
         STATEMENT_KINDS["launched"], learner=Learner("https://lms.example.edu", "u-1")
     )
-    assert "name" not in build_statement(event)["actor"]
+    assert "name" not in build_statement(event, namespace=NAMESPACE)["actor"]
 
 
 def test_issuer_that_is_not_a_url_is_refused() -> None:
     # account.homePage must be an IRL (2.4.2.4); the builder's own validation catches it.
     event = dataclasses.replace(STATEMENT_KINDS["launched"], learner=Learner("not a url", "u-1"))
     with pytest.raises(StatementError, match="homePage"):
-        build_statement(event)
+        build_statement(event, namespace=NAMESPACE)
 
 
 # -- timestamps ---------------------------------------------------------------------
@@ -178,7 +226,7 @@ def test_naive_datetime_is_refused() -> None:
 
 
 def test_timestamp_is_normalised_to_utc() -> None:
-    statement = build_statement(STATEMENT_KINDS["launched"])
+    statement = build_statement(STATEMENT_KINDS["launched"], namespace=NAMESPACE)
     assert statement["timestamp"].endswith("Z")
     assert datetime.fromisoformat(statement["timestamp"]) == STATEMENT_KINDS[
         "launched"
@@ -191,13 +239,13 @@ def test_timestamp_is_normalised_to_utc() -> None:
 def test_extension_key_that_is_not_an_iri_is_refused() -> None:
     event = dataclasses.replace(STATEMENT_KINDS["launched"], extensions={"lti_context": "x"})
     with pytest.raises(StatementError, match="extension keys must be IRIs"):
-        build_statement(event)
+        build_statement(event, namespace=NAMESPACE)
 
 
 def test_extension_value_that_is_not_json_is_refused() -> None:
     event = dataclasses.replace(STATEMENT_KINDS["launched"], extensions={v.LTI_CONTEXT_ID: {1, 2}})
     with pytest.raises(StatementError, match="JSON"):
-        build_statement(event)
+        build_statement(event, namespace=NAMESPACE)
 
 
 def test_score_outside_its_range_is_refused() -> None:
@@ -205,7 +253,7 @@ def test_score_outside_its_range_is_refused() -> None:
         STATEMENT_KINDS["passed_quiz"], result=Result(score_raw=11, score_min=0, score_max=10)
     )
     with pytest.raises(StatementError, match=r"result\.score\.raw"):
-        build_statement(event)
+        build_statement(event, namespace=NAMESPACE)
 
 
 def test_negative_duration_is_refused() -> None:
@@ -227,7 +275,7 @@ def test_correct_response_naming_an_unknown_choice_is_refused() -> None:
     )
     event = dataclasses.replace(STATEMENT_KINDS["answered_choice"], object=question)
     with pytest.raises(StatementError, match="correctResponsesPattern"):
-        build_statement(event)
+        build_statement(event, namespace=NAMESPACE)
 
 
 def test_matching_interaction_is_built_with_source_and_target() -> None:
@@ -247,7 +295,7 @@ def test_matching_interaction_is_built_with_source_and_target() -> None:
         object=question,
         result=Result(response="angry[.]calm[,]confused[.]explain", success=True),
     )
-    definition = build_statement(event)["object"]["definition"]
+    definition = build_statement(event, namespace=NAMESPACE)["object"]["definition"]
     assert [c["id"] for c in definition["source"]] == ["angry", "confused"]
     assert [c["id"] for c in definition["target"]] == ["calm", "explain"]
 
@@ -267,7 +315,10 @@ def test_the_learner_carries_the_actor_format_their_platform_chose() -> None:
     hashed = dataclasses.replace(
         base, learner=dataclasses.replace(base.learner, actor_format=ActorFormat.MBOX_SHA1SUM)
     )
-    actor = build_statement(hashed)["actor"]
+    actor = build_statement(hashed, namespace=NAMESPACE)["actor"]
     assert set(actor) >= {"mbox_sha1sum"} and "account" not in actor
     # An explicit choice still wins over the learner's default.
-    assert "account" in build_statement(hashed, actor_format=ActorFormat.ACCOUNT)["actor"]
+    assert (
+        "account"
+        in build_statement(hashed, namespace=NAMESPACE, actor_format=ActorFormat.ACCOUNT)["actor"]
+    )

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.xapi.catalogue import STATEMENT_KINDS
+from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from xapi.statements import build_statement
 from xapi.validation import (
     is_duration,
@@ -29,7 +29,7 @@ Statement = dict[str, Any]
 
 def base() -> Statement:
     """A valid statement using most properties: a choice question with full context."""
-    statement = build_statement(STATEMENT_KINDS["answered_choice"])
+    statement = build_statement(STATEMENT_KINDS["answered_choice"], namespace=NAMESPACE)
     statement["object"]["definition"]["moreInfo"] = "https://cx-academy.example/help/q1"
     statement["object"]["definition"]["extensions"] = {"https://cx-academy.example/x/e": 1}
     statement["result"]["extensions"] = {"https://cx-academy.example/x/r": None}

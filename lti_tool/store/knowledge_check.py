@@ -1,0 +1,61 @@
+"""Knowledge-check submissions: the server's record of each practice answer a learner sent.
+
+Each accepted form gets a row with an id the server generated; the answers' statement ids
+derive from that id, never from anything the browser sends, so no replayed or forged form
+field can make a later answer look like one already recorded (issue 7, item 5).
+
+Query functions take a session, may flush, never commit (the request owns the transaction).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lti_tool.store.models import Base, Launch, UTCDateTime, utcnow
+
+
+class KnowledgeCheckSubmission(Base):
+    """One knowledge-check form a learner sent at the end of a lesson, as it was scored."""
+
+    __tablename__ = "knowledge_check_submission"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # The launch carries the learner and the LMS context the statements need.
+    launch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("launch.id", ondelete="CASCADE"))
+    course_id: Mapped[str] = mapped_column(String(80))
+    lesson_id: Mapped[str] = mapped_column(String(80))
+    content_version: Mapped[str] = mapped_column(String(40))
+    # The answers by question id, in the shape content.scoring takes.
+    responses: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def record_knowledge_check(
+    session: Session,
+    launch: Launch,
+    *,
+    course_id: str,
+    lesson_id: str,
+    content_version: str,
+    responses: Mapping[str, Any],
+    now: datetime,
+) -> KnowledgeCheckSubmission:
+    """Keep a sent knowledge check; its fresh id is what its statements' ids come from."""
+    submission = KnowledgeCheckSubmission(
+        id=uuid.uuid4(),
+        launch_id=launch.id,
+        course_id=course_id,
+        lesson_id=lesson_id,
+        content_version=content_version,
+        responses=dict(responses),
+        submitted_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    return submission
