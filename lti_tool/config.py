@@ -197,6 +197,12 @@ class Settings:
     # Celery queue of this deployment's tasks, so two deployments (or test runs) can share
     # one broker without taking each other's work.
     task_queue: str = "cxa"
+    # Hosts besides the platform's own (its issuer and token URL origins) whose LTI service
+    # URLs (AGS line items, results) are trusted, comma-separated: for an LMS that serves its
+    # APIs from another host name. Anything else is refused and logged.
+    service_allowed_hosts: tuple[str, ...] = ()
+    # Failed attempts (LMS outages) after which a score is dead-lettered with its last error.
+    grade_max_attempts: int = 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -306,11 +312,24 @@ def _destination_list(
     return _destinations(env) if env.get(name, "").strip() else default
 
 
+def _hosts(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9.-]+", host):
+            raise ConfigError(f"{name} must list host names separated by commas, got {host!r}")
+    return hosts
+
+
 def _format(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, tuple):
-        return json.dumps([asdict(item) for item in value])
+        if all(isinstance(item, str) for item in value):
+            return ",".join(value)  # type: ignore[arg-type]
+        return json.dumps([asdict(item) for item in value])  # type: ignore[call-overload]
     return str(value)
 
 
@@ -342,4 +361,6 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("secure_cookies", "CXA_SECURE_COOKIES", _bool),
     ("log_level", "CXA_LOG_LEVEL", _upper),
     ("task_queue", "CXA_TASK_QUEUE", _text),
+    ("service_allowed_hosts", "CXA_SERVICE_ALLOWED_HOSTS", _hosts),
+    ("grade_max_attempts", "CXA_GRADE_MAX_ATTEMPTS", partial(_int, minimum=1)),
 )

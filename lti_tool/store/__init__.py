@@ -1,5 +1,6 @@
 """Persistence: SQLAlchemy models, sessions, queries and Alembic migrations (no Flask)."""
 
-# Registers the learner-record tables on Base.metadata wherever the store is imported, so
-# Alembic's autogenerate and the app see one schema.
+# Registers the learner-record and grade outbox tables on Base.metadata wherever the store
+# is imported, so Alembic's autogenerate and the app see one schema.
+import lti_tool.store.grades
 import lti_tool.store.learning  # noqa: F401
