@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from content.schema import Course, Quiz, Scenario
 from lti_tool.lti.grades import AgsEndpoint
+from lti_tool.lti.roles import LEARNER
 from lti_tool.store.grades import GradeEntry, GradeRow, add_grade
 from lti_tool.store.learning import AttemptStatus, RunStatus
 from lti_tool.store.models import Launch
@@ -91,13 +92,23 @@ def counted_attempt(attempts: Sequence[Any], counts: str = BEST) -> Any | None:
     return max(scored, key=lambda a: (a.score_scaled, -a.number))
 
 
+# Sub-roles of Learner hang off the role with a slash (LTI 1.3 appendix A.2.3.1).
+_LEARNER_SUBROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#"
+
+
+def _is_learner(roles: Sequence[str]) -> bool:
+    # Gradebooks hold learners' results: an instructor trying a quiz is not graded (Moodle
+    # refuses a score for a user who is not gradable in the course).
+    return any(role in (LEARNER, "Learner") or role.startswith(_LEARNER_SUBROLE) for role in roles)
+
+
 def _target(
     launch: Launch, graded_ids: Sequence[str], plain_link_ok: bool
 ) -> tuple[AgsEndpoint, Placement, str] | None:
     """Where an event about ``graded_ids`` publishes from this launch: the endpoint, the
     placement and the resourceId; None when it does not publish at all."""
     endpoint = AgsEndpoint.from_claims(launch.claims)
-    if endpoint is None or not endpoint.can_score:
+    if endpoint is None or not endpoint.can_score or not _is_learner(launch.roles):
         return None
     if endpoint.lineitem is None and not endpoint.can_read_lineitems:
         return None

@@ -23,6 +23,7 @@ from lti1p3platform.registration import Registration
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from lti_tool.demo import ags
 from lti_tool.lti import roles
 from lti_tool.store import platforms
 
@@ -165,6 +166,14 @@ class _Launch(MessageLaunchAbstract):
 def create_demo_lms(config: DemoLMSConfig) -> Flask:
     app = Flask(__name__, template_folder="templates")
     platform_conf = _PlatformConf(config=config)
+    gradebook = ags.install(
+        app,
+        base_url=config.base_url,
+        context_id=COURSE["id"],
+        learners={p.login: p.name for p in PERSONAS.values() if roles.LEARNER in p.roles},
+        links=LINKS,
+        platform_conf=lambda: _PlatformConf(config=config),
+    )
 
     @app.get("/")
     def course() -> str:
@@ -239,6 +248,8 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
                 },
             }
         )
+        if roles.LEARNER in persona.roles:
+            message.set_extra_claims(ags.launch_claim(gradebook, config.base_url, link))
         return message.lti_launch()  # type: ignore[no-any-return]
 
     spent_jtis: dict[str, float] = {}

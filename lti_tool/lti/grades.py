@@ -241,10 +241,14 @@ def require_platform_url(url: str, owners: Sequence[str], allowed_hosts: Sequenc
     )
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+def _origin(url: str) -> str:
+    """scheme://host:port with the default port spelled out, so equal origins compare equal."""
     parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return (parts.scheme, (parts.hostname or "").lower(), port)
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number: no origin matches it
+        port = -1
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def service_url(url: str, suffix: str, query: Mapping[str, str] | None = None) -> str:
