@@ -62,7 +62,8 @@ class GradeRefusedError(GradeServiceError):
 
     def __init__(self, status: int | None, reason: str) -> None:
         super().__init__(f"HTTP {status}: {reason}" if status else reason)
-        self.status = status
+        # Not ``status``: ToolError uses that for the HTTP status of our own error page.
+        self.http_status = status
         self.reason = reason
 
 
@@ -337,7 +338,7 @@ class AgsClient:
             for k, v in (("resource_link_id", resource_link_id), ("resource_id", resource_id))
             if v
         }
-        items = []
+        items: list[LineItem] = []
         for body in self._pages(
             service_url(self.check_url(lineitems_url), "", query),
             scopes,
@@ -390,7 +391,7 @@ class AgsClient:
     def list_results(self, lineitem_url: str, *, user_id: str | None = None) -> list[Result]:
         """The line item's results (section 3.3), one learner's when ``user_id`` is given."""
         query = {"user_id": user_id} if user_id else None
-        results = []
+        results: list[Result] = []
         for body in self._pages(
             service_url(self.check_url(lineitem_url), "/results", query),
             [SCOPE_RESULT_READONLY],

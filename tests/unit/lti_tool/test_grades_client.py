@@ -125,7 +125,7 @@ def test_a_second_refusal_of_the_token_is_final_with_the_lms_reason(
         client.post_score(LINEITEM, score())
     assert tokens.renewals == 1
     assert len(http.calls) == 2
-    assert caught.value.status == status
+    assert caught.value.http_status == status
     assert "tool not allowed in this course" in str(caught.value)
 
 
@@ -163,7 +163,7 @@ def test_refusals_carry_the_lms_reason(
     with pytest.raises(GradeRefusedError) as caught:
         client.post_score(LINEITEM, score())
     assert not isinstance(caught.value, GradeUnauthorizedError)
-    assert caught.value.status == status
+    assert caught.value.http_status == status
     expected = body["reason"] if isinstance(body, dict) else body
     assert caught.value.reason == expected
 
