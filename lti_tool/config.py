@@ -203,6 +203,8 @@ class Settings:
     service_allowed_hosts: tuple[str, ...] = ()
     # Failed attempts (LMS outages) after which a score is dead-lettered with its last error.
     grade_max_attempts: int = 20
+    # Seconds between reconciliations: reading each line item's results back from the LMS.
+    grade_reconcile_seconds: int = 900
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -363,4 +365,5 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("task_queue", "CXA_TASK_QUEUE", _text),
     ("service_allowed_hosts", "CXA_SERVICE_ALLOWED_HOSTS", _hosts),
     ("grade_max_attempts", "CXA_GRADE_MAX_ATTEMPTS", partial(_int, minimum=1)),
+    ("grade_reconcile_seconds", "CXA_GRADE_RECONCILE_SECONDS", partial(_int, minimum=10)),
 )

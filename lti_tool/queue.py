@@ -14,6 +14,7 @@ TASK_DELIVER_OUTBOX = "cxa.deliver_outbox"
 TASK_SWEEP = "cxa.sweep"
 TASK_SEND_GRADES = "cxa.send_grades"
 TASK_SWEEP_GRADES = "cxa.sweep_grades"
+TASK_RECONCILE_GRADES = "cxa.reconcile_grades"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -32,6 +33,11 @@ def make_celery(settings: Settings) -> Celery:
             "sweep-grades": {
                 "task": TASK_SWEEP_GRADES,
                 "schedule": float(settings.outbox_sweep_seconds),
+            },
+            # Read the LMS's results back: lost scores re-sent, instructor overrides noted.
+            "reconcile-grades": {
+                "task": TASK_RECONCILE_GRADES,
+                "schedule": float(settings.grade_reconcile_seconds),
             },
         },
         "timezone": "UTC",

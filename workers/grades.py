@@ -15,6 +15,7 @@ Guarantees (docs/decisions/0008-grade-sync.md):
 
 from __future__ import annotations
 
+import enum
 import logging
 import random
 from collections.abc import Callable
@@ -32,18 +33,20 @@ from lti_tool.lti.grades import (
     SCOPE_LINEITEM_READONLY,
     AgsClient,
     GradeRefusedError,
+    GradeServiceError,
     GradeUnavailableError,
     OffPlatformURLError,
+    Result,
     Score,
     next_timestamp,
 )
 from lti_tool.lti.service_token import CachedServiceConnector, TimeoutSession
 from lti_tool.lti.tool_conf import DbToolConf
-from lti_tool.queue import TASK_SEND_GRADES, TASK_SWEEP_GRADES
+from lti_tool.queue import TASK_RECONCILE_GRADES, TASK_SEND_GRADES, TASK_SWEEP_GRADES
 from lti_tool.services import Services
 from lti_tool.store import grades
 from lti_tool.store.db import transaction
-from lti_tool.store.grades import GradeRow
+from lti_tool.store.grades import GradeRow, GradeStatus
 from lti_tool.store.keys import require_signing_key
 from lti_tool.store.models import Platform, utcnow
 from workers.delivery import backoff
@@ -199,6 +202,109 @@ def _score(row: GradeRow, timestamp: datetime) -> Score:
     )
 
 
+# --- reconciliation ---------------------------------------------------------------------
+
+#: Scores newer than this are left alone: the LMS may still be applying them.
+RECONCILE_SETTLE = timedelta(seconds=60)
+#: Scores older than this are no longer compared (a closed course's gradebook is history).
+RECONCILE_WINDOW = timedelta(days=30)
+# Two results are the same grade when their fractions agree this closely (an LMS may
+# rescale to the line item's maximum and round).
+_SAME = 1e-4
+
+
+class Verdict(enum.StrEnum):
+    MATCHES = "matches"
+    # The LMS lacks our score or holds another value set no later than ours: send again.
+    RESEND = "resend"
+    # The LMS holds another value set after our score: an instructor's decision. Shown,
+    # never fought.
+    OVERRIDDEN = "overridden"
+
+
+def judge_result(row: GradeRow, result: Result | None) -> Verdict:
+    """Compare what we sent with what the LMS holds now."""
+    if result is None or result.result_score is None or not result.result_maximum:
+        return Verdict.RESEND
+    ours = row.score_given / row.score_maximum if row.score_maximum else 0.0
+    theirs = result.result_score / result.result_maximum
+    if abs(ours - theirs) <= _SAME:
+        return Verdict.MATCHES
+    sent = row.sent_timestamp
+    if result.timestamp is not None and sent is not None:
+        # Whole seconds, as platforms like Moodle keep them.
+        later = int(result.timestamp.timestamp()) > int(sent.timestamp())
+        return Verdict.OVERRIDDEN if later else Verdict.RESEND
+    if result.scoring_user_id is not None and result.scoring_user_id != row.sub:
+        return Verdict.OVERRIDDEN
+    # No time to go by: if the LMS was seen holding our score before, the change came after
+    # it; a score we already re-sent once that still does not stick is not ours to force.
+    if row.verified_at is not None or row.source_id.startswith("resend:"):
+        return Verdict.OVERRIDDEN
+    return Verdict.RESEND
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    matched: int = 0
+    resent: int = 0
+    overridden: int = 0
+    failed_items: int = 0
+
+
+def reconcile_grades(
+    sessions: sessionmaker[Session],
+    client_for: ClientFactory,
+    *,
+    now: datetime | None = None,
+    settle: timedelta = RECONCILE_SETTLE,
+) -> ReconcileReport:
+    """Read back each line item's results and compare them with the latest scores we sent:
+    re-queue a score the LMS lost, record (and leave alone) an instructor's override."""
+    now = now or utcnow()
+    report = ReconcileReport()
+    with sessions() as session:
+        rows = grades.list_reconcilable(
+            session, sent_before=now - settle, sent_after=now - RECONCILE_WINDOW
+        )
+        groups: dict[tuple[int, str], list[int]] = {}
+        for row in rows:
+            groups.setdefault((row.platform_id, row.sent_lineitem_url or ""), []).append(row.id)
+    for (_platform_id, lineitem_url), row_ids in groups.items():
+        with transaction(sessions) as session:
+            group = [session.get(GradeRow, row_id) for row_id in row_ids]
+            mine = [row for row in group if row is not None and row.status is GradeStatus.SENT]
+            if not mine:
+                continue
+            try:
+                client = client_for(session, mine[0].platform)
+                results = {r.user_id: r for r in client.list_results(lineitem_url)}
+            except GradeServiceError as err:
+                log.info("results of %s not read (%s): next reconciliation", lineitem_url, err)
+                report.failed_items += 1
+                continue
+            for row in mine:
+                report.checked += 1
+                result = results.get(row.sub)
+                verdict = judge_result(row, result)
+                if verdict is Verdict.MATCHES:
+                    row.verified_at = now
+                    report.matched += 1
+                elif verdict is Verdict.OVERRIDDEN:
+                    row.overridden_at = now
+                    row.lms_score = result.result_score if result else None
+                    row.lms_maximum = result.result_maximum if result else None
+                    report.overridden += 1
+                    log.info("grade %s: overridden in the LMS, left as it is", row.id)
+                elif grades.add_grade(session, grades.resend_entry(row, now)) is not None:
+                    row.lms_score = result.result_score if result else None
+                    row.lms_maximum = result.result_maximum if result else None
+                    report.resent += 1
+            session.flush()
+    return report
+
+
 # --- the worker's side: clients and Celery tasks ------------------------------------------
 
 
@@ -268,6 +374,19 @@ def register(
         wait = report.retry_in
         if not followup and wait is not None and wait <= settings.outbox_sweep_seconds:
             send_scores.apply_async(kwargs={"followup": True}, countdown=max(wait, 0.05))
+        return asdict(report)
+
+    # One results read per line item (a few pages at 15 s each at worst) for at most 500
+    # scores: ten minutes is ample; a stopped run leaves nothing half-done that matters,
+    # since each line item is its own transaction and the next run starts over.
+    @app.task(name=TASK_RECONCILE_GRADES, soft_time_limit=600, time_limit=660, shared=False)
+    def reconcile_scores(**_: Any) -> dict[str, Any]:
+        """Periodic: compare the LMS's results with what we sent (re-send lost scores,
+        record instructor overrides), then send whatever that queued."""
+        services = get_services()
+        report = reconcile_grades(services.sessions, clients.factory(services))
+        if report.resent:
+            send_scores.apply_async()
         return asdict(report)
 
     @app.task(name=TASK_SWEEP_GRADES, soft_time_limit=60, time_limit=90, shared=False)

@@ -27,9 +27,11 @@ def grades_group() -> None:
     help="How many of the latest dead-lettered scores to list with their reasons.",
 )
 def grades_status(as_json: bool, show_dead: int) -> None:
-    """Pending, sent, superseded and dead scores per platform, and why the dead ones died."""
+    """Pending, sent, superseded and dead scores per platform, how many an instructor
+    overrode in the LMS, and why the dead ones died."""
     with one_transaction() as (session, _settings):
         counts = grades.count_by_status(session)
+        overridden = grades.count_overridden(session)
         dead = grades.list_dead(session, show_dead) if show_dead else []
         dead_rows = [
             {
@@ -52,6 +54,7 @@ def grades_status(as_json: bool, show_dead: int) -> None:
             | {status.value: 0 for status in GradeStatus},
         )
         entry[count.status.value] = count.count
+        entry["overridden_in_lms"] = overridden.get(count.platform_id, 0)
     if as_json:
         click.echo(
             json.dumps({"platforms": list(by_platform.values()), "dead": dead_rows}, indent=2)
@@ -63,6 +66,7 @@ def grades_status(as_json: bool, show_dead: int) -> None:
         click.echo(
             f"{entry['platform_id']}\t{entry['platform']}\t"
             + " ".join(f"{status.value}={entry[status.value]}" for status in GradeStatus)
+            + f" overridden_in_lms={entry['overridden_in_lms']}"
         )
     for row in dead_rows:
         click.echo(

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, redirect, render_template, request
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 
 from lti_tool.lti.grades import (
@@ -69,6 +69,8 @@ class ResultRecord:
     timestamp: datetime
     activity_progress: str
     grading_progress: str
+    #: Who set it: None for the tool's scores, an instructor's login for an override.
+    scoring_user_id: str | None = None
 
 
 @dataclass
@@ -170,6 +172,7 @@ def install(
     learners: dict[str, str],
     links: dict[str, str],
     platform_conf: Callable[[], LTI1P3PlatformConfAbstract],
+    instructor: str = "instructor",
 ) -> Gradebook:
     """Add the AGS endpoints and the gradebook page to the demo LMS ``app``."""
     book = Gradebook(context_id=context_id, learners=dict(learners))
@@ -344,13 +347,48 @@ def install(
                     "userId": r.user_id,
                     "resultScore": r.score_given,
                     "resultMaximum": r.score_maximum,
+                    # As Moodle does: when the result last changed (seconds), and who set
+                    # it when it was not the tool.
+                    "timestamp": r.timestamp.replace(microsecond=0).isoformat(),
                     **({"comment": r.comment} if r.comment else {}),
+                    **({"scoringUserId": r.scoring_user_id} if r.scoring_user_id else {}),
                 }
                 for r in chunk
             ],
             RESULT_CONTAINER_MEDIA_TYPE,
             link=link_header,
         )
+
+    @app.post("/gradebook/override")
+    def override() -> Response:
+        """An instructor changes a grade by hand (or clears it), as in an LMS gradebook."""
+        learner = request.form.get("learner", "")
+        raw_item = request.form.get("item", "")
+        raw_score = request.form.get("score", "").strip()
+        if learner not in book.learners or not raw_item.isdigit():
+            raise _Refusal(400, "choose a learner and a line item of this course")
+        item = require_item(int(raw_item))
+        with book.lock:
+            if not raw_score:
+                book.results.pop((item.id, learner), None)
+            else:
+                try:
+                    value = float(raw_score)
+                except ValueError as err:
+                    raise _Refusal(400, "the grade must be a number") from err
+                if not 0 <= value <= item.score_maximum:
+                    raise _Refusal(400, f"the grade must be 0 to {item.score_maximum:g}")
+                book.results[(item.id, learner)] = ResultRecord(
+                    user_id=learner,
+                    score_given=value,
+                    score_maximum=item.score_maximum,
+                    comment="Changed by the instructor",
+                    timestamp=datetime.now(UTC),
+                    activity_progress="Completed",
+                    grading_progress="FullyGraded",
+                    scoring_user_id=instructor,
+                )
+        return redirect("/gradebook", code=303)  # type: ignore[return-value]
 
     @app.get("/gradebook")
     def gradebook() -> str:

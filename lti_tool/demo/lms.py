@@ -173,6 +173,7 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         learners={p.login: p.name for p in PERSONAS.values() if roles.LEARNER in p.roles},
         links=LINKS,
         platform_conf=lambda: _PlatformConf(config=config),
+        instructor=next(p.login for p in PERSONAS.values() if roles.INSTRUCTOR in p.roles),
     )
 
     @app.get("/")

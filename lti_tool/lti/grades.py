@@ -207,17 +207,36 @@ class Result:
     result_score: float | None
     result_maximum: float | None
     comment: str | None = None
+    # Who gave the result, when the platform says (AGS 2.0 3.3.4 scoringUserId).
+    scoring_user_id: str | None = None
+    # When the platform last changed it; not in the spec's schema, but Moodle and others
+    # send it, and it is what tells an instructor's later override from a stale value.
+    timestamp: datetime | None = None
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Result:
         score = body.get("resultScore")
         maximum = body.get("resultMaximum")
+        scorer = body.get("scoringUserId")
         return cls(
             user_id=str(body.get("userId", "")),
-            result_score=float(score) if score is not None else None,
-            result_maximum=float(maximum) if maximum is not None else None,
+            result_score=float(score) if isinstance(score, int | float) else None,
+            # AGS 2.0 3.3.4: a missing resultMaximum means 1.
+            result_maximum=float(maximum) if isinstance(maximum, int | float) else 1.0,
             comment=body.get("comment"),
+            scoring_user_id=str(scorer) if scorer not in (None, "") else None,
+            timestamp=_parse_time(body.get("timestamp")),
         )
+
+
+def _parse_time(raw: Any) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def require_platform_url(url: str, owners: Sequence[str], allowed_hosts: Sequence[str]) -> str:

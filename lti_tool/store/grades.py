@@ -26,11 +26,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
     func,
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from lti_tool.store.models import Base, Platform, UTCDateTime, utcnow
 
@@ -109,6 +110,13 @@ class GradeRow(Base):
     # The score's timestamp as sent: the next one for this learner and line item must be later.
     sent_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Reconciliation: when the LMS was last seen holding this score.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # What the LMS held instead, and when that was first seen: an instructor's override once
+    # it is known to postdate our send (then it is shown, never fought).
+    lms_score: Mapped[float | None] = mapped_column(Float, default=None)
+    lms_maximum: Mapped[float | None] = mapped_column(Float, default=None)
+    overridden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     platform: Mapped[Platform] = relationship()
@@ -367,3 +375,74 @@ def replay_dead(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- reconciliation ---------------------------------------------------------------------
+
+
+def list_reconcilable(
+    session: Session, *, sent_before: datetime, sent_after: datetime, limit: int = 500
+) -> list[GradeRow]:
+    """The scores worth comparing with the LMS: each learner's latest sent score per line
+    item (nothing newer waits), sent in the window, not already known to be overridden,
+    from a launch that granted the results scope."""
+    newer = aliased(GradeRow)
+    rows = session.scalars(
+        select(GradeRow)
+        .where(
+            GradeRow.status == GradeStatus.SENT,
+            GradeRow.overridden_at.is_(None),
+            GradeRow.sent_lineitem_url.is_not(None),
+            GradeRow.sent_at <= sent_before,
+            GradeRow.sent_at >= sent_after,
+            ~exists().where(
+                newer.platform_id == GradeRow.platform_id,
+                newer.sub == GradeRow.sub,
+                newer.target_key == GradeRow.target_key,
+                newer.id > GradeRow.id,
+                newer.status != GradeStatus.SUPERSEDED,
+            ),
+        )
+        .order_by(GradeRow.platform_id, GradeRow.sent_lineitem_url, GradeRow.id)
+        .limit(limit)
+    )
+    return [row for row in rows if RESULTS_SCOPE in (row.scopes or [])]
+
+
+#: The AGS scope reconciliation needs (lti_tool.lti.grades.SCOPE_RESULT_READONLY; the store
+#: does not import the LTI layer).
+RESULTS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+
+
+def resend_entry(row: GradeRow, now: datetime) -> GradeEntry:
+    """The same score again, as a new event at ``now`` (its timestamp will be later)."""
+    return GradeEntry(
+        source_id=f"resend:{row.id}",
+        platform_id=row.platform_id,
+        deployment_id=row.deployment_id,
+        sub=row.sub,
+        context_id=row.context_id,
+        resource_link_id=row.resource_link_id,
+        lineitem_url=row.lineitem_url,
+        lineitems_url=row.lineitems_url,
+        scopes=tuple(row.scopes or ()),
+        resource_id=row.resource_id,
+        label=row.label,
+        score_given=row.score_given,
+        score_maximum=row.score_maximum,
+        activity_progress=row.activity_progress,
+        grading_progress=row.grading_progress,
+        comment=row.comment,
+        event_at=now,
+    )
+
+
+def count_overridden(session: Session) -> dict[int, int]:
+    """Per platform, how many learners' latest scores an instructor overrode in the LMS."""
+    return dict(
+        session.execute(  # type: ignore[arg-type]
+            select(GradeRow.platform_id, func.count())
+            .where(GradeRow.overridden_at.is_not(None))
+            .group_by(GradeRow.platform_id)
+        ).all()
+    )

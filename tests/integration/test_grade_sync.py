@@ -2,7 +2,8 @@
 its AGS claim) fails, passes, then fails the quiz again; a real Celery worker sends each
 score with a client-credentials token; the demo LMS checks them as a platform would, and
 its gradebook shows the best attempt. Every timestamp it accepted was later than the one
-before, in whole seconds."""
+before, in whole seconds. Reconciliation then reads the results back: a grade the LMS
+lost is sent again, an instructor's later change is recorded and left alone."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from content import load_catalog
 from lti_tool.app import create_app
 from lti_tool.demo.lms import DemoLMSConfig, create_demo_lms, register_with_tool
 from lti_tool.demo.ralph import free_port
+from lti_tool.queue import TASK_SEND_GRADES
 from lti_tool.services import Services
 from lti_tool.store.db import make_engine, transaction
 from lti_tool.store.grades import GradeRow, GradeStatus
@@ -33,6 +35,7 @@ from tests.conftest import embedded_settings
 from tests.fixtures.servers import HttpClient, serve
 from tests.fixtures.stack import celery_worker, isolated_database, redis_url_or_embedded
 from tests.unit.web.conftest import _CSRF, LearnerBrowser, answer_fields
+from workers.grades import GradeClients, ReconcileReport, reconcile_grades
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +68,15 @@ class Stack:
         match = _CSRF.search(str(page))
         assert match, page
         return LearnerBrowser(client=client, base=base, csrf=match.group(1))  # type: ignore[arg-type]
+
+    def override(self, learner: str, grade: str) -> None:
+        """An instructor edits the grade in the LMS's gradebook (empty: clears it)."""
+        answer = requests.post(
+            f"{self.lms_url}/gradebook/override",
+            data={"learner": learner, "item": "1", "score": grade},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
 
     def gradebook(self) -> str:
         return requests.get(f"{self.lms_url}/gradebook", timeout=30).text
@@ -162,3 +174,38 @@ def test_the_best_attempt_reaches_the_lms_gradebook(stack: Stack) -> None:
     history = re.findall(r"<td>(\d{4}-\d\d-\d\dT[\d:.]+\+00:00)</td>", stack.gradebook())
     assert len(history) == 3
     assert history == sorted(history, reverse=True)
+
+
+def test_reconciliation_resends_a_lost_grade_and_leaves_an_override_alone(stack: Stack) -> None:
+    learner = stack.launch_from_lms("ada")
+    passed = take_quiz(learner, stack, correct=True)
+    stack.wait_until_sent(1)
+    ours = f"{passed.score_raw:g} / {passed.score_max:g}"
+    clients = GradeClients()
+    try:
+
+        def reconcile() -> ReconcileReport:
+            return reconcile_grades(
+                stack.services.sessions, clients.factory(stack.services), settle=timedelta(0)
+            )
+
+        # The LMS loses the grade (cleared by hand): the next reconciliation sends it again.
+        stack.override("ada", "")
+        assert "no grade" in cell(stack.gradebook(), "ada")
+        assert reconcile().resent == 1
+        stack.services.celery.send_task(TASK_SEND_GRADES)
+        stack.wait_until_sent(2)
+        assert ours in cell(stack.gradebook(), "ada")
+
+        # An instructor changes it afterwards: recorded, shown, never fought.
+        time.sleep(1.1)  # the LMS keeps whole seconds
+        stack.override("ada", "55")
+        report = reconcile()
+        assert (report.overridden, report.resent) == (1, 0)
+        latest = stack.rows()[-1]
+        assert latest.overridden_at is not None and latest.lms_score == 55.0
+        assert reconcile().checked == 0
+        assert "55 / 100" in cell(stack.gradebook(), "ada")
+        assert "set by grace" in cell(stack.gradebook(), "ada")
+    finally:
+        clients.close()

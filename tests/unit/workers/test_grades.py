@@ -15,14 +15,21 @@ import requests
 import responses
 from sqlalchemy import select, update
 
-from lti_tool.lti.grades import SCOPE_LINEITEM, SCOPE_RESULT_READONLY, SCOPE_SCORE
+from lti_tool.lti.grades import SCOPE_LINEITEM, SCOPE_RESULT_READONLY, SCOPE_SCORE, Result
 from lti_tool.services import Services
 from lti_tool.store import grades
 from lti_tool.store.db import transaction
 from lti_tool.store.grades import GradeEntry, GradeRow, GradeStatus
 from lti_tool.store.keys import ensure_active_key
 from lti_tool.store.platforms import PlatformSpec, add_platform
-from workers.grades import GradeClients, GradePolicy, send_grades
+from workers.grades import (
+    GradeClients,
+    GradePolicy,
+    Verdict,
+    judge_result,
+    reconcile_grades,
+    send_grades,
+)
 
 LMS = "https://lms.example"
 TOKEN_URL = f"{LMS}/mod/lti/token.php"
@@ -397,3 +404,116 @@ def test_a_replayed_dead_row_is_sent(lms: FakeLMS, outbox: Grades) -> None:
         assert grades.replay_dead(session, error_contains="ENROLLED") == 1
     assert outbox.send().sent == 1
     assert outbox.row(row_id).status is GradeStatus.SENT
+
+
+# --- reconciliation -----------------------------------------------------------------------
+
+RESULTS = f"{LINEITEM}/results"
+SENT_AT = datetime(2026, 11, 30, 12, 0, 0, 400000, tzinfo=UTC)
+
+
+def sent_row(**changes: Any) -> GradeRow:
+    values: dict[str, Any] = {
+        "source_id": "quiz-attempt:1",
+        "sub": "learner-42",
+        "score_given": 8.0,
+        "score_maximum": 10.0,
+        "sent_timestamp": SENT_AT,
+        "verified_at": None,
+    }
+    values.update(changes)
+    return GradeRow(**values)
+
+
+@pytest.mark.parametrize(
+    ("result", "row", "verdict"),
+    [
+        (None, {}, Verdict.RESEND),
+        (Result("learner-42", None, 1.0), {}, Verdict.RESEND),
+        # Rescaled to the line item's maximum: the same grade.
+        (Result("learner-42", 80.0, 100.0), {}, Verdict.MATCHES),
+        # Changed after our send (in whole seconds): the instructor's.
+        (
+            Result("learner-42", 95.0, 100.0, timestamp=SENT_AT + timedelta(seconds=2)),
+            {},
+            Verdict.OVERRIDDEN,
+        ),
+        # Another value, but no later than ours: stale, ours is sent again.
+        (
+            Result("learner-42", 50.0, 100.0, timestamp=SENT_AT - timedelta(minutes=5)),
+            {},
+            Verdict.RESEND,
+        ),
+        (Result("learner-42", 5.0, 10.0, scoring_user_id="teacher-1"), {}, Verdict.OVERRIDDEN),
+        # No time to go by: seen holding ours before, so the change came after.
+        (Result("learner-42", 5.0, 10.0), {"verified_at": SENT_AT}, Verdict.OVERRIDDEN),
+        (Result("learner-42", 5.0, 10.0), {}, Verdict.RESEND),
+        # Re-sent once and still not holding: not ours to force.
+        (Result("learner-42", 5.0, 10.0), {"source_id": "resend:7"}, Verdict.OVERRIDDEN),
+    ],
+)
+def test_what_the_lms_holds_is_judged(
+    result: Result | None, row: dict[str, Any], verdict: Verdict
+) -> None:
+    assert judge_result(sent_row(**row), result) is verdict
+
+
+def reconcile(outbox: Grades) -> Any:
+    return reconcile_grades(
+        outbox.services.sessions, outbox.clients.factory(outbox.services), settle=timedelta(0)
+    )
+
+
+def test_a_score_the_lms_lost_is_sent_again_later_than_before(lms: FakeLMS, outbox: Grades) -> None:
+    mock: responses.RequestsMock = lms.mock  # type: ignore[attr-defined]
+    mock.get(RESULTS, json=[{"userId": "learner-42"}])  # no resultScore: the grade is gone
+    first = outbox.queue(given=8.0, event_at=datetime.now(UTC))
+    outbox.send()
+    report = reconcile(outbox)
+    assert report.resent == 1
+    outbox.send()
+    assert [s["scoreGiven"] for s in lms.scores] == [8.0, 8.0]
+    stamps = [datetime.fromisoformat(s["timestamp"]) for s in lms.scores]
+    assert int(stamps[1].timestamp()) > int(stamps[0].timestamp())
+    assert outbox.row(first).lms_score is None
+    # Reading results needs the result scope in the token.
+    assert SCOPE_RESULT_READONLY in lms.token_scopes
+
+
+def test_an_instructor_override_is_recorded_and_never_fought(lms: FakeLMS, outbox: Grades) -> None:
+    mock: responses.RequestsMock = lms.mock  # type: ignore[attr-defined]
+    row_id = outbox.queue(given=8.0, event_at=datetime(2026, 11, 30, 12, 0, tzinfo=UTC))
+    outbox.send()
+    mock.get(
+        RESULTS,
+        json=[
+            {
+                "userId": "learner-42",
+                "resultScore": 10,
+                "resultMaximum": 10,
+                "timestamp": "2026-11-30T12:30:00+00:00",
+            }
+        ],
+    )
+    assert reconcile(outbox).overridden == 1
+    row = outbox.row(row_id)
+    assert row.overridden_at is not None and (row.lms_score, row.lms_maximum) == (10.0, 10.0)
+    # Never again compared, never re-sent.
+    assert reconcile(outbox).checked == 0
+    outbox.send()
+    assert len(lms.scores) == 1
+
+
+def test_a_matching_result_is_verified(lms: FakeLMS, outbox: Grades) -> None:
+    mock: responses.RequestsMock = lms.mock  # type: ignore[attr-defined]
+    mock.get(RESULTS, json=[{"userId": "learner-42", "resultScore": 80, "resultMaximum": 100}])
+    row_id = outbox.queue(given=8.0)
+    outbox.send()
+    assert reconcile(outbox).matched == 1
+    assert outbox.row(row_id).verified_at is not None
+
+
+def test_without_the_results_scope_nothing_is_read(lms: FakeLMS, outbox: Grades) -> None:
+    outbox.queue(given=8.0, scopes=(SCOPE_SCORE,))
+    outbox.send()
+    assert reconcile(outbox).checked == 0

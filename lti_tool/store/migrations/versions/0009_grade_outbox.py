@@ -49,6 +49,10 @@ def upgrade() -> None:
         sa.Column("sent_lineitem_url", sa.String(length=1000), nullable=True),
         sa.Column("sent_timestamp", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lms_score", sa.Float(), nullable=True),
+        sa.Column("lms_maximum", sa.Float(), nullable=True),
+        sa.Column("overridden_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["platform_id"],
