@@ -117,7 +117,8 @@ def _send_row(
         return
     try:
         client = client_for(session, row.platform)
-        lineitem_url = _resolve_lineitem(client, row)
+        known = None if row.lineitem_url else grades.last_sent_lineitem(session, row)
+        lineitem_url = _resolve_lineitem(client, row, known)
         timestamp = next_timestamp(row.event_at, grades.last_sent_timestamp(session, row))
         client.post_score(lineitem_url, _score(row, timestamp))
     except OffPlatformURLError as err:
@@ -148,14 +149,14 @@ def _send_row(
         report.sent += 1
 
 
-def _resolve_lineitem(client: AgsClient, row: GradeRow) -> str:
-    """The line item to score: the link's own, else the one of this activity and link in
-    the container (AGS 2.0 section 3.2.5 filters), created when the scope allows."""
+def _resolve_lineitem(client: AgsClient, row: GradeRow, known: str | None) -> str:
+    """The line item to score: the link's own, else the one an earlier score for the same
+    learner, activity and link went to, else the one of this activity and link in the
+    container (AGS 2.0 section 3.2.5 filters), created when the scope allows."""
     if row.lineitem_url:
         return client.check_url(row.lineitem_url)
-    if row.sent_lineitem_url:
-        # Found or created on an earlier attempt of this very row (a replay).
-        return client.check_url(row.sent_lineitem_url)
+    if known:
+        return client.check_url(known)
     if not row.lineitems_url:
         raise GradeRefusedError(None, "the launch named no line item and no line items container")
     scopes = set(row.scopes)
@@ -280,6 +281,10 @@ def reconcile_grades(
             try:
                 client = client_for(session, mine[0].platform)
                 results = {r.user_id: r for r in client.list_results(lineitem_url)}
+            except OffPlatformURLError as err:
+                log.warning("results of %s refused: off-platform URL (%s)", lineitem_url, err)
+                report.failed_items += 1
+                continue
             except GradeServiceError as err:
                 log.info("results of %s not read (%s): next reconciliation", lineitem_url, err)
                 report.failed_items += 1

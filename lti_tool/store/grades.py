@@ -258,6 +258,20 @@ def last_sent_timestamp(session: Session, row: GradeRow) -> datetime | None:
     return value
 
 
+def last_sent_lineitem(session: Session, row: GradeRow) -> str | None:
+    """The line item an earlier score of the same target went to (found or created then)."""
+    return session.scalar(
+        select(GradeRow.sent_lineitem_url)
+        .where(
+            GradeRow.platform_id == row.platform_id,
+            GradeRow.target_key == row.target_key,
+            GradeRow.sent_lineitem_url.is_not(None),
+        )
+        .order_by(GradeRow.id.desc())
+        .limit(1)
+    )
+
+
 def mark_superseded(session: Session, row: GradeRow) -> None:
     row.status = GradeStatus.SUPERSEDED
     session.flush()

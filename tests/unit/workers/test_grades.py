@@ -383,6 +383,19 @@ def test_without_a_link_line_item_one_is_created_when_none_matches(
     assert outbox.row(row_id).sent_lineitem_url == LINEITEM
 
 
+def test_a_line_item_found_once_serves_the_next_learners(lms: FakeLMS, outbox: Grades) -> None:
+    mock: responses.RequestsMock = lms.mock  # type: ignore[attr-defined]
+    listing = mock.get(
+        f"{LINEITEMS}?resource_link_id=link-1&resource_id=quiz%3Aservice-foundations-quiz",
+        json=[{"id": LINEITEM, "label": "Q", "resourceId": "quiz:service-foundations-quiz"}],
+    )
+    outbox.queue(lineitem_url=None, sub="a")
+    outbox.queue(lineitem_url=None, sub="b")
+    assert outbox.send().sent == 2
+    assert listing.call_count == 1
+    assert [s["userId"] for s in lms.scores] == ["a", "b"]
+
+
 def test_without_the_lineitem_scope_no_line_item_is_created(lms: FakeLMS, outbox: Grades) -> None:
     mock: responses.RequestsMock = lms.mock  # type: ignore[attr-defined]
     mock.get(
