@@ -530,3 +530,19 @@ def test_without_the_results_scope_nothing_is_read(lms: FakeLMS, outbox: Grades)
     outbox.queue(given=8.0, scopes=(SCOPE_SCORE,))
     outbox.send()
     assert reconcile(outbox).checked == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"), [(503, GradeStatus.PENDING), (401, GradeStatus.DEAD)]
+)
+def test_a_failing_token_endpoint_is_retried_or_dead_lettered(
+    services: Services, platform_id: int, clients: GradeClients, status: int, outcome: GradeStatus
+) -> None:
+    outbox = Grades(services, platform_id, clients)
+    with responses.RequestsMock() as mock:
+        mock.post(TOKEN_URL, status=status, json={"error": "invalid_client"})
+        row_id = outbox.queue()
+        outbox.send()
+    row = outbox.row(row_id)
+    assert row.status is outcome
+    assert "token endpoint" in (row.last_error or "")
