@@ -75,7 +75,7 @@ class GradeReport:
     retry_in: float | None = None
 
 
-#: Builds the AGS client for a platform registration (the worker caches one per platform).
+#: Builds the AGS client for a platform registration (tokens are cached, not clients).
 ClientFactory = Callable[[Session, Platform], AgsClient]
 
 
