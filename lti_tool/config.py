@@ -233,6 +233,14 @@ class Settings:
     # More origins allowed to frame the tool, besides those of the registered platforms
     # (space-separated CSP sources, e.g. "https://*.instructure.com").
     frame_ancestors_extra: str = ""
+    # Hosts besides the platform's own (its issuer and token URL origins) whose LTI service
+    # URLs (AGS line items, results) are trusted, comma-separated: for an LMS that serves its
+    # APIs from another host name. Anything else is refused and logged.
+    service_allowed_hosts: tuple[str, ...] = ()
+    # Failed attempts (LMS outages) after which a score is dead-lettered with its last error.
+    grade_max_attempts: int = 20
+    # Seconds between reconciliations: reading each line item's results back from the LMS.
+    grade_reconcile_seconds: int = 900
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -429,13 +437,26 @@ def _destination_list(
     return _destinations(env) if env.get(name, "").strip() else default
 
 
+def _hosts(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9.-]+", host):
+            raise ConfigError(f"{name} must list host names separated by commas, got {host!r}")
+    return hosts
+
+
 def _format(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
         return ",".join(value)
     if isinstance(value, tuple):
-        return json.dumps([asdict(item) for item in value])
+        if all(isinstance(item, str) for item in value):
+            return ",".join(value)  # type: ignore[arg-type]
+        return json.dumps([asdict(item) for item in value])  # type: ignore[call-overload]
     return str(value)
 
 
@@ -476,4 +497,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("rate_limit_per_platform", "CXA_RATE_LIMIT_PER_PLATFORM", _text),
     ("proxy_hops", "CXA_PROXY_HOPS", _int),
     ("frame_ancestors_extra", "CXA_FRAME_ANCESTORS_EXTRA", _text),
+    ("service_allowed_hosts", "CXA_SERVICE_ALLOWED_HOSTS", _hosts),
+    ("grade_max_attempts", "CXA_GRADE_MAX_ATTEMPTS", partial(_int, minimum=1)),
+    ("grade_reconcile_seconds", "CXA_GRADE_RECONCILE_SECONDS", partial(_int, minimum=10)),
 )

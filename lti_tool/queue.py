@@ -12,6 +12,9 @@ from lti_tool.config import Settings
 
 TASK_DELIVER_OUTBOX = "cxa.deliver_outbox"
 TASK_SWEEP = "cxa.sweep"
+TASK_SEND_GRADES = "cxa.send_grades"
+TASK_SWEEP_GRADES = "cxa.sweep_grades"
+TASK_RECONCILE_GRADES = "cxa.reconcile_grades"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -26,6 +29,16 @@ def make_celery(settings: Settings) -> Celery:
         "broker_connection_retry_on_startup": True,
         "beat_schedule": {
             "sweep": {"task": TASK_SWEEP, "schedule": float(settings.outbox_sweep_seconds)},
+            # Grades whose kick was lost, and retries whose back-off has run out.
+            "sweep-grades": {
+                "task": TASK_SWEEP_GRADES,
+                "schedule": float(settings.outbox_sweep_seconds),
+            },
+            # Read the LMS's results back: lost scores re-sent, instructor overrides noted.
+            "reconcile-grades": {
+                "task": TASK_RECONCILE_GRADES,
+                "schedule": float(settings.grade_reconcile_seconds),
+            },
         },
         "timezone": "UTC",
         "task_default_queue": settings.task_queue,

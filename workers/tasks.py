@@ -15,6 +15,7 @@ from lti_tool.services import Services
 from lti_tool.store import outbox
 from lti_tool.store.db import transaction
 from lti_tool.store.state import purge_expired_state
+from workers import grades as grade_sync
 from workers.delivery import DeliveryPolicy, deliver_outbox
 from xapi.lrs import LRSClient
 
@@ -49,6 +50,7 @@ class _Runtime:
     settings: Settings
     services: Services | None = None
     clients: dict[str, LRSClient] = field(default_factory=dict)
+    grades: grade_sync.GradeClients = field(default_factory=grade_sync.GradeClients)
 
     def get_services(self) -> Services:
         # Built lazily in the worker child process, never at import (prefork would share
@@ -74,6 +76,7 @@ class _Runtime:
         return self.clients[destination.name]
 
     def close(self) -> None:
+        self.grades.close()
         for client in self.clients.values():
             client.close()
         self.clients.clear()
@@ -134,4 +137,5 @@ def register(app: Celery, settings: Settings) -> _Runtime:
         runtime.sync_destinations()
         deliver_statements.apply_async()
 
+    grade_sync.register(app, settings, runtime.get_services, runtime.grades)
     return runtime

@@ -1,4 +1,4 @@
-"""`cxa`: the operator's command line (database, platforms, keys, outbox, sessions, demo).
+"""`cxa`: the operator's command line (database, platforms, keys, outbox, sessions, grades, demo).
 
 Invalid input is refused with a message and exit status 2; nothing is half-written.
 Each command group lives in a module of its own; this one only assembles them.
@@ -11,6 +11,7 @@ import sys
 import click
 
 from lti_tool.cli.db import db
+from lti_tool.cli.grades import grades_group
 from lti_tool.cli.keys import keys_group
 from lti_tool.cli.outbox import outbox_group
 from lti_tool.cli.platform import platform
@@ -22,7 +23,7 @@ def main() -> None:
     """CX Academy: LTI 1.3 tool administration."""
 
 
-for group in (db, platform, keys_group, outbox_group, sessions_group):
+for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group):
     main.add_command(group)
 
 

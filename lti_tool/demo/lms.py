@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.config import is_production_url
-from lti_tool.demo import deep_linking
+from lti_tool.demo import ags, deep_linking
 from lti_tool.errors import ConfigError
 from lti_tool.lti import roles
 from lti_tool.store import platforms
@@ -195,6 +195,15 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         personas=PERSONAS,
         decode_tool_jwt=decode_tool_jwt,
     )
+    gradebook = ags.install(
+        app,
+        base_url=config.base_url,
+        context_id=COURSE["id"],
+        learners={p.login: p.name for p in PERSONAS.values() if roles.LEARNER in p.roles},
+        links=LINKS,
+        platform_conf=lambda: _PlatformConf(config=config),
+        instructor=next(p.login for p in PERSONAS.values() if roles.INSTRUCTOR in p.roles),
+    )
 
     @app.get("/")
     def course() -> str:
@@ -276,6 +285,8 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         deep_linking.prepare_message(
             message, link, placements, config.base_url + "/deep-link/return"
         )
+        if roles.LEARNER in persona.roles:
+            message.set_extra_claims(ags.launch_claim(gradebook, config.base_url, link))
         return message.lti_launch()  # type: ignore[no-any-return]
 
     spent_jtis: dict[str, float] = {}

@@ -7,7 +7,8 @@ only, so two registrations of one LMS would share a token.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import requests
 from pylti1p3.registration import Registration
@@ -39,3 +40,23 @@ class CachedServiceConnector(ServiceConnector):
         ttl = int(expires_in) - EXPIRY_MARGIN_SECONDS
         if ttl > 0:
             self._store.put(scope_key, access_token, ttl)
+
+    def get_token(self, scopes: Sequence[str], renew: bool = False) -> str:
+        """A token for ``scopes``; ``renew`` drops the cached one first (the platform
+        refused it before its expiry, e.g. after revoking it)."""
+        if renew:
+            self._store.take(self._scope_key(sorted(scopes)))
+        return self.get_access_token(scopes)
+
+
+class TimeoutSession(requests.Session):
+    """A requests session that never waits forever: pylti1p3 posts to the token endpoint
+    without a timeout, and a silent platform would otherwise hold a worker for good."""
+
+    def __init__(self, timeout: tuple[float, float] = (3.05, 15.0)) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(method, url, *args, **kwargs)

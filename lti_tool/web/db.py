@@ -8,9 +8,10 @@ import time
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from lti_tool.queue import TASK_DELIVER_OUTBOX
+from lti_tool.queue import TASK_DELIVER_OUTBOX, TASK_SEND_GRADES
 from lti_tool.recording import OUTBOX_TOUCHED
 from lti_tool.services import Services
+from lti_tool.store.grades import GRADES_TOUCHED
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,15 @@ def db() -> Session:
 
 
 def commit() -> None:
-    """Commit the request's work, then nudge the delivery worker if statements were queued."""
+    """Commit the request's work, then nudge the workers if statements or grades were queued."""
     session = db()
     touched = session.info.pop(OUTBOX_TOUCHED, False)
+    grades = session.info.pop(GRADES_TOUCHED, False)
     session.commit()
     if touched:
         kick_delivery()
+    if grades:
+        _kick(TASK_SEND_GRADES, "grade")
 
 
 #: After a failed kick, this process stops kicking for a while: with the broker down, only
@@ -41,16 +45,20 @@ _kick_paused_until = 0.0
 
 
 def kick_delivery() -> None:
+    _kick(TASK_DELIVER_OUTBOX, "outbox")
+
+
+def _kick(task: str, what: str) -> None:
     # After commit only: a worker must never look for a row that is not visible yet. If the
     # broker is down the periodic sweep delivers later, so the learner's request still succeeds.
     global _kick_paused_until
     if time.monotonic() < _kick_paused_until:
         return
     try:
-        services().celery.send_task(TASK_DELIVER_OUTBOX, retry=False)
+        services().celery.send_task(task, retry=False)
     except Exception as err:
         _kick_paused_until = time.monotonic() + KICK_PAUSE_SECONDS
-        log.warning("outbox kick not sent (the sweep will deliver): %s", err)
+        log.warning("%s kick not sent (the sweep will deliver): %s", what, err)
 
 
 def _close(_exc: BaseException | None) -> None:

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
 
 from content.schema import Course, Scenario
+from lti_tool.grading import publish_course_grade
 from lti_tool.recording import course_completed_event, record_event
 from lti_tool.store.learning import (
     AttemptStatus,
@@ -86,7 +87,9 @@ def record_completion_if_done(
     progress = course_progress(session, LearnerKey.of(launch), course)
     if not progress.completed:
         return False
-    record_event(session, course_completed_event(launch, course, at or utcnow()))
+    at = at or utcnow()
+    record_event(session, course_completed_event(launch, course, at))
+    publish_course_grade(session, launch, course, progress.attempts, at=at)
     return True
 
 

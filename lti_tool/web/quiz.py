@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from content.errors import ResponseError
 from content.schema import Course, Question, Quiz
 from content.scoring import attempts_remaining, draw_quiz_questions, score_quiz
+from lti_tool.grading import LAST, Placement, counted_attempt, publish_quiz_grade
 from lti_tool.recording import (
     question_answered_event,
     quiz_attempted_event,
@@ -59,8 +60,12 @@ def intro(token: str, course_id: str) -> str:
     quiz = _require_quiz(course)
     attempts = list_attempts(db(), visit.learner, quiz.id)
     finished = [a for a in attempts if a.status == AttemptStatus.SUBMITTED]
+    # The same rule the gradebook gets (lti_tool.grading), so the two never disagree.
+    counts = Placement.of(visit.launch.claims).counts
     return render_template(
         "quiz_intro.html",
+        counted=counted_attempt(finished, counts),
+        counts_last=counts == LAST,
         course=course,
         quiz=quiz,
         attempts=finished,
@@ -228,7 +233,16 @@ def answer(token: str, attempt_id: uuid.UUID) -> Response | tuple[str, int]:
     record_event(
         session, quiz_result_event(visit.launch, course, quiz, score, attempt.id, duration, now)
     )
-    if score.passed:
-        record_completion_if_done(session, visit.launch, course, now)
+    completed = score.passed and record_completion_if_done(session, visit.launch, course, now)
+    publish_quiz_grade(
+        session,
+        visit.launch,
+        course,
+        quiz,
+        list_attempts(session, visit.learner, quiz.id),
+        source_id=f"quiz-attempt:{attempt.id}",
+        course_completed=completed,
+        at=now,
+    )
     commit()
     return redirect(url_for("quiz.attempt_page", attempt_id=attempt.id), code=303)

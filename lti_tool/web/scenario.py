@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from content.errors import ResponseError
 from content.schema import Choice, Course, DecisionNode, EndingNode, Scenario
 from content.scoring import ScenarioResult, score_scenario_path
+from lti_tool.grading import publish_scenario_grade
 from lti_tool.recording import record_event, scenario_choice_event, scenario_completed_event
 from lti_tool.store.learning import (
     RunStatus,
@@ -182,6 +183,14 @@ def choose(token: str, run_id: uuid.UUID) -> Response:
         record_event(
             session,
             scenario_completed_event(visit.launch, course, scenario, result, run.id, duration, now),
+        )
+        publish_scenario_grade(
+            session,
+            visit.launch,
+            scenario,
+            list_runs(session, visit.learner, scenario.id),
+            source_id=f"scenario-run:{run.id}",
+            at=now,
         )
     commit()
     return redirect(url_for("scenario.run_page", run_id=run.id, _anchor="latest"), code=303)
