@@ -80,7 +80,7 @@ class SigningKey:
 
 def _active_key(session: Session) -> ToolKey | None:
     # The unique index allows one ACTIVE key; the order keeps the choice deterministic even on
-    # a database that predates it (migration 0007 keeps the same, first, key).
+    # a database that predates it (migration 0006 keeps the same, first, key).
     return session.scalars(
         select(ToolKey).where(ToolKey.status == KeyStatus.ACTIVE).order_by(ToolKey.id).limit(1)
     ).first()

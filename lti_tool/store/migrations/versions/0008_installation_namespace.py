@@ -1,7 +1,7 @@
 """installation: the statement-id namespace of this installation; knowledge-check records
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-30 13:45:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

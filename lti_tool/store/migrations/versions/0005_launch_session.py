@@ -1,13 +1,13 @@
 """Server-side learner sessions, so a session can be revoked and ends when idle.
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

@@ -1,14 +1,14 @@
 """outbox: keep the LRS's version of a statement that conflicts with ours
 
-Revision ID: 0005
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0007"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
