@@ -96,7 +96,7 @@ def loopback_config(
         (r"server web:8000;", f"server {upstream};"),
         (r"/etc/nginx/certs/fullchain\.pem", str(cert)),
         (r"/etc/nginx/certs/privkey\.pem", str(key)),
-        (r"access_log /dev/stdout;", f"access_log {folder / 'access.log'};"),
+        (r"access_log /dev/stdout cxa;", f"access_log {folder / 'access.log'} cxa;"),
     ]
     for pattern, replacement in replacements:
         text, count = re.subn(pattern, replacement, text)
@@ -232,11 +232,24 @@ def test_slow_clients_do_not_starve_healthz_behind_nginx(tmp_path: Path) -> None
             assert redirect.status_code == 301
             assert redirect.headers["Location"].startswith("https://")
 
+            # A session token in the path or the Referer never reaches nginx's access log.
+            token = "T0kenT0kenT0kenT0kenT0kenT0kenT0kenT0kenT0k"
+            requests.get(
+                f"https://127.0.0.1:{https_port}/s/{token}/courses",
+                headers={"Referer": f"https://127.0.0.1:{https_port}/s/{token}/"},
+                verify=str(cert),
+                timeout=5,
+            )
+
             # Through the proxy, slow clients cost gunicorn nothing.
             with slow_clients(https_port, tls=True):
                 started = time.monotonic()
                 assert healthz_answers(proxied, verify=str(cert)), "healthz starved behind nginx"
                 assert time.monotonic() - started < HEALTHZ_TIMEOUT
+
+        access = (tmp_path / "access.log").read_text()
+        assert "/s/~redacted/courses" in access
+        assert token not in access
 
         # The same clients straight at gunicorn starve it: what the proxy is there for. (If
         # gunicorn ever times header reads out itself, this line says the test can go.)

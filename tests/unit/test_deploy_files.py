@@ -47,3 +47,12 @@ def test_nginx_replaces_forwarded_headers_instead_of_passing_the_clients_on() ->
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
     assert "$proxy_add_x_forwarded_for" not in conf
     assert re.search(r"proxy_set_header X-Forwarded-Proto \$scheme;", conf)
+
+
+def test_web_and_workers_read_the_same_delivery_and_proxy_settings() -> None:
+    # The web fans out to the destinations it is told of (decision 0004); a worker told of
+    # others would strand rows. Rate limits must count learners, not the proxy's address.
+    for name in ("web", "worker", "beat"):
+        environment = services()[name]["environment"]
+        assert "CXA_LRS_DESTINATIONS" in environment, name
+        assert environment["CXA_PROXY_HOPS"] == "1", name
