@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from content.activities import activity_id as placeable_id
+from content.placement import ACTIVITY_PARAM, BEST, COUNTS_PARAM, GRADED_PARAM, LAST
 from content.schema import Course, Quiz, Scenario
 from lti_tool.lti.grades import AgsEndpoint
 from lti_tool.lti.roles import LEARNER
@@ -33,13 +35,6 @@ from lti_tool.store.learning import AttemptStatus, RunStatus
 from lti_tool.store.models import Launch
 
 CUSTOM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/custom"
-# Custom parameters a Deep Linking placement carries (the names content/placement.py on
-# the deep-linking branch writes; keep them in step).
-ACTIVITY_PARAM = "cxa_activity"
-GRADED_PARAM = "cxa_graded"
-COUNTS_PARAM = "cxa_score_counts"
-BEST = "best"
-LAST = "last"
 
 # AGS 2.0 section 3.4.1 progress values.
 SUBMITTED = "Submitted"
@@ -49,8 +44,8 @@ FULLY_GRADED = "FullyGraded"
 
 
 def activity_id(item: Course | Quiz | Scenario) -> str:
-    """Our id of a placeable activity: ``<kind>:<slug>``, the line item's resourceId."""
-    return f"{item.kind}:{item.id}"
+    """Our id of a placeable activity (``<kind>:<slug>``), the line item's resourceId."""
+    return placeable_id(item.kind, item.id)
 
 
 @dataclass(frozen=True)
