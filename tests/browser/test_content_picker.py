@@ -33,7 +33,7 @@ PHONE = {"width": 390, "height": 844}
 QUIZ = "quiz:service-foundations-quiz"
 
 
-def test_the_picker_has_no_serious_axe_violations_at_desktop_and_phone_width(
+def test_the_picker_has_no_axe_violations_at_desktop_and_phone_width(
     app: Flask,
     client: FlaskClient,
     registered: TestPlatform,
