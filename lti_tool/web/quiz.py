@@ -293,7 +293,7 @@ def answer(token: str, attempt_id: uuid.UUID) -> Response | tuple[str, int]:
     record_event(
         session, quiz_result_event(visit.launch, course, quiz, score, attempt.id, duration, now)
     )
-    completed = score.passed and record_completion_if_done(session, visit.launch, course, now)
+    completed = score.passed and record_completion_if_done(session, launch, course, now)
     publish_quiz_grade(
         session,
         launch,

@@ -277,3 +277,23 @@ def test_role_plays_elsewhere_stay_open_practice(
     assert "Attempts allowed" not in intro
     finish_scenario(practice)
     finish_scenario(practice)
+
+
+def test_an_attempt_is_scored_and_graded_by_the_link_it_was_started_in(
+    client: FlaskClient, registered: TestPlatform, session: Session
+) -> None:
+    strict = {"cxa_activity": QUIZ_ID, "cxa_pass_mark": "90"}
+    exam = launch_with(client, registered, placement(registered, "exam", strict))
+    attempt_id = exam.start_quiz(COURSE)
+    questions = attempt_row(session, attempt_id).question_ids
+    practice = launch_with(client, registered, placement(registered, "practice", {}))
+
+    # Submitted from the practice link's session: still the exam's attempt.
+    fields = answer_fields(questions[:8], attempt_id, correct=True)
+    fields += answer_fields(questions[8:], attempt_id, correct=False)
+    response = practice.post(f"attempts/{attempt_id}", [*fields, ("action", "submit")])
+
+    assert response.status_code == 303
+    assert attempt_row(session, attempt_id).passed is False
+    (grade,) = grade_rows(session)
+    assert grade.lineitem_url == registered.base_url + "/ags/lineitems/exam/lineitem"
