@@ -4,12 +4,19 @@ Records belong to a learner (platform + LTI ``sub``), not to one launch, so prog
 unfinished attempt survive the next launch from the LMS. Every query that reads a record by
 id also takes the learner, so one learner can never load another's row.
 
+Quiz attempts and role-play runs also carry their placement (deployment, context, resource
+link: the gradebook column they count towards). Queries that count attempts or pick the
+score that counts take the placement; only the learner's history reads across placements
+(docs/decisions/0011-per-placement-records.md).
+
 Query functions take a session, may flush, never commit (the request owns the transaction).
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +59,25 @@ class LearnerKey:
     @classmethod
     def of(cls, launch: Launch) -> LearnerKey:
         return cls(platform_id=launch.platform_id, sub=launch.sub)
+
+
+def placement_key(deployment_id: str, context_id: str | None, resource_link_id: str | None) -> str:
+    """The placement a record counts towards, as one fixed-length column value.
+
+    A placement is (platform, deployment, context, resource link): what a gradebook keys a
+    column by (LTI 1.3 section 5.3.5, a resource link id is unique within its deployment
+    only). The platform is the record's own ``platform_id``; the rest is hashed, because the
+    three ids may each be 255 characters and must sit in a unique constraint.
+
+    WARNING: migration 0011 repeats this recipe for existing rows; change both or neither.
+    """
+    parts = [deployment_id, context_id or "", resource_link_id or ""]
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
+
+
+def placement_of(launch: Launch) -> str:
+    """The placement a launch runs in."""
+    return placement_key(launch.deployment_id, launch.context_id, launch.resource_link_id)
 
 
 def _owned_by(model: Any, learner: LearnerKey) -> tuple[ColumnElement[bool], ...]:
@@ -97,7 +123,9 @@ class QuizAttempt(Base):
     __table_args__ = (
         # Numbers attempts per learner and quiz; a second "start" racing the first fails here
         # instead of giving the learner an extra attempt.
-        UniqueConstraint("platform_id", "sub", "quiz_id", "number"),
+        # Numbered per placement: each gradebook column has its own attempt limit.
+        UniqueConstraint("platform_id", "sub", "placement", "quiz_id", "number"),
+        # The learner's history of a quiz across placements (progress page).
         Index("ix_quiz_attempt_learner_quiz", "platform_id", "sub", "quiz_id"),
     )
 
@@ -106,6 +134,8 @@ class QuizAttempt(Base):
     sub: Mapped[str] = mapped_column(String(255))
     # The launch the attempt was started in (its LMS context goes into the statements).
     launch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("launch.id", ondelete="CASCADE"))
+    # placement_key() of that launch: the gradebook column the attempt counts towards.
+    placement: Mapped[str] = mapped_column(String(64))
     course_id: Mapped[str] = mapped_column(String(80))
     quiz_id: Mapped[str] = mapped_column(String(80))
     content_version: Mapped[str] = mapped_column(String(40))
@@ -136,6 +166,8 @@ class ScenarioRun(Base):
 
     __tablename__ = "scenario_run"
     __table_args__ = (
+        # The learner's history of a role-play across placements (progress page); runs of
+        # one placement are a subset of these few rows.
         Index("ix_scenario_run_learner_scenario", "platform_id", "sub", "scenario_id"),
     )
 
@@ -143,6 +175,8 @@ class ScenarioRun(Base):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
     sub: Mapped[str] = mapped_column(String(255))
     launch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("launch.id", ondelete="CASCADE"))
+    # placement_key() of that launch: the gradebook column the run counts towards.
+    placement: Mapped[str] = mapped_column(String(64))
     course_id: Mapped[str] = mapped_column(String(80))
     scenario_id: Mapped[str] = mapped_column(String(80))
     content_version: Mapped[str] = mapped_column(String(40))
@@ -237,13 +271,17 @@ def list_lesson_views(session: Session, learner: LearnerKey, course_id: str) -> 
 # --- quiz attempts ------------------------------------------------------------------------
 
 
-def list_attempts(session: Session, learner: LearnerKey, quiz_id: str) -> list[QuizAttempt]:
-    """The learner's attempts at a quiz, oldest first."""
+def list_attempts(
+    session: Session, learner: LearnerKey, quiz_id: str, *, placement: str
+) -> list[QuizAttempt]:
+    """The learner's attempts at a quiz in one placement, oldest first: the ones the attempt
+    limit, the counted score and the grade are about."""
     return list(
         session.scalars(
             select(QuizAttempt)
             .where(
                 *_owned_by(QuizAttempt, learner),
+                QuizAttempt.placement == placement,
                 QuizAttempt.quiz_id == quiz_id,
             )
             .order_by(QuizAttempt.number)
@@ -251,10 +289,27 @@ def list_attempts(session: Session, learner: LearnerKey, quiz_id: str) -> list[Q
     )
 
 
-def get_open_attempt(session: Session, learner: LearnerKey, quiz_id: str) -> QuizAttempt | None:
+def list_attempt_history(session: Session, learner: LearnerKey, quiz_id: str) -> list[QuizAttempt]:
+    """The learner's attempts at a quiz in every placement, oldest first (their history)."""
+    return list(
+        session.scalars(
+            select(QuizAttempt)
+            .where(
+                *_owned_by(QuizAttempt, learner),
+                QuizAttempt.quiz_id == quiz_id,
+            )
+            .order_by(QuizAttempt.started_at, QuizAttempt.number)
+        )
+    )
+
+
+def get_open_attempt(
+    session: Session, learner: LearnerKey, quiz_id: str, *, placement: str
+) -> QuizAttempt | None:
     return session.scalar(
         select(QuizAttempt).where(
             *_owned_by(QuizAttempt, learner),
+            QuizAttempt.placement == placement,
             QuizAttempt.quiz_id == quiz_id,
             QuizAttempt.status == AttemptStatus.IN_PROGRESS,
         )
@@ -276,6 +331,7 @@ def add_attempt(
     learner: LearnerKey,
     *,
     launch_id: uuid.UUID,
+    placement: str,
     course_id: str,
     quiz_id: str,
     content_version: str,
@@ -289,6 +345,7 @@ def add_attempt(
         platform_id=learner.platform_id,
         sub=learner.sub,
         launch_id=launch_id,
+        placement=placement,
         course_id=course_id,
         quiz_id=quiz_id,
         content_version=content_version,
@@ -349,12 +406,14 @@ def finish_attempt(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def has_passed(session: Session, learner: LearnerKey, quiz_id: str) -> bool:
+def has_passed(session: Session, learner: LearnerKey, quiz_id: str, *, placement: str) -> bool:
+    """Whether the learner passed the quiz in this placement."""
     count = session.scalar(
         select(func.count())
         .select_from(QuizAttempt)
         .where(
             *_owned_by(QuizAttempt, learner),
+            QuizAttempt.placement == placement,
             QuizAttempt.quiz_id == quiz_id,
             QuizAttempt.passed.is_(True),
         )
@@ -362,10 +421,41 @@ def has_passed(session: Session, learner: LearnerKey, quiz_id: str) -> bool:
     return bool(count)
 
 
+def list_own_launches(
+    session: Session, learner: LearnerKey, launch_ids: set[uuid.UUID]
+) -> list[Launch]:
+    """The learner's own launches among ``launch_ids`` (where their records were made)."""
+    if not launch_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Launch).where(Launch.id.in_(launch_ids), *_owned_by(Launch, learner))
+        )
+    )
+
+
 # --- scenario runs ------------------------------------------------------------------------
 
 
-def list_runs(session: Session, learner: LearnerKey, scenario_id: str) -> list[ScenarioRun]:
+def list_runs(
+    session: Session, learner: LearnerKey, scenario_id: str, *, placement: str
+) -> list[ScenarioRun]:
+    """The learner's runs of a role-play in one placement, oldest first."""
+    return list(
+        session.scalars(
+            select(ScenarioRun)
+            .where(
+                *_owned_by(ScenarioRun, learner),
+                ScenarioRun.placement == placement,
+                ScenarioRun.scenario_id == scenario_id,
+            )
+            .order_by(ScenarioRun.started_at)
+        )
+    )
+
+
+def list_run_history(session: Session, learner: LearnerKey, scenario_id: str) -> list[ScenarioRun]:
+    """The learner's runs of a role-play in every placement, oldest first (their history)."""
     return list(
         session.scalars(
             select(ScenarioRun)
@@ -393,6 +483,7 @@ def add_run(
     learner: LearnerKey,
     *,
     launch_id: uuid.UUID,
+    placement: str,
     course_id: str,
     scenario_id: str,
     content_version: str,
@@ -402,6 +493,7 @@ def add_run(
         platform_id=learner.platform_id,
         sub=learner.sub,
         launch_id=launch_id,
+        placement=placement,
         course_id=course_id,
         scenario_id=scenario_id,
         content_version=content_version,

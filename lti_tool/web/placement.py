@@ -87,6 +87,16 @@ def placed_activity(claims: dict[str, Any]) -> tuple[Activity, PlacementOptions 
     return activity, options_from_custom(activity, custom if isinstance(custom, dict) else {})
 
 
+def placed_options(claims: dict[str, Any], *ids: str) -> PlacementOptions | None:
+    """The instructor's options when this launch is a graded placement of one of ``ids``;
+    None on a plain link or a link that places something else, where the content's own
+    settings apply. (A course's placement governs its final quiz: pass both ids.)"""
+    placed = placed_activity(claims)
+    if placed is None or placed[1] is None or placed[0].activity_id not in ids:
+        return None
+    return placed[1]
+
+
 def activity_page(activity: Activity) -> str:
     """The learner page that opens the activity."""
     course_id = activity.course_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,9 +20,12 @@ from lti_tool.store.learning import (
     RunStatus,
     ScenarioRun,
     get_latest_self_assessment,
+    list_attempt_history,
     list_attempts,
     list_lesson_views,
-    list_runs,
+    list_own_launches,
+    list_run_history,
+    placement_of,
 )
 from lti_tool.store.models import Launch, utcnow
 from lti_tool.web.db import db
@@ -37,6 +41,11 @@ class CourseProgress:
     attempts: list[QuizAttempt]
     runs: dict[str, list[ScenarioRun]]
     scenarios: list[Scenario]
+    #: Where each record was made, by launch id: the link's and the LMS course's titles.
+    places: dict[uuid.UUID, str]
+
+    def place(self, record: QuizAttempt | ScenarioRun) -> str:
+        return self.places.get(record.launch_id, "")
 
     @property
     def lessons_total(self) -> int:
@@ -70,14 +79,30 @@ class CourseProgress:
 
 
 def course_progress(session: Session, learner: LearnerKey, course: Course) -> CourseProgress:
+    """The learner's progress in every placement: their history, as the progress page shows
+    it. Completion is the learner's (passing the quiz through any link counts); scores
+    that go to a gradebook are picked per placement (record_completion_if_done)."""
     scenarios = [catalog().require_scenario(sid) for sid in course.scenarios]
+    attempts = list_attempt_history(session, learner, course.quiz.id) if course.quiz else []
+    runs = {s.id: list_run_history(session, learner, s.id) for s in scenarios}
+    launch_ids = {a.launch_id for a in attempts} | {r.launch_id for rs in runs.values() for r in rs}
     return CourseProgress(
         course=course,
         views={view.lesson_id: view for view in list_lesson_views(session, learner, course.id)},
-        attempts=list_attempts(session, learner, course.quiz.id) if course.quiz else [],
-        runs={s.id: list_runs(session, learner, s.id) for s in scenarios},
+        attempts=attempts,
+        runs=runs,
         scenarios=scenarios,
+        places={
+            launch.id: _place_label(launch)
+            for launch in list_own_launches(session, learner, launch_ids)
+        },
     )
+
+
+def _place_label(launch: Launch) -> str:
+    # The titles the LMS sent (LTI 1.3 sections 5.4.1 and 5.4.2); ids mean nothing to a learner.
+    names = [n for n in (launch.resource_link_title, launch.context_title) if n]
+    return " · ".join(names)
 
 
 def record_completion_if_done(
@@ -89,7 +114,15 @@ def record_completion_if_done(
         return False
     at = at or utcnow()
     record_event(session, course_completed_event(launch, course, at))
-    publish_course_grade(session, launch, course, progress.attempts, at=at)
+    # The course's grade is its quiz score in this placement (its gradebook column).
+    attempts = (
+        list_attempts(
+            session, LearnerKey.of(launch), course.quiz.id, placement=placement_of(launch)
+        )
+        if course.quiz
+        else []
+    )
+    publish_course_grade(session, launch, course, attempts, at=at)
     return True
 
 

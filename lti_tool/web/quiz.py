@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,13 @@ from werkzeug.wrappers import Response
 from content.errors import ResponseError
 from content.schema import Course, Question, Quiz
 from content.scoring import attempts_remaining, draw_quiz_questions, score_quiz
-from lti_tool.grading import LAST, Placement, counted_attempt, publish_quiz_grade
+from lti_tool.grading import (
+    LAST,
+    Placement,
+    activity_id,
+    counted_attempt,
+    publish_quiz_grade,
+)
 from lti_tool.recording import (
     question_answered_event,
     quiz_attempted_event,
@@ -30,9 +37,10 @@ from lti_tool.store.learning import (
     get_attempt,
     get_open_attempt,
     list_attempts,
+    placement_of,
     save_responses,
 )
-from lti_tool.store.models import utcnow
+from lti_tool.store.models import Launch, utcnow
 from lti_tool.web.db import commit, db
 from lti_tool.web.learner import Visit, catalog, open_visit, require_course, require_form
 from lti_tool.web.learning_errors import (
@@ -41,6 +49,7 @@ from lti_tool.web.learning_errors import (
     NoAttemptsLeftError,
     PageNotFoundError,
 )
+from lti_tool.web.placement import placed_options
 from lti_tool.web.progress import record_completion_if_done
 from lti_tool.web.question_form import build_views, parse_answers
 
@@ -53,19 +62,59 @@ def _require_quiz(course: Course) -> Quiz:
     return course.quiz
 
 
+@dataclass(frozen=True)
+class QuizRules:
+    """The rules a quiz runs by in one placement."""
+
+    #: The quiz with the placement's pass mark, attempts allowed and questions drawn.
+    quiz: Quiz
+    #: Which attempt's score counts ("best" or "last").
+    counts: str
+    graded: bool
+    #: The gradebook column (store.learning.placement_key) attempts count towards.
+    placement: str
+
+
+def quiz_rules(launch: Launch, course: Course, quiz: Quiz) -> QuizRules:
+    """The instructor's options where the launch is a placed link of this quiz or its course
+    (Deep Linking custom parameters, content.placement), the content's settings otherwise.
+
+    Page, xAPI result and grade all score with the quiz returned here, so the learner, the
+    LRS and the gradebook agree on the pass mark.
+    """
+    options = placed_options(launch.claims, activity_id(quiz), activity_id(course))
+    placement = placement_of(launch)
+    # Which attempt counts and whether it is graded: read exactly as the grade publisher
+    # reads them (lti_tool.grading.Placement), so page and gradebook cannot disagree.
+    link = Placement.of(launch.claims)
+    if options is None:
+        return QuizRules(quiz, link.counts, link.graded, placement)
+    # Options were checked against this quiz (content.placement.parse_options), so the
+    # copy skips pydantic's validation safely.
+    effective = quiz.model_copy(
+        update={
+            "pass_mark": options.pass_mark,
+            "attempts": options.attempts,
+            "draw": options.draw if options.draw is not None else quiz.draw,
+        }
+    )
+    return QuizRules(effective, link.counts, link.graded, placement)
+
+
 @bp.get("/s/<token>/courses/<course_id>/quiz")
 def intro(token: str, course_id: str) -> str:
     visit = open_visit(token)
     course = require_course(course_id)
-    quiz = _require_quiz(course)
-    attempts = list_attempts(db(), visit.learner, quiz.id)
+    rules = quiz_rules(visit.launch, course, _require_quiz(course))
+    quiz = rules.quiz
+    attempts = list_attempts(db(), visit.learner, quiz.id, placement=rules.placement)
     finished = [a for a in attempts if a.status == AttemptStatus.SUBMITTED]
-    # The same rule the gradebook gets (lti_tool.grading), so the two never disagree.
-    counts = Placement.of(visit.launch.claims).counts
     return render_template(
         "quiz_intro.html",
-        counted=counted_attempt(finished, counts),
-        counts_last=counts == LAST,
+        # The same rule the gradebook gets (lti_tool.grading), so the two never disagree.
+        counted=counted_attempt(finished, rules.counts),
+        counts_last=rules.counts == LAST,
+        graded=rules.graded,
         course=course,
         quiz=quiz,
         attempts=finished,
@@ -79,14 +128,15 @@ def intro(token: str, course_id: str) -> str:
 def start(token: str, course_id: str) -> Response:
     visit = open_visit(token)
     course = require_course(course_id)
-    quiz = _require_quiz(course)
+    rules = quiz_rules(visit.launch, course, _require_quiz(course))
+    quiz = rules.quiz
     require_form(token)
     session = db()
     # Resuming beats starting: a learner who clicks "start" twice, or comes back in a new
-    # launch, continues the attempt they have instead of spending another one.
-    attempt = get_open_attempt(session, visit.learner, quiz.id)
+    # launch of the same link, continues the attempt they have instead of spending another.
+    attempt = get_open_attempt(session, visit.learner, quiz.id, placement=rules.placement)
     if attempt is None:
-        used = len(list_attempts(session, visit.learner, quiz.id))
+        used = len(list_attempts(session, visit.learner, quiz.id, placement=rules.placement))
         if attempts_remaining(quiz, used) == 0:
             raise NoAttemptsLeftError(
                 _("You have used all %(n)d attempts at this quiz.", n=quiz.attempts)
@@ -99,6 +149,7 @@ def start(token: str, course_id: str) -> Response:
                 session,
                 visit.learner,
                 launch_id=visit.launch.id,
+                placement=rules.placement,
                 course_id=course.id,
                 quiz_id=quiz.id,
                 content_version=quiz.content_version,
@@ -118,12 +169,19 @@ def start(token: str, course_id: str) -> Response:
     return redirect(url_for("quiz.attempt_page", attempt_id=attempt.id), code=303)
 
 
-def _require_attempt(visit: Visit, attempt_id: uuid.UUID) -> tuple[Course, Quiz, QuizAttempt]:
-    attempt = get_attempt(db(), visit.learner, attempt_id)
+def _require_attempt(
+    visit: Visit, attempt_id: uuid.UUID
+) -> tuple[Course, QuizRules, Launch, QuizAttempt]:
+    """The learner's attempt, with the rules and launch of the placement it was started in:
+    an attempt is scored, and its grade sent, by the link it belongs to, whichever launch
+    the learner submits it from."""
+    session = db()
+    attempt = get_attempt(session, visit.learner, attempt_id)
     if attempt is None:
         raise PageNotFoundError(_("There is no quiz attempt of yours at this address."))
     course = require_course(attempt.course_id)
-    return course, _require_quiz(course), attempt
+    launch = session.get(Launch, attempt.launch_id) or visit.launch
+    return course, quiz_rules(launch, course, _require_quiz(course)), launch, attempt
 
 
 def _questions(attempt: QuizAttempt) -> list[Question]:
@@ -156,12 +214,13 @@ def _attempt_form(
 @bp.get("/s/<token>/attempts/<uuid:attempt_id>")
 def attempt_page(token: str, attempt_id: uuid.UUID) -> tuple[str, int]:
     visit = open_visit(token)
-    course, quiz, attempt = _require_attempt(visit, attempt_id)
+    course, rules, _launch, attempt = _require_attempt(visit, attempt_id)
+    quiz = rules.quiz
     if attempt.status == AttemptStatus.IN_PROGRESS:
         return _attempt_form(course, quiz, attempt, attempt.responses)
     questions = _questions(attempt)
     score = score_quiz(quiz, questions, attempt.responses)
-    used = len(list_attempts(db(), visit.learner, quiz.id))
+    used = len(list_attempts(db(), visit.learner, quiz.id, placement=attempt.placement))
     return (
         render_template(
             "quiz_review.html",
@@ -180,7 +239,8 @@ def attempt_page(token: str, attempt_id: uuid.UUID) -> tuple[str, int]:
 @bp.post("/s/<token>/attempts/<uuid:attempt_id>")
 def answer(token: str, attempt_id: uuid.UUID) -> Response | tuple[str, int]:
     visit = open_visit(token)
-    course, quiz, attempt = _require_attempt(visit, attempt_id)
+    course, rules, launch, attempt = _require_attempt(visit, attempt_id)
+    quiz = rules.quiz
     form = require_form(token, allowed=("action",))
     action = form.get("action", "submit")
     if action not in ("save", "submit"):
@@ -233,13 +293,13 @@ def answer(token: str, attempt_id: uuid.UUID) -> Response | tuple[str, int]:
     record_event(
         session, quiz_result_event(visit.launch, course, quiz, score, attempt.id, duration, now)
     )
-    completed = score.passed and record_completion_if_done(session, visit.launch, course, now)
+    completed = score.passed and record_completion_if_done(session, launch, course, now)
     publish_quiz_grade(
         session,
-        visit.launch,
+        launch,
         course,
         quiz,
-        list_attempts(session, visit.learner, quiz.id),
+        list_attempts(session, visit.learner, quiz.id, placement=attempt.placement),
         source_id=f"quiz-attempt:{attempt.id}",
         course_completed=completed,
         at=now,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -13,7 +15,7 @@ from werkzeug.wrappers import Response
 from content.errors import ResponseError
 from content.schema import Choice, Course, DecisionNode, EndingNode, Scenario
 from content.scoring import ScenarioResult, score_scenario_path
-from lti_tool.grading import publish_scenario_grade
+from lti_tool.grading import activity_id, publish_scenario_grade, scenario_score
 from lti_tool.recording import record_event, scenario_choice_event, scenario_completed_event
 from lti_tool.store.learning import (
     RunStatus,
@@ -22,11 +24,18 @@ from lti_tool.store.learning import (
     append_choice,
     get_run,
     list_runs,
+    placement_of,
 )
-from lti_tool.store.models import utcnow
+from lti_tool.store.models import Launch, utcnow
 from lti_tool.web.db import commit, db
 from lti_tool.web.learner import Visit, catalog, open_visit, require_course, require_form
-from lti_tool.web.learning_errors import AlreadyFinishedError, BadFormError, PageNotFoundError
+from lti_tool.web.learning_errors import (
+    AlreadyFinishedError,
+    BadFormError,
+    NoAttemptsLeftError,
+    PageNotFoundError,
+)
+from lti_tool.web.placement import placed_options
 
 bp = Blueprint("scenario", __name__)
 
@@ -58,16 +67,50 @@ def _walk(scenario: Scenario, choices: list[str]) -> tuple[list[Turn], DecisionN
     return turns, node
 
 
+@dataclass(frozen=True)
+class RunRules:
+    """The rules a role-play runs by in one placement."""
+
+    #: Scaled points (0..1) needed to pass; None where the role-play is practice.
+    pass_mark: float | None
+    #: Play-throughs allowed; None for as many as the learner likes.
+    attempts: int | None
+    #: The gradebook column (store.learning.placement_key) runs count towards.
+    placement: str
+
+    def passed(self, skill_scores: Mapping[str, Any]) -> bool | None:
+        if self.pass_mark is None:
+            return None
+        given, maximum = scenario_score(skill_scores)
+        return maximum > 0 and given / maximum >= self.pass_mark
+
+    def remaining(self, runs_used: int) -> int | None:
+        return None if self.attempts is None else max(0, self.attempts - runs_used)
+
+
+def run_rules(launch: Launch, scenario: Scenario) -> RunRules:
+    """The instructor's pass mark and attempts where the launch is a graded placement of this
+    role-play (Deep Linking custom parameters); elsewhere role-plays are open practice."""
+    options = placed_options(launch.claims, activity_id(scenario))
+    placement = placement_of(launch)
+    if options is None or not options.graded:
+        return RunRules(None, None, placement)
+    return RunRules(options.pass_mark, options.attempts, placement)
+
+
 @bp.get("/s/<token>/courses/<course_id>/scenarios/<scenario_id>")
 def intro(token: str, course_id: str, scenario_id: str) -> str:
     visit = open_visit(token)
     course = require_course(course_id)
     scenario = _require_scenario(course, scenario_id)
-    runs = list_runs(db(), visit.learner, scenario.id)
+    rules = run_rules(visit.launch, scenario)
+    runs = list_runs(db(), visit.learner, scenario.id, placement=rules.placement)
     return render_template(
         "scenario_intro.html",
         course=course,
         scenario=scenario,
+        rules=rules,
+        remaining=rules.remaining(len(runs)),
         finished=[r for r in runs if r.status == RunStatus.FINISHED],
         open_run=next((r for r in runs if r.status == RunStatus.IN_PROGRESS), None),
         skills={s.id: s for s in catalog().list_skills()},
@@ -81,20 +124,20 @@ def start(token: str, course_id: str, scenario_id: str) -> Response:
     scenario = _require_scenario(course, scenario_id)
     require_form(token)
     session = db()
-    # Role-plays are practice: replay as often as you like, but resume an unfinished run first.
-    run = next(
-        (
-            r
-            for r in list_runs(session, visit.learner, scenario.id)
-            if r.status == RunStatus.IN_PROGRESS
-        ),
-        None,
-    )
+    rules = run_rules(visit.launch, scenario)
+    runs = list_runs(session, visit.learner, scenario.id, placement=rules.placement)
+    # Resume an unfinished run first; replay freely unless the placement limits attempts.
+    run = next((r for r in runs if r.status == RunStatus.IN_PROGRESS), None)
     if run is None:
+        if rules.remaining(len(runs)) == 0:
+            raise NoAttemptsLeftError(
+                _("You have used all %(n)d attempts at this role-play.", n=rules.attempts or 0)
+            )
         run = add_run(
             session,
             visit.learner,
             launch_id=visit.launch.id,
+            placement=rules.placement,
             course_id=course.id,
             scenario_id=scenario.id,
             content_version=scenario.content_version,
@@ -103,24 +146,31 @@ def start(token: str, course_id: str, scenario_id: str) -> Response:
     return redirect(url_for("scenario.run_page", run_id=run.id), code=303)
 
 
-def _require_run(visit: Visit, run_id: uuid.UUID) -> tuple[Course, Scenario, ScenarioRun]:
-    run = get_run(db(), visit.learner, run_id)
+def _require_run(visit: Visit, run_id: uuid.UUID) -> tuple[Course, Scenario, Launch, ScenarioRun]:
+    """The learner's run and the launch it was started in: a run is judged, and its grade
+    sent, by the link it belongs to."""
+    session = db()
+    run = get_run(session, visit.learner, run_id)
     if run is None:
         raise PageNotFoundError(_("There is no role-play of yours at this address."))
     course = require_course(run.course_id)
-    return course, _require_scenario(course, run.scenario_id), run
+    launch = session.get(Launch, run.launch_id) or visit.launch
+    return course, _require_scenario(course, run.scenario_id), launch, run
 
 
 @bp.get("/s/<token>/runs/<uuid:run_id>")
 def run_page(token: str, run_id: uuid.UUID) -> str:
     visit = open_visit(token)
-    course, scenario, run = _require_run(visit, run_id)
+    course, scenario, launch, run = _require_run(visit, run_id)
     turns, node = _walk(scenario, run.choices)
     result: ScenarioResult | None = None
     if isinstance(node, EndingNode):
         result = score_scenario_path(scenario, run.choices)
+    rules = run_rules(launch, scenario)
     return render_template(
         "scenario_run.html",
+        rules=rules,
+        passed=rules.passed(run.skill_scores or {}) if result else None,
         course=course,
         scenario=scenario,
         run=run,
@@ -134,7 +184,7 @@ def run_page(token: str, run_id: uuid.UUID) -> str:
 @bp.post("/s/<token>/runs/<uuid:run_id>")
 def choose(token: str, run_id: uuid.UUID) -> Response:
     visit = open_visit(token)
-    course, scenario, run = _require_run(visit, run_id)
+    course, scenario, launch, run = _require_run(visit, run_id)
     form = require_form(token, allowed=("step", "choice"))
     step_raw, choice_id = form.get("step", ""), form.get("choice", "")
     if not step_raw.isdigit():
@@ -186,9 +236,9 @@ def choose(token: str, run_id: uuid.UUID) -> Response:
         )
         publish_scenario_grade(
             session,
-            visit.launch,
+            launch,
             scenario,
-            list_runs(session, visit.learner, scenario.id),
+            list_runs(session, visit.learner, scenario.id, placement=run.placement),
             source_id=f"scenario-run:{run.id}",
             at=now,
         )

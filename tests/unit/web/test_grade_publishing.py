@@ -73,7 +73,7 @@ def grade_rows(session: Session) -> list[GradeRow]:
     return list(session.scalars(select(GradeRow).order_by(GradeRow.id)))
 
 
-def finish_scenario(learner: LearnerBrowser) -> None:
+def finish_scenario(learner: LearnerBrowser) -> str:
     run_id = learner.start_scenario(COURSE, SCENARIO.id)
     node, step = SCENARIO.node(SCENARIO.start), 0
     while isinstance(node, DecisionNode):
@@ -83,6 +83,7 @@ def finish_scenario(learner: LearnerBrowser) -> None:
             == 303
         )
         node, step = SCENARIO.node(choice.next), step + 1
+    return run_id
 
 
 def test_a_passed_then_failed_quiz_sends_the_best_score_both_times(
