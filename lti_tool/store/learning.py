@@ -69,7 +69,7 @@ def placement_key(deployment_id: str, context_id: str | None, resource_link_id: 
     only). The platform is the record's own ``platform_id``; the rest is hashed, because the
     three ids may each be 255 characters and must sit in a unique constraint.
 
-    WARNING: migration 0011 repeats this recipe for existing rows; change both or neither.
+    WARNING: migration 0010 repeats this recipe for existing rows; change both or neither.
     """
     parts = [deployment_id, context_id or "", resource_link_id or ""]
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()

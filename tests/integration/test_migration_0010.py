@@ -1,4 +1,4 @@
-"""Migration 0011: existing attempts and runs get the placement of the launch they were
+"""Migration 0010: existing attempts and runs get the placement of the launch they were
 started in, and a downgrade folds the per-placement numbering back into one sequence."""
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def test_existing_rows_get_their_launchs_placement_and_come_back_down_renumbered
                 },
             )
 
-        upgrade(engine, "0011")
+        upgrade(engine, "0010")
 
         t = tables(engine)
         with engine.begin() as conn:

@@ -2,7 +2,7 @@
 
 Existing rows get the placement of the launch they were started in.
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -12,7 +12,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
