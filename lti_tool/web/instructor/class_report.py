@@ -18,13 +18,12 @@ from content.scoring import score_question
 from lti_tool.lti.roles import is_instructor_type
 from lti_tool.store.classroom import (
     AnsweredAttempt,
-    AttemptSummary,
     GradeSummary,
     Launcher,
+    QuizTally,
     RunSummary,
 )
 from lti_tool.store.grades import GradeStatus
-from lti_tool.store.learning import AttemptStatus
 from lti_tool.store.roster import RosterMember
 
 NOT_STARTED = "not_started"
@@ -92,7 +91,8 @@ def build_class(
     *,
     members: Sequence[RosterMember],
     launchers: Sequence[Launcher],
-    attempts: Sequence[AttemptSummary],
+    tallies: Sequence[QuizTally],
+    last_scores: Mapping[str, float],
     runs: Sequence[RunSummary],
     lesson_views: Mapping[str, datetime],
     grades: Sequence[GradeSummary],
@@ -128,27 +128,23 @@ def build_class(
 
     courses_started: dict[str, set[str]] = defaultdict(set)
     courses_passed: dict[str, set[str]] = defaultdict(set)
-    by_learner: dict[str, list[AttemptSummary]] = defaultdict(list)
-    for attempt in attempts:
-        by_learner[attempt.sub].append(attempt)
-    for sub, mine in by_learner.items():
-        row = rows.get(sub)
+    for tally in tallies:
+        row = rows.get(tally.sub)
         if row is None:
             continue
-        submitted = [a for a in mine if a.status == AttemptStatus.SUBMITTED]
-        row.attempts = len(mine)
-        row.open_quizzes = sorted({a.quiz_id for a in mine if a.status != AttemptStatus.SUBMITTED})
-        scored = [a for a in submitted if a.score_scaled is not None]
-        if scored:
-            row.best = max(a.score_scaled or 0.0 for a in scored)
-            row.last = max(scored, key=lambda a: a.submitted_at or a.started_at).score_scaled
-        for a in mine:
-            courses_started[sub].add(a.course_id)
-            if a.passed:
-                courses_passed[sub].add(a.course_id)
-            if a.submitted_at is not None:
-                row.time_spent += a.submitted_at - a.started_at
-            row.last_activity = _latest(row.last_activity, a.submitted_at or a.started_at)
+        row.attempts += tally.attempts
+        if tally.open:
+            row.open_quizzes.append(tally.quiz_id)
+        if tally.best is not None:
+            row.best = tally.best if row.best is None else max(row.best, tally.best)
+        courses_started[tally.sub].add(tally.course_id)
+        if tally.passed:
+            courses_passed[tally.sub].add(tally.course_id)
+        row.time_spent += timedelta(seconds=tally.seconds)
+        row.last_activity = _latest(row.last_activity, tally.last_at)
+    for sub, score in last_scores.items():
+        if sub in rows:
+            rows[sub].last = score
     titles = {s.id: s.title for s in catalog.list_scenarios()}
     for run in runs:
         row = rows.get(run.sub)
@@ -226,6 +222,9 @@ def analyse_quiz(catalog: Catalog, quiz: Quiz, answered: Sequence[AnsweredAttemp
     right: Counter[str] = Counter()
     wrong: dict[str, Counter[str]] = defaultdict(Counter)
     bands = [0] * 10
+    # Learners give the same few answers: score each distinct (question, answer) once.
+    verdicts: dict[tuple[str, str], bool | None] = {}
+    option_maps: dict[str, dict[str, Any]] = {}
     for attempt in answered:
         scaled = attempt.score_scaled if attempt.score_scaled is not None else 0.0
         bands[min(9, int(scaled * 10))] += 1
@@ -235,12 +234,22 @@ def analyse_quiz(catalog: Catalog, quiz: Quiz, answered: Sequence[AnsweredAttemp
             if question is None or response is None:
                 continue
             seen[question_id] += 1
-            try:
-                if score_question(question, response).correct:
-                    right[question_id] += 1
-            except ContentError:
+            key = (question_id, repr(response))
+            if key not in verdicts:
+                try:
+                    verdicts[key] = score_question(question, response).correct
+                except ContentError:
+                    verdicts[key] = None
+            verdict = verdicts[key]
+            if verdict is None:
                 continue
-            options = {o.id: o for o in getattr(question, "options", ())}
+            if verdict:
+                right[question_id] += 1
+            options = option_maps.get(question_id)
+            if options is None:
+                options = option_maps[question_id] = {
+                    o.id: o for o in getattr(question, "options", ())
+                }
             chosen = [response] if isinstance(response, str) else response
             if isinstance(chosen, list | tuple):
                 for option_id in chosen:
