@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -88,6 +89,12 @@ def _course_launches(course: CourseKey) -> Select[tuple[uuid.UUID]]:
     return select(Launch.id).where(
         Launch.platform_id == course.platform_id, Launch.context_id == course.context_id
     )
+
+
+def _in_course(course: CourseKey) -> tuple[ColumnElement[bool], ...]:
+    """Records made in the course's launches (the query joins ``launch`` on launch_id):
+    a join on the launch's primary key, which PostgreSQL plans well however many rows."""
+    return (Launch.platform_id == course.platform_id, Launch.context_id == course.context_id)
 
 
 def _course_subs(course: CourseKey) -> Select[tuple[str]]:
@@ -175,9 +182,10 @@ def tally_course_attempts(session: Session, course: CourseKey) -> list[QuizTally
                 )
             ),
         )
+        .join(Launch, Launch.id == QuizAttempt.launch_id)
         .where(
             QuizAttempt.platform_id == course.platform_id,
-            QuizAttempt.launch_id.in_(_course_launches(course)),
+            *_in_course(course),
         )
         .group_by(QuizAttempt.sub, QuizAttempt.course_id, QuizAttempt.quiz_id)
     )
@@ -207,9 +215,10 @@ def last_scores(session: Session, course: CourseKey) -> dict[str, float]:
             .over(partition_by=QuizAttempt.sub, order_by=QuizAttempt.submitted_at.desc())
             .label("rank"),
         )
+        .join(Launch, Launch.id == QuizAttempt.launch_id)
         .where(
             QuizAttempt.platform_id == course.platform_id,
-            QuizAttempt.launch_id.in_(_course_launches(course)),
+            *_in_course(course),
             QuizAttempt.status == AttemptStatus.SUBMITTED,
             QuizAttempt.score_scaled.is_not(None),
         )
@@ -237,9 +246,11 @@ def list_submitted_answers(
             QuizAttempt.question_ids,
             QuizAttempt.responses,
             QuizAttempt.score_scaled,
-        ).where(
+        )
+        .join(Launch, Launch.id == QuizAttempt.launch_id)
+        .where(
             QuizAttempt.platform_id == course.platform_id,
-            QuizAttempt.launch_id.in_(_course_launches(course)),
+            *_in_course(course),
             QuizAttempt.quiz_id == quiz_id,
             QuizAttempt.status == AttemptStatus.SUBMITTED,
         )
@@ -271,9 +282,10 @@ def list_course_runs(session: Session, course: CourseKey) -> list[RunSummary]:
             ScenarioRun.started_at,
             ScenarioRun.finished_at,
         )
+        .join(Launch, Launch.id == ScenarioRun.launch_id)
         .where(
             ScenarioRun.platform_id == course.platform_id,
-            ScenarioRun.launch_id.in_(_course_launches(course)),
+            *_in_course(course),
         )
         .order_by(ScenarioRun.started_at)
     )
@@ -401,12 +413,14 @@ def get_course_open_attempt(
 ) -> QuizAttempt | None:
     """The learner's unfinished attempt at the quiz, if it was started in this course."""
     return session.scalar(
-        select(QuizAttempt).where(
+        select(QuizAttempt)
+        .join(Launch, Launch.id == QuizAttempt.launch_id)
+        .where(
             QuizAttempt.platform_id == course.platform_id,
             QuizAttempt.sub == sub,
             QuizAttempt.quiz_id == quiz_id,
             QuizAttempt.status == AttemptStatus.IN_PROGRESS,
-            QuizAttempt.launch_id.in_(_course_launches(course)),
+            *_in_course(course),
         )
     )
 
