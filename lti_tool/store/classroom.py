@@ -10,7 +10,6 @@ another's. Query functions take a session, may flush, never commit.
 from __future__ import annotations
 
 import enum
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,19 +84,13 @@ class InstructorAction(Base):
 # --- the class ----------------------------------------------------------------------------
 
 
-def _course_launches(course: CourseKey) -> Select[tuple[uuid.UUID]]:
-    return select(Launch.id).where(
-        Launch.platform_id == course.platform_id, Launch.context_id == course.context_id
-    )
-
-
 def _in_course(course: CourseKey) -> tuple[ColumnElement[bool], ...]:
     """Records made in the course's launches (the query joins ``launch`` on launch_id):
     a join on the launch's primary key, which PostgreSQL plans well however many rows."""
     return (Launch.platform_id == course.platform_id, Launch.context_id == course.context_id)
 
 
-def _course_subs(course: CourseKey) -> Select[tuple[str]]:
+def _course_subs(course: CourseKey) -> Select[str]:
     return select(Launch.sub).where(
         Launch.platform_id == course.platform_id, Launch.context_id == course.context_id
     )
@@ -357,7 +350,7 @@ def list_latest_grades(session: Session, course: CourseKey) -> list[GradeSummary
     )
     latest: dict[tuple[str, str], GradeSummary] = {}
     for row in rows:
-        summary = GradeSummary(*row)
+        summary = GradeSummary(*tuple(row))
         latest[(summary.sub, summary.target_key)] = summary
     return list(latest.values())
 
