@@ -468,3 +468,23 @@ def test_the_query_count_does_not_grow_with_the_class(
     assert large == small
     text = instructor.get("instructor/class").get_data(as_text=True)
     assert "Learners (50)" in text
+
+
+def test_a_teaching_assistant_and_an_institution_administrator_reach_the_class(
+    app: Any, registered: TestPlatform
+) -> None:
+    for index, role in enumerate(
+        (
+            "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant",
+            "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+        )
+    ):
+        staff = launch_with(
+            app.test_client(), registered, {CLAIM + "roles": [role]}, sub=f"staff-{index}"
+        )
+        assert "instructor/class" in staff.get("").get_data(as_text=True), role
+        assert staff.get("instructor/class").status_code == 200, role
+
+
+def test_a_learner_home_page_has_no_class_link(learner: LearnerBrowser) -> None:
+    assert "instructor/class" not in learner.get("").get_data(as_text=True)
