@@ -169,6 +169,9 @@ class RosterClient:
         self._owners = tuple(owners)
         self._allowed_hosts = tuple(allowed_hosts)
 
+    def close(self) -> None:
+        self._http.close()
+
     def list_members(self, endpoint: NrpsEndpoint, *, rlid: str | None = None) -> list[Member]:
         """Every member of the context (or of the link, with ``rlid``), following rel=next."""
         members: dict[str, Member] = {}

@@ -100,7 +100,10 @@ def refresh_roster(session: Session, room: Classroom) -> str | None:
             return _notice(fetch.last_error) if fetch.last_error and not fresh else None
     try:
         client = roster_client_for(session, room.launch.platform)
-        members = client.list_members(endpoint)
+        try:
+            members = client.list_members(endpoint)
+        finally:
+            client.close()
     except (RosterError, KeyStoreError) as err:
         log.warning("roster of %s not refreshed: %s", room.course, err)
         roster.record_failure(session, room.course.platform_id, room.course.context_id, str(err))
