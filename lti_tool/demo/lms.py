@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.config import is_production_url
-from lti_tool.demo import ags, deep_linking
+from lti_tool.demo import ags, deep_linking, nrps
 from lti_tool.errors import ConfigError
 from lti_tool.lti import roles
 from lti_tool.store import platforms
@@ -51,6 +51,14 @@ PERSONAS = {
 }
 
 COURSE = {"id": "demo-course-101", "title": "Service Desk Onboarding", "label": "SD-101"}
+# The course's membership (NRPS): everyone who can launch, plus a learner who never does
+# and one whose enrolment is suspended, so the class view shows both kinds.
+ROSTER_ONLY = (
+    nrps.RosterEntry("noor", "Noor Haddad", "noor.haddad@demo-lms.test", (roles.LEARNER,)),
+    nrps.RosterEntry(
+        "ivan", "Ivan Petrov", "ivan.petrov@demo-lms.test", (roles.LEARNER,), "Inactive"
+    ),
+)
 LINKS = {
     "cx-academy": "CX Academy: customer-service training",
 }
@@ -205,6 +213,18 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         instructor=next(p.login for p in PERSONAS.values() if roles.INSTRUCTOR in p.roles),
     )
 
+    nrps.install(
+        app,
+        base_url=config.base_url,
+        context=COURSE,
+        roster=[
+            *(nrps.RosterEntry(p.login, p.name, p.email, p.roles) for p in PERSONAS.values()),
+            *ROSTER_ONLY,
+        ],
+        links=LINKS,
+        platform_conf=lambda: _PlatformConf(config=config),
+    )
+
     @app.get("/")
     def course() -> str:
         return render_template(
@@ -285,6 +305,7 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         deep_linking.prepare_message(
             message, link, placements, config.base_url + "/deep-link/return"
         )
+        message.set_extra_claims(nrps.launch_claim(config.base_url, COURSE["id"]))
         if roles.LEARNER in persona.roles:
             message.set_extra_claims(ags.launch_claim(gradebook, config.base_url, link))
         return message.lti_launch()  # type: ignore[no-any-return]

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from content import Catalog, load_catalog
 from content.schema import Course, Module
-from lti_tool.lti.roles import describe_roles, is_instructor
+from lti_tool.lti.roles import describe_roles, is_instructor, is_instructor_type
 from lti_tool.store.learning import LearnerKey, get_latest_self_assessment
 from lti_tool.store.models import Launch
 from lti_tool.web.db import db
@@ -123,6 +123,8 @@ def home(token: str) -> str:
         launch=launch,
         role_names=describe_roles(launch.roles),
         instructor=is_instructor(launch.roles),
+        # The class view is open to every instructor-type role of a course launch.
+        class_view=bool(launch.context_id) and is_instructor_type(launch.roles),
         courses=catalog().list_courses(),
         assessment=catalog().self_assessment,
         latest_assessment=get_latest_self_assessment(db(), visit.learner),

@@ -29,6 +29,7 @@ from lti_tool.recording import (
     quiz_result_event,
     record_event,
 )
+from lti_tool.store.classroom import granted_attempts
 from lti_tool.store.learning import (
     AttemptStatus,
     QuizAttempt,
@@ -54,6 +55,11 @@ from lti_tool.web.progress import record_completion_if_done
 from lti_tool.web.question_form import build_views, parse_answers
 
 bp = Blueprint("quiz", __name__)
+
+
+def _granted(visit: Visit, quiz: Quiz) -> int:
+    """Extra attempts an instructor granted this learner (the class view's action)."""
+    return granted_attempts(db(), visit.learner.platform_id, visit.learner.sub, quiz.id)
 
 
 def _require_quiz(course: Course) -> Quiz:
@@ -119,7 +125,7 @@ def intro(token: str, course_id: str) -> str:
         quiz=quiz,
         attempts=finished,
         open_attempt=next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None),
-        remaining=attempts_remaining(quiz, len(attempts)),
+        remaining=attempts_remaining(quiz, len(attempts) - _granted(visit, quiz)),
         passed=any(a.passed for a in attempts),
     )
 
@@ -137,7 +143,7 @@ def start(token: str, course_id: str) -> Response:
     attempt = get_open_attempt(session, visit.learner, quiz.id, placement=rules.placement)
     if attempt is None:
         used = len(list_attempts(session, visit.learner, quiz.id, placement=rules.placement))
-        if attempts_remaining(quiz, used) == 0:
+        if attempts_remaining(quiz, used - _granted(visit, quiz)) == 0:
             raise NoAttemptsLeftError(
                 _("You have used all %(n)d attempts at this quiz.", n=quiz.attempts)
             )
@@ -230,7 +236,7 @@ def attempt_page(token: str, attempt_id: uuid.UUID) -> tuple[str, int]:
             questions=build_views(questions, attempt.id.hex, attempt.responses),
             scores={s.question_id: s for s in score.questions},
             score=score,
-            remaining=attempts_remaining(quiz, used),
+            remaining=attempts_remaining(quiz, used - _granted(visit, quiz)),
         ),
         200,
     )
