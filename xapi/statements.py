@@ -37,6 +37,10 @@ DEFAULT_PLATFORM = "CX Academy"
 # or a kind's facts gives every past event a new id, so a re-send after the change is
 # stored as a second statement instead of being recognised as a duplicate.
 # tests/unit/xapi/test_statements.py and tests/data/source_ids.json pin known outputs.
+#
+# The same recipe makes context.registration from a registration source (the facts naming
+# one learner's enrolment in one placement), salted with "registration" so a registration
+# never equals a statement id. Changing it splits every learner's history in an LRS.
 
 
 def source_id(kind: str, *facts: str | int | uuid.UUID) -> str:
@@ -60,6 +64,19 @@ def statement_id(namespace: uuid.UUID, source: str) -> uuid.UUID:
     if not source:
         raise StatementError("source_id must not be empty")
     return uuid.uuid5(namespace, source)
+
+
+def registration_id(namespace: uuid.UUID, source: str) -> uuid.UUID:
+    """The registration UUID of an enrolment in one installation (see the recipe above).
+
+    cmi5 (section 3, Definitions, "Registration") means one learner's enrolment in a
+    course, kept across sessions and attempts; here that is a learner in a placement.
+    """
+    if not isinstance(namespace, uuid.UUID):
+        raise StatementError("the statement namespace must be a uuid.UUID")
+    if not source:
+        raise StatementError("a registration source must not be empty")
+    return uuid.uuid5(namespace, json.dumps(["registration", source], ensure_ascii=False))
 
 
 def build_statement(
@@ -88,7 +105,7 @@ def build_statement(
                 display=tincan.LanguageMap({vocabulary.DISPLAY_LANGUAGE: event.verb.display}),
             ),
             object=_activity(event.object),
-            context=_context(event, platform),
+            context=_context(event, platform, namespace),
             timestamp=_utc(event.timestamp),
         )
         if event.result is not None:
@@ -182,7 +199,7 @@ def _interaction(interaction: Interaction, language: str) -> dict[str, Any]:
     return fields
 
 
-def _context(event: LearningEvent, platform: str) -> Any:
+def _context(event: LearningEvent, platform: str, namespace: uuid.UUID) -> Any:
     activities: dict[str, Any] = {
         # Part Two, 2.4.6.2: category SHOULD name the profile the statement follows.
         "category": tincan.ActivityList(
@@ -190,7 +207,8 @@ def _context(event: LearningEvent, platform: str) -> Any:
                 tincan.Activity(
                     id=vocabulary.PROFILE_VERSION_IRI,
                     definition=tincan.ActivityDefinition(type=vocabulary.PROFILE),
-                )
+                ),
+                *(_activity(a) for a in event.categories),
             ]
         )
     }
@@ -206,6 +224,8 @@ def _context(event: LearningEvent, platform: str) -> Any:
     )
     if event.registration is not None:
         context.registration = event.registration
+    elif event.registration_source is not None:
+        context.registration = registration_id(namespace, event.registration_source)
     if event.language:
         context.language = event.language
     if extensions:

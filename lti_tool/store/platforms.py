@@ -72,6 +72,17 @@ def set_actor_format(session: Session, platform: Platform, actor_format: str) ->
     session.flush()
 
 
+ACTOR_NAME_CHOICES = ("include", "omit")
+
+
+def set_actor_name(session: Session, platform: Platform, choice: str) -> None:
+    """Whether this platform's statements carry learners' names from now on."""
+    if choice not in ACTOR_NAME_CHOICES:
+        raise RegistrationError(f"actor name must be one of {', '.join(ACTOR_NAME_CHOICES)}")
+    platform.actor_name = choice
+    session.flush()
+
+
 def _url_problem(value: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -35,9 +35,16 @@ def test_low_ratings_recommend_modules_and_are_recorded(
     for module_id in rule.modules:
         assert f"/modules/{module_id}" in page
     statements = outbox_statements(session)
-    ratings = [s for s in statements if s["verb"]["id"].endswith("answered")]
+    # Ratings are survey replies ("responded"), never "answered": an LRS counts answered
+    # statements as questions and their success as accuracy.
+    assert not [s for s in statements if s["verb"]["id"].endswith("answered")]
+    ratings = [
+        s for s in statements if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/responded"
+    ]
     assert len(ratings) == len(ASSESSMENT.statements)
     assert ratings[0]["object"]["definition"]["interactionType"] == "likert"
+    survey = ratings[0]["context"]["contextActivities"]["parent"][0]["definition"]["type"]
+    assert survey == "http://id.tincanapi.com/activitytype/survey"
     completed = [s for s in statements if s["verb"]["id"].endswith("completed")]
     assert len(completed) == 1
     assert rule.modules[0] in completed[0]["result"]["response"]

@@ -10,6 +10,7 @@ from content.schema import DecisionNode
 from lti_tool.store.learning import RunStatus, ScenarioRun
 from lti_tool.store.models import OutboxRow
 from tests.unit.web.conftest import LearnerBrowser, outbox_statements
+from xapi import vocabulary
 from xapi.vocabulary import SKILL_SCORES
 
 COURSE = "service-foundations"
@@ -60,7 +61,7 @@ def test_playing_the_best_path_ends_resolved_with_a_debrief(
     statements = outbox_statements(session)
     chose = [s for s in statements if s["verb"]["id"].endswith("/chose")]
     assert [s["result"]["response"] for s in chose] == path
-    assert all(s["context"]["registration"] == run_id for s in chose)
+    assert all(s["context"]["extensions"][vocabulary.RUN_ID] == run_id for s in chose)
     completed = [s for s in statements if s["verb"]["id"].endswith("completed")]
     assert len(completed) == 1
     assert completed[0]["result"]["completion"] is True
