@@ -50,6 +50,13 @@ def _platform_dict(p: Platform) -> dict[str, Any]:
     show_default=True,
     help="How learners appear in xAPI statements (see README: privacy).",
 )
+@click.option(
+    "--actor-name",
+    type=click.Choice(platforms.ACTOR_NAME_CHOICES),
+    default="omit",
+    show_default=True,
+    help="Whether statements carry learners' names from the launch (see README: privacy).",
+)
 def platform_add(**options: Any) -> None:
     """Register a platform."""
     spec = platforms.PlatformSpec(**{**options, "deployment_ids": tuple(options["deployment_ids"])})
