@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 
 #: Session.info flag that tells the commit helper a delivery task is worth sending.
 OUTBOX_TOUCHED = "cxa_outbox_touched"
+#: Session.info key: this installation's xAPI IRI base (Settings.iri_base), set by the
+#: session factory so statements name activities under a URL the operator controls.
+IRI_BASE = "cxa_xapi_iri_base"
 #: Session.info key: the timestamp of the last statement recorded in this transaction.
 _LAST_TIMESTAMP = "cxa_last_statement_timestamp"
 #: The smallest step an LRS keeps between two timestamps (xAPI 1.0.3 Part Two, 4.5: at
@@ -71,7 +74,9 @@ def record_event(session: Session, event: LearningEvent) -> bool:
     Its id is made in this installation's namespace (read once per process, then cached).
     """
     event = _after_previous(session, event)
-    statement = build_statement(event, namespace=statement_namespace(session))
+    statement = build_statement(
+        event, namespace=statement_namespace(session), iri_base=session.info.get(IRI_BASE)
+    )
     added = outbox.add_statement(session, statement)
     session.info[OUTBOX_TOUCHED] = True
     return added

@@ -19,6 +19,7 @@ import tincan  # type: ignore[import-untyped]
 from xapi import vocabulary
 from xapi.errors import StatementError
 from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
+from xapi.iris import rebase
 from xapi.validation import validate_statement
 
 DEFAULT_PLATFORM = "CX Academy"
@@ -85,10 +86,13 @@ def build_statement(
     namespace: uuid.UUID,
     actor_format: ActorFormat | None = None,
     platform: str = DEFAULT_PLATFORM,
+    iri_base: str | None = None,
 ) -> dict[str, Any]:
     """Build the statement for ``event`` as a JSON-ready dict.
 
     ``namespace`` is the installation's statement namespace (see the recipe above).
+    ``iri_base`` is the operator's base for the IRIs we mint (``xapi.iris``); without it
+    they stay under the placeholder ``vocabulary.CX_BASE``. It never affects the id.
     The actor is identified as ``actor_format`` says, by default as the learner's own
     ``Learner.actor_format`` (an LTI account unless their platform chose otherwise).
 
@@ -125,6 +129,8 @@ def build_statement(
     # checks on re-sends brittle.
     data["timestamp"] = _format_timestamp(event.timestamp)
     _check_json(data, event.source_id)
+    if iri_base is not None:
+        data = rebase(data, iri_base)
 
     problems = validate_statement(data)
     if problems:
@@ -132,6 +138,13 @@ def build_statement(
             f"statement for {event.source_id!r} is not valid xAPI 1.0.3: " + "; ".join(problems)
         )
     return data
+
+
+def activity_object(activity: Activity, iri_base: str | None = None) -> dict[str, Any]:
+    """An activity as the JSON object a statement carries (id, definition), e.g. to serve
+    at the activity's own IRI."""
+    data: dict[str, Any] = _activity(activity).as_version("1.0.3")
+    return rebase(data, iri_base) if iri_base is not None else data
 
 
 def mbox(email: str) -> str:

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.fixtures.platform import TestPlatform
-from tests.unit.web.conftest import LearnerBrowser, launch_learner, outbox_statements
+from tests.unit.web.conftest import LearnerBrowser, launch_learner, ours, outbox_statements
 from tests.unit.web.test_progress import finish_course
 from xapi import vocabulary
 
@@ -31,7 +31,7 @@ def test_one_learner_session_has_one_registration_and_attempts_in_an_extension(
     in_attempt = [s for s in statements if s["verb"]["id"] in _ATTEMPT_VERBS]
     assert in_attempt
     for statement in in_attempt:
-        assert statement["context"]["extensions"][vocabulary.ATTEMPT_ID] == attempt_id
+        assert statement["context"]["extensions"][ours(vocabulary.ATTEMPT_ID)] == attempt_id
     sessions = {s["context"]["extensions"][vocabulary.SESSION_ID] for s in statements}
     assert len(sessions) == 1
 
@@ -80,12 +80,12 @@ def test_staff_launches_carry_their_roles_and_the_staff_category(
         s for s in outbox_statements(session) if s["verb"]["id"] == vocabulary.LAUNCHED.iri
     )
     categories = [c["id"] for c in staff["context"]["contextActivities"]["category"]]
-    assert vocabulary.STAFF in categories
-    assert staff["context"]["extensions"][vocabulary.LTI_ROLES] == [
+    assert ours(vocabulary.STAFF) in categories
+    assert staff["context"]["extensions"][ours(vocabulary.LTI_ROLES)] == [
         "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
     ]
     categories = [c["id"] for c in learner["context"]["contextActivities"]["category"]]
-    assert vocabulary.STAFF not in categories
-    assert learner["context"]["extensions"][vocabulary.LTI_ROLES] == [
+    assert ours(vocabulary.STAFF) not in categories
+    assert learner["context"]["extensions"][ours(vocabulary.LTI_ROLES)] == [
         "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
     ]
