@@ -115,11 +115,7 @@ def learner_of(launch: Launch) -> Learner:
     return Learner(
         issuer=launch.platform.issuer,
         sub=launch.sub,
-        # No personal name unless the registration opted in (`cxa platform set-actor-name`):
-        # the actor's account or mbox already identifies the learner to the LRS.
-        name=display_text(launch.name, MAX_NAME)
-        if launch.platform.actor_name == "include"
-        else None,
+        name=display_text(launch.name, MAX_NAME) if _names_included(launch) else None,
         email=email,
         actor_format=actor_format,
     )
