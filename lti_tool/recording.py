@@ -53,7 +53,7 @@ OUTBOX_TOUCHED = "cxa_outbox_touched"
 #: Session.info key: this installation's xAPI IRI base (Settings.iri_base), set by the
 #: session factory so statements name activities under a URL the operator controls.
 IRI_BASE = "cxa_xapi_iri_base"
-#: Session.info key: the timestamp of the last statement recorded in this transaction.
+#: Session.info key: (transaction, timestamp) of the last statement recorded.
 _LAST_TIMESTAMP = "cxa_last_statement_timestamp"
 #: The smallest step an LRS keeps between two timestamps (xAPI 1.0.3 Part Two, 4.5: at
 #: least millisecond precision), so the order survives storage.
@@ -88,12 +88,15 @@ def _after_previous(session: Session, event: LearningEvent) -> LearningEvent:
     # ties come back in any order; nudging each one a millisecond past the one recorded
     # before it in this transaction keeps the causal order the views record them in. The
     # statement id does not depend on the timestamp, so a re-send stays idempotent.
+    # Only within one transaction: a later one (a worker's long-lived session replaying
+    # old events, say) keeps its own timestamps.
+    transaction = session.get_transaction()
     previous = session.info.get(_LAST_TIMESTAMP)
     moment = event.timestamp
-    if previous is not None and moment < previous + _TICK:
-        moment = previous + _TICK
+    if previous is not None and previous[0] is transaction and moment < previous[1] + _TICK:
+        moment = previous[1] + _TICK
         event = replace(event, timestamp=moment)
-    session.info[_LAST_TIMESTAMP] = moment
+    session.info[_LAST_TIMESTAMP] = (transaction, moment)
     return event
 
 
