@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 DEFAULT_BASE_URL = "https://cx-academy.example/xapi/activities"
+"""The canonical placeholder base; the app moves it under the operator's own IRI base
+(CXA_XAPI_IRI_BASE) when it builds statements, so source ids never depend on the setting."""
 
 
 class Identified(Protocol):

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lti_tool.errors import ConfigError
+from xapi.iris import normalise_base
 
 #: Where the embedded default keeps its files (SQLite, broker folders, LRS data).
 DEFAULT_VAR_DIR = Path(__file__).resolve().parent.parent / "var"
@@ -241,6 +242,10 @@ class Settings:
     grade_max_attempts: int = 20
     # Seconds between reconciliations: reading each line item's results back from the LMS.
     grade_reconcile_seconds: int = 900
+    # Base of every xAPI IRI we mint (activities, our verbs, types, extensions, the profile):
+    # a URL the operator controls, so GET on an activity IRI returns its definition. Empty:
+    # CXA_BASE_URL + "/xapi/". Choose it once: statements already sent carry these IRIs.
+    xapi_iri_base: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -297,6 +302,15 @@ class Settings:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(
                 f"CXA_BASE_URL must be an http:// or https:// URL with a host: {self.base_url}"
+            )
+        try:
+            iri_host = urlsplit(self.iri_base).hostname or ""
+        except ValueError as err:
+            raise ConfigError(f"CXA_XAPI_IRI_BASE: {err}") from err
+        # RFC 2606 reserves .example: IRIs there resolve nowhere and belong to no one.
+        if self.production and (iri_host == "example" or iri_host.endswith(".example")):
+            raise ConfigError(
+                f"CXA_XAPI_IRI_BASE must be a URL you control, not a reserved name: {self.iri_base}"
             )
         if self.lrs_endpoint and not self.lrs_endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"CXA_LRS_ENDPOINT must be an http(s) URL: {self.lrs_endpoint}")
@@ -359,6 +373,11 @@ class Settings:
         if self.secret_key == self.key_encryption_secret:
             # One leaked value must not both forge form tokens and decrypt the signing keys.
             raise ConfigError("CXA_SECRET_KEY and CXA_KEY_ENCRYPTION_SECRET must differ")
+
+    @property
+    def iri_base(self) -> str:
+        """The xAPI IRI base in effect, with one trailing slash."""
+        return normalise_base(self.xapi_iri_base or self.base_url + "/xapi/")
 
     @property
     def production(self) -> bool:
@@ -500,4 +519,5 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("service_allowed_hosts", "CXA_SERVICE_ALLOWED_HOSTS", _hosts),
     ("grade_max_attempts", "CXA_GRADE_MAX_ATTEMPTS", partial(_int, minimum=1)),
     ("grade_reconcile_seconds", "CXA_GRADE_RECONCILE_SECONDS", partial(_int, minimum=10)),
+    ("xapi_iri_base", "CXA_XAPI_IRI_BASE", _text),
 )

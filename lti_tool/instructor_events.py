@@ -10,7 +10,12 @@ import uuid
 from datetime import datetime
 
 from content.schema import Quiz
-from lti_tool.recording import learner_of, lms_course_activity, quiz_activity
+from lti_tool.recording import (
+    learner_of,
+    lms_course_activity,
+    quiz_activity,
+    registration_source,
+)
 from lti_tool.store.models import Launch
 from xapi import vocabulary
 from xapi.events import LearningEvent
@@ -24,8 +29,9 @@ def attempt_reset_event(
     instructor: Launch,
     at: datetime,
 ) -> LearningEvent:
-    """An instructor discarded the learner's unfinished attempt: the attempt (its
-    registration) ends here, unscored, so an LRS does not wait for its result.
+    """An instructor discarded the learner's unfinished attempt: the attempt ends here,
+    unscored, so an LRS does not wait for its result. It sits in the learner's enrolment
+    (registration) like every statement of theirs, with the attempt in its extension.
 
     The source id is the attempt's own id: an attempt can be reset once, then it is gone.
     """
@@ -36,11 +42,12 @@ def attempt_reset_event(
         learner=learner_of(learner_launch),
         object=quiz_activity(quiz),
         timestamp=at,
-        registration=attempt_id,
+        registration_source=registration_source(learner_launch),
         grouping=(lms,) if lms else (),
         language=learner_launch.locale,
         content_version=quiz.content_version,
-        extensions={vocabulary.LTI_CONTEXT_ID: instructor.context_id}
-        if instructor.context_id
-        else {},
+        extensions={
+            vocabulary.ATTEMPT_ID: str(attempt_id),
+            **({vocabulary.LTI_CONTEXT_ID: instructor.context_id} if instructor.context_id else {}),
+        },
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from content.scoring import (
     SelfAssessmentResult,
 )
 from lti_tool.lti.claims import MAX_NAME, display_text, usable_email
+from lti_tool.lti.roles import is_instructor_type
 from lti_tool.store import outbox
 from lti_tool.store.installation import statement_namespace
 from lti_tool.store.models import Launch
@@ -48,6 +50,14 @@ log = logging.getLogger(__name__)
 
 #: Session.info flag that tells the commit helper a delivery task is worth sending.
 OUTBOX_TOUCHED = "cxa_outbox_touched"
+#: Session.info key: this installation's xAPI IRI base (Settings.iri_base), set by the
+#: session factory so statements name activities under a URL the operator controls.
+IRI_BASE = "cxa_xapi_iri_base"
+#: Session.info key: (transaction, timestamp) of the last statement recorded.
+_LAST_TIMESTAMP = "cxa_last_statement_timestamp"
+#: The smallest step an LRS keeps between two timestamps (xAPI 1.0.3 Part Two, 4.5: at
+#: least millisecond precision), so the order survives storage.
+_TICK = timedelta(milliseconds=1)
 
 
 # Every source_id below follows the recipe in xapi/statements.py (read its WARNING): only
@@ -63,10 +73,31 @@ def record_event(session: Session, event: LearningEvent) -> bool:
 
     Its id is made in this installation's namespace (read once per process, then cached).
     """
-    statement = build_statement(event, namespace=statement_namespace(session))
+    event = _after_previous(session, event)
+    statement = build_statement(
+        event, namespace=statement_namespace(session), iri_base=session.info.get(IRI_BASE)
+    )
     added = outbox.add_statement(session, statement)
     session.info[OUTBOX_TOUCHED] = True
     return added
+
+
+def _after_previous(session: Session, event: LearningEvent) -> LearningEvent:
+    # One action often records several statements with the same clock reading (answers,
+    # then the quiz result, then the course completion). An LRS sorts by timestamp, so
+    # ties come back in any order; nudging each one a millisecond past the one recorded
+    # before it in this transaction keeps the causal order the views record them in. The
+    # statement id does not depend on the timestamp, so a re-send stays idempotent.
+    # Only within one transaction: a later one (a worker's long-lived session replaying
+    # old events, say) keeps its own timestamps.
+    transaction = session.get_transaction()
+    previous = session.info.get(_LAST_TIMESTAMP)
+    moment = event.timestamp
+    if previous is not None and previous[0] is transaction and moment < previous[1] + _TICK:
+        moment = previous[1] + _TICK
+        event = replace(event, timestamp=moment)
+    session.info[_LAST_TIMESTAMP] = (transaction, moment)
+    return event
 
 
 def learner_of(launch: Launch) -> Learner:
@@ -87,10 +118,17 @@ def learner_of(launch: Launch) -> Learner:
     return Learner(
         issuer=launch.platform.issuer,
         sub=launch.sub,
-        name=display_text(launch.name, MAX_NAME),
+        name=display_text(launch.name, MAX_NAME) if _names_included(launch) else None,
         email=email,
         actor_format=actor_format,
     )
+
+
+def _names_included(launch: Launch) -> bool:
+    # No personal name unless the registration opted in (`cxa platform set-actor-name`):
+    # the account or mbox already identifies the learner to the LRS, and an LRS is often
+    # read by people who have no need for names.
+    return launch.platform.actor_name == "include"
 
 
 def _lms_activity(launch: Launch, kind: str, local_id: str | None) -> str:
@@ -129,7 +167,6 @@ def launched_event(launch: Launch, at: datetime) -> LearningEvent:
         verb=vocabulary.LAUNCHED,
         activity=placement_activity(launch),
         at=at,
-        registration=launch.id,
         extensions=extensions,
     )
 
@@ -229,26 +266,57 @@ def _event(
     verb: vocabulary.Verb,
     activity: Activity,
     at: datetime,
-    registration: uuid.UUID,
+    attempt: uuid.UUID | None = None,
+    run: uuid.UUID | None = None,
     parents: tuple[Activity, ...] = (),
     grouping: tuple[Activity, ...] = (),
     result: Result | None = None,
     content_version: str | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> LearningEvent:
+    context: dict[str, Any] = {vocabulary.SESSION_ID: str(launch.id), **(extensions or {})}
+    if attempt is not None:
+        context[vocabulary.ATTEMPT_ID] = str(attempt)
+    if run is not None:
+        context[vocabulary.RUN_ID] = str(run)
+    if launch.roles:
+        context[vocabulary.LTI_ROLES] = list(launch.roles)
     return LearningEvent(
         source_id=source_id,
         verb=verb,
         learner=learner_of(launch),
         object=activity,
         timestamp=at,
-        registration=registration,
+        registration_source=registration_source(launch),
         parents=parents,
         grouping=_grouping(launch, *grouping),
+        categories=(STAFF_CATEGORY,) if is_instructor_type(launch.roles) else (),
         result=result,
         language=launch.locale,
         content_version=content_version,
-        extensions=extensions or {},
+        extensions=context,
+    )
+
+
+STAFF_CATEGORY = Activity(id=vocabulary.STAFF, type=vocabulary.AUDIENCE, name="Staff")
+"""Tag on statements from staff launches: instructors previewing a course are not learners."""
+
+
+def registration_source(launch: Launch) -> str:
+    """The facts naming this learner's enrolment in this placement (see xapi/statements.py).
+
+    One registration per learner and placement, as cmi5 means it, shared by every session
+    and attempt there; with the installation namespace it becomes context.registration.
+    A placement without an LMS course (no context claim) still has its resource link.
+    """
+    return source_id(
+        "registration",
+        launch.platform.issuer,
+        launch.platform.client_id,
+        launch.deployment_id,
+        launch.context_id or "(no context)",
+        launch.resource_link_id or "(no resource link)",
+        launch.sub,
     )
 
 
@@ -265,7 +333,6 @@ def lesson_experienced_event(
         verb=vocabulary.EXPERIENCED,
         activity=lesson_activity(lesson),
         at=at,
-        registration=launch.id,
         parents=(module_activity(module),),
         grouping=(course_activity(course),),
         content_version=lesson.content_version,
@@ -293,7 +360,6 @@ def knowledge_check_answered_event(
         verb=vocabulary.ANSWERED,
         activity=question_activity(question),
         at=at,
-        registration=launch.id,
         parents=(lesson_activity(lesson),),
         grouping=(course_activity(course),),
         result=_question_result(response, score),
@@ -310,7 +376,7 @@ def quiz_attempted_event(
         verb=vocabulary.ATTEMPTED,
         activity=quiz_activity(quiz),
         at=at,
-        registration=attempt_id,
+        attempt=attempt_id,
         parents=(course_activity(course),),
         content_version=quiz.content_version,
     )
@@ -332,7 +398,7 @@ def question_answered_event(
         verb=vocabulary.ANSWERED,
         activity=question_activity(question),
         at=at,
-        registration=attempt_id,
+        attempt=attempt_id,
         parents=(quiz_activity(quiz),),
         grouping=(course_activity(course),),
         result=_question_result(response, score),
@@ -367,7 +433,7 @@ def quiz_result_event(
         verb=vocabulary.PASSED if score.passed else vocabulary.FAILED,
         activity=quiz_activity(quiz),
         at=at,
-        registration=attempt_id,
+        attempt=attempt_id,
         parents=(course_activity(course),),
         result=Result(
             score_raw=score.raw,
@@ -398,7 +464,6 @@ def course_completed_event(launch: Launch, course: Course, at: datetime) -> Lear
         verb=vocabulary.COMPLETED,
         activity=course_activity(course),
         at=at,
-        registration=launch.id,
         result=Result(completion=True),
         content_version=course.content_version,
     )
@@ -433,7 +498,7 @@ def scenario_choice_event(
         verb=vocabulary.CHOSE,
         activity=decision_activity(scenario, node),
         at=at,
-        registration=run_id,
+        run=run_id,
         parents=(scenario_activity(scenario),),
         grouping=(course_activity(course),),
         result=Result(response=choice.id),
@@ -460,7 +525,7 @@ def scenario_completed_event(
         verb=vocabulary.COMPLETED,
         activity=scenario_activity(scenario),
         at=at,
-        registration=run_id,
+        run=run_id,
         parents=(course_activity(course),),
         result=Result(
             score_raw=float(raw),
@@ -483,9 +548,11 @@ def scenario_completed_event(
 
 
 def self_assessment_activity(assessment: SelfAssessment) -> Activity:
+    # A survey, not an assessment: nothing in it is right or wrong, and a dashboard that
+    # sees "assessment" would average the ratings into learners' test scores.
     return Activity(
         id=activity_iri(assessment),
-        type=vocabulary.ASSESSMENT,
+        type=vocabulary.SURVEY,
         name=assessment.title,
         description=assessment.intro,
     )
@@ -517,10 +584,12 @@ def self_assessment_rated_event(
         source_id=source_id(
             "self-assessment-rated", record_id, rating_activity(assessment, statement).id
         ),
-        verb=vocabulary.ANSWERED,
+        # "responded", never "answered": a rating has no correct value, so it must not
+        # count towards an LRS's questions-answered or accuracy figures.
+        verb=vocabulary.RESPONDED,
         activity=rating_activity(assessment, statement),
         at=at,
-        registration=record_id,
+        attempt=record_id,
         parents=(self_assessment_activity(assessment),),
         result=Result(response=str(rating)),
         content_version=assessment.content_version,
@@ -541,7 +610,7 @@ def self_assessment_completed_event(
         verb=vocabulary.COMPLETED,
         activity=self_assessment_activity(assessment),
         at=at,
-        registration=record_id,
+        attempt=record_id,
         result=Result(completion=True, response="[,]".join(result.modules)),
         content_version=assessment.content_version,
     )

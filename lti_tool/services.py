@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lti_tool.config import Settings
 from lti_tool.lti.state import StateStore, make_state_store
 from lti_tool.queue import make_celery
+from lti_tool.recording import IRI_BASE
 from lti_tool.store.db import make_engine, make_session_factory
 
 
@@ -28,7 +29,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         engine = make_engine(settings.database_url)
-        sessions = make_session_factory(engine)
+        sessions = make_session_factory(engine, info={IRI_BASE: settings.iri_base})
         return cls(
             settings=settings,
             engine=engine,

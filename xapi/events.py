@@ -141,6 +141,13 @@ class LearningEvent:
     ``source_id`` identifies the event by globally unique facts (``statements.source_id``
     makes it); the statement id is derived from it, so re-sending the same event never
     duplicates it.
+
+    ``registration_source`` names the learner's enrolment the same way (the cmi5 meaning of
+    a registration: one learner in one placement, across sessions and attempts);
+    ``build_statement`` derives context.registration from it in the installation's
+    namespace. Give it or a ready-made ``registration``, not both. ``categories`` are tags
+    (e.g. ``vocabulary.STAFF``) added to context.contextActivities.category beside the
+    profile.
     """
 
     source_id: str
@@ -149,8 +156,10 @@ class LearningEvent:
     object: Activity
     timestamp: datetime
     registration: uuid.UUID | None = None
+    registration_source: str | None = None
     parents: tuple[Activity, ...] = ()
     grouping: tuple[Activity, ...] = ()
+    categories: tuple[Activity, ...] = ()
     result: Result | None = None
     language: str | None = None
     content_version: str | None = None
@@ -167,3 +176,9 @@ class LearningEvent:
             )
         if self.registration is not None and not isinstance(self.registration, uuid.UUID):
             raise StatementError("LearningEvent.registration must be a uuid.UUID")
+        if self.registration is not None and self.registration_source is not None:
+            raise StatementError(
+                "LearningEvent takes a registration or a registration_source, not both"
+            )
+        if self.registration_source == "":
+            raise StatementError("LearningEvent.registration_source must not be empty")

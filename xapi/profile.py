@@ -13,18 +13,22 @@ from importlib import resources
 from typing import Any
 
 from xapi.errors import XapiError
+from xapi.iris import rebase
 
 
-def profile_document(base_url: str) -> dict[str, Any]:
+def profile_document(base_url: str, iri_base: str | None = None) -> dict[str, Any]:
     """The profile as a JSON-ready dict, with ``seeAlso`` pointing at ``base_url``.
 
     ``base_url`` is where humans can read about the profile (typically the deployment's
-    public URL). The concept IRIs stay fixed: they name concepts, not locations, and
-    statements already sent carry them.
+    public URL). ``iri_base`` moves the profile's own IRI and its concepts under the
+    operator's base, as ``build_statement`` does for statements; choose it once, since
+    statements already sent carry the IRIs.
     """
     if not base_url.startswith(("http://", "https://")):
         raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
     document = copy.deepcopy(_load())
+    if iri_base is not None:
+        document = rebase(document, iri_base)
     document["seeAlso"] = base_url
     return document
 

@@ -19,6 +19,7 @@ import tincan  # type: ignore[import-untyped]
 from xapi import vocabulary
 from xapi.errors import StatementError
 from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
+from xapi.iris import rebase
 from xapi.validation import validate_statement
 
 DEFAULT_PLATFORM = "CX Academy"
@@ -37,6 +38,10 @@ DEFAULT_PLATFORM = "CX Academy"
 # or a kind's facts gives every past event a new id, so a re-send after the change is
 # stored as a second statement instead of being recognised as a duplicate.
 # tests/unit/xapi/test_statements.py and tests/data/source_ids.json pin known outputs.
+#
+# The same recipe makes context.registration from a registration source (the facts naming
+# one learner's enrolment in one placement), salted with "registration" so a registration
+# never equals a statement id. Changing it splits every learner's history in an LRS.
 
 
 def source_id(kind: str, *facts: str | int | uuid.UUID) -> str:
@@ -62,16 +67,32 @@ def statement_id(namespace: uuid.UUID, source: str) -> uuid.UUID:
     return uuid.uuid5(namespace, source)
 
 
+def registration_id(namespace: uuid.UUID, source: str) -> uuid.UUID:
+    """The registration UUID of an enrolment in one installation (see the recipe above).
+
+    cmi5 (section 3, Definitions, "Registration") means one learner's enrolment in a
+    course, kept across sessions and attempts; here that is a learner in a placement.
+    """
+    if not isinstance(namespace, uuid.UUID):
+        raise StatementError("the statement namespace must be a uuid.UUID")
+    if not source:
+        raise StatementError("a registration source must not be empty")
+    return uuid.uuid5(namespace, json.dumps(["registration", source], ensure_ascii=False))
+
+
 def build_statement(
     event: LearningEvent,
     *,
     namespace: uuid.UUID,
     actor_format: ActorFormat | None = None,
     platform: str = DEFAULT_PLATFORM,
+    iri_base: str | None = None,
 ) -> dict[str, Any]:
     """Build the statement for ``event`` as a JSON-ready dict.
 
     ``namespace`` is the installation's statement namespace (see the recipe above).
+    ``iri_base`` is the operator's base for the IRIs we mint (``xapi.iris``); without it
+    they stay under the placeholder ``vocabulary.CX_BASE``. It never affects the id.
     The actor is identified as ``actor_format`` says, by default as the learner's own
     ``Learner.actor_format`` (an LTI account unless their platform chose otherwise).
 
@@ -88,7 +109,7 @@ def build_statement(
                 display=tincan.LanguageMap({vocabulary.DISPLAY_LANGUAGE: event.verb.display}),
             ),
             object=_activity(event.object),
-            context=_context(event, platform),
+            context=_context(event, platform, namespace),
             timestamp=_utc(event.timestamp),
         )
         if event.result is not None:
@@ -108,6 +129,8 @@ def build_statement(
     # checks on re-sends brittle.
     data["timestamp"] = _format_timestamp(event.timestamp)
     _check_json(data, event.source_id)
+    if iri_base is not None:
+        data = rebase(data, iri_base)
 
     problems = validate_statement(data)
     if problems:
@@ -115,6 +138,13 @@ def build_statement(
             f"statement for {event.source_id!r} is not valid xAPI 1.0.3: " + "; ".join(problems)
         )
     return data
+
+
+def activity_object(activity: Activity, iri_base: str | None = None) -> dict[str, Any]:
+    """An activity as the JSON object a statement carries (id, definition), e.g. to serve
+    at the activity's own IRI."""
+    data: dict[str, Any] = _activity(activity).as_version("1.0.3")
+    return rebase(data, iri_base) if iri_base is not None else data
 
 
 def mbox(email: str) -> str:
@@ -182,7 +212,7 @@ def _interaction(interaction: Interaction, language: str) -> dict[str, Any]:
     return fields
 
 
-def _context(event: LearningEvent, platform: str) -> Any:
+def _context(event: LearningEvent, platform: str, namespace: uuid.UUID) -> Any:
     activities: dict[str, Any] = {
         # Part Two, 2.4.6.2: category SHOULD name the profile the statement follows.
         "category": tincan.ActivityList(
@@ -190,7 +220,8 @@ def _context(event: LearningEvent, platform: str) -> Any:
                 tincan.Activity(
                     id=vocabulary.PROFILE_VERSION_IRI,
                     definition=tincan.ActivityDefinition(type=vocabulary.PROFILE),
-                )
+                ),
+                *(_activity(a) for a in event.categories),
             ]
         )
     }
@@ -206,6 +237,8 @@ def _context(event: LearningEvent, platform: str) -> Any:
     )
     if event.registration is not None:
         context.registration = event.registration
+    elif event.registration_source is not None:
+        context.registration = registration_id(namespace, event.registration_source)
     if event.language:
         context.language = event.language
     if extensions:

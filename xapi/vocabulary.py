@@ -41,6 +41,9 @@ PASSED = Verb("http://adlnet.gov/expapi/verbs/passed", "passed")
 FAILED = Verb("http://adlnet.gov/expapi/verbs/failed", "failed")
 PROGRESSED = Verb("http://adlnet.gov/expapi/verbs/progressed", "progressed")
 TERMINATED = Verb("http://adlnet.gov/expapi/verbs/terminated", "terminated")
+RESPONDED = Verb("http://adlnet.gov/expapi/verbs/responded", "responded")
+"""A reply that has no right or wrong, such as a rating in a survey: kept apart from
+"answered" so an LRS's "questions answered" and accuracy figures count only questions."""
 
 # Our own verbs, only where no established one says the same thing.
 SET_GOAL = Verb(CX_BASE + "verbs/set-goal", "set goal")
@@ -64,6 +67,7 @@ ADL_VERBS: tuple[Verb, ...] = (
     FAILED,
     PROGRESSED,
     TERMINATED,
+    RESPONDED,
 )
 CX_VERBS: tuple[Verb, ...] = (SET_GOAL, ACHIEVED_GOAL, CHOSE, MENTORED)
 
@@ -82,6 +86,9 @@ PROFILE = "http://adlnet.gov/expapi/activities/profile"
 """Type of the category activity naming the profile a statement follows (xAPI Profiles)."""
 LINK = "http://adlnet.gov/expapi/activities/link"
 """A link followed from elsewhere: the LMS placement a learner launched from."""
+SURVEY = "http://id.tincanapi.com/activitytype/survey"
+"""A questionnaire without right answers (the self-assessment), from the Tin Can
+registry, so dashboards do not read it as a graded assessment."""
 
 # Our own activity types.
 GOAL = CX_BASE + "activity-types/goal"
@@ -91,8 +98,15 @@ DECISION_POINT = CX_BASE + "activity-types/decision-point"
 """One branching step inside a role-play scenario, the object of ``CHOSE``."""
 MENTORING_SESSION = CX_BASE + "activity-types/mentoring-session"
 """A feedback conversation between a mentor and a learner."""
+AUDIENCE = CX_BASE + "activity-types/audience"
+"""Type of a category activity saying who acted in which capacity (see ``STAFF``)."""
 
-CX_ACTIVITY_TYPES: tuple[str, ...] = (GOAL, DECISION_POINT, MENTORING_SESSION)
+CX_ACTIVITY_TYPES: tuple[str, ...] = (GOAL, DECISION_POINT, MENTORING_SESSION, AUDIENCE)
+
+STAFF = CX_BASE + "audiences/staff"
+"""Category activity on every statement from a launch with a staff role (instructor,
+teaching assistant, content developer, administrator), so a dashboard can leave
+instructors' previews out of learner counts with one filter."""
 
 # Extensions.
 CONTENT_VERSION = CX_BASE + "extensions/content-version"
@@ -111,7 +125,23 @@ SKILL_SCORES = CX_BASE + "extensions/skill-scores"
 """Result extension: points per skill for a role-play, ``{skill_id: {"raw": n, "max": m}}``,
 so an LRS can chart a learner's strengths and gaps, not only the total."""
 
-CX_CONTEXT_EXTENSIONS: tuple[str, ...] = (CONTENT_VERSION, LTI_CONTEXT_ID, LTI_RESOURCE_LINK_ID)
+LTI_ROLES = CX_BASE + "extensions/lti-roles"
+"""Context extension: the LIS role URIs of the launch (LTI 1.3 5.3.7), as the platform sent
+them, so reports can tell learners from staff without our ``STAFF`` category."""
+ATTEMPT_ID = CX_BASE + "extensions/attempt-id"
+"""Context extension: the UUID of one quiz attempt or one self-assessment submission.
+context.registration names the enrolment (cmi5 meaning), so attempts go here."""
+RUN_ID = CX_BASE + "extensions/run-id"
+"""Context extension: the UUID of one play-through of a role-play scenario."""
+
+CX_CONTEXT_EXTENSIONS: tuple[str, ...] = (
+    CONTENT_VERSION,
+    LTI_CONTEXT_ID,
+    LTI_RESOURCE_LINK_ID,
+    LTI_ROLES,
+    ATTEMPT_ID,
+    RUN_ID,
+)
 CX_RESULT_EXTENSIONS: tuple[str, ...] = (SKILL_SCORES,)
 
 # Our profile (xAPI Profiles 1.0). Statements name the *version* IRI in

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.config import Settings
 from lti_tool.errors import ConfigError, ToolError
+from lti_tool.recording import IRI_BASE
 from lti_tool.store.db import make_engine, make_session_factory, transaction
 
 
@@ -33,7 +34,7 @@ def sessions() -> Iterator[tuple[sessionmaker[Session], Settings]]:
     settings = load_settings()
     engine = make_engine(settings.database_url)
     try:
-        yield make_session_factory(engine), settings
+        yield make_session_factory(engine, info={IRI_BASE: settings.iri_base}), settings
     except ToolError as err:
         raise Refused(str(err)) from err
     except (OperationalError, ProgrammingError) as err:

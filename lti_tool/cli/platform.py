@@ -29,6 +29,7 @@ def _platform_dict(p: Platform) -> dict[str, Any]:
         "key_set_url": p.key_set_url,
         "auth_audience": p.auth_audience,
         "actor_format": p.actor_format,
+        "actor_name": p.actor_name,
         "deployment_ids": [d.deployment_id for d in p.deployments],
     }
 
@@ -48,6 +49,13 @@ def _platform_dict(p: Platform) -> dict[str, Any]:
     default="account",
     show_default=True,
     help="How learners appear in xAPI statements (see README: privacy).",
+)
+@click.option(
+    "--actor-name",
+    type=click.Choice(platforms.ACTOR_NAME_CHOICES),
+    default="omit",
+    show_default=True,
+    help="Whether statements carry learners' names from the launch (see README: privacy).",
 )
 def platform_add(**options: Any) -> None:
     """Register a platform."""
@@ -97,6 +105,20 @@ def platform_set_actor_format(platform_id: int, actor_format: str) -> None:
         found = platforms.require_platform_by_id(session, platform_id)
         platforms.set_actor_format(session, found, actor_format)
         click.echo(f"platform {platform_id}: learners appear as {actor_format} in new statements")
+
+
+@platform.command("set-actor-name")
+@click.argument("platform_id", type=int)
+@click.argument("choice", type=click.Choice(platforms.ACTOR_NAME_CHOICES))
+def platform_set_actor_name(platform_id: int, choice: str) -> None:
+    """Choose whether this platform's statements carry learners' names (default: omit)."""
+    with one_transaction() as (session, _):
+        found = platforms.require_platform_by_id(session, platform_id)
+        platforms.set_actor_name(session, found, choice)
+        if choice == "include":
+            click.echo(f"platform {platform_id}: new statements carry learners' names")
+        else:
+            click.echo(f"platform {platform_id}: new statements carry no learner's name")
 
 
 @platform.command("add-deployment")

@@ -90,6 +90,9 @@ class Platform(Base):
     actor_format: Mapped[str] = mapped_column(
         String(16), default="account", server_default="account"
     )
+    # Whether statements carry the learner's name from the launch: "omit" (the default, so an
+    # LRS holds no personal name) or "include" (the registration opted in).
+    actor_name: Mapped[str] = mapped_column(String(8), default="omit", server_default="omit")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     deployments: Mapped[list[Deployment]] = relationship(

@@ -27,6 +27,7 @@ class PlatformSpec:
     deployment_ids: tuple[str, ...] = ()
     auth_audience: str | None = None
     actor_format: str = "account"
+    actor_name: str = "omit"
 
     def problems(self, egress: EgressPolicy | None = None) -> list[str]:
         """Every reason this spec cannot be stored, in plain words.
@@ -49,6 +50,8 @@ class PlatformSpec:
                 found.append(f"{field_name} {problem}")
         if self.actor_format not in ACTOR_FORMATS:
             found.append(f"actor_format must be one of {', '.join(ACTOR_FORMATS)}")
+        if self.actor_name not in ACTOR_NAME_CHOICES:
+            found.append(f"actor_name must be one of {', '.join(ACTOR_NAME_CHOICES)}")
         if self.auth_audience is not None and not self.auth_audience.strip():
             found.append("auth_audience must not be empty when given")
         for deployment_id in self.deployment_ids:
@@ -69,6 +72,17 @@ def set_actor_format(session: Session, platform: Platform, actor_format: str) ->
     if actor_format not in ACTOR_FORMATS:
         raise RegistrationError(f"actor_format must be one of {', '.join(ACTOR_FORMATS)}")
     platform.actor_format = actor_format
+    session.flush()
+
+
+ACTOR_NAME_CHOICES = ("include", "omit")
+
+
+def set_actor_name(session: Session, platform: Platform, choice: str) -> None:
+    """Whether this platform's statements carry learners' names from now on."""
+    if choice not in ACTOR_NAME_CHOICES:
+        raise RegistrationError(f"actor name must be one of {', '.join(ACTOR_NAME_CHOICES)}")
+    platform.actor_name = choice
     session.flush()
 
 
@@ -105,6 +119,7 @@ def add_platform(
         key_set_url=spec.key_set_url,
         auth_audience=spec.auth_audience,
         actor_format=spec.actor_format,
+        actor_name=spec.actor_name,
         deployments=[Deployment(deployment_id=d) for d in dict.fromkeys(spec.deployment_ids)],
     )
     session.add(platform)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -20,6 +20,7 @@ from lti_tool.recording import (
 from lti_tool.store.learning import add_self_assessment, get_self_assessment
 from lti_tool.store.models import utcnow
 from lti_tool.web.db import commit, db
+from lti_tool.web.disclosure import statement_disclosure
 from lti_tool.web.learner import catalog, course_of_module, open_visit, require_form
 from lti_tool.web.learning_errors import BadFormError, PageNotFoundError
 
@@ -43,6 +44,8 @@ def _page(
             ratings=ratings,
             error=error,
             skills={s.id: s for s in catalog().list_skills()},
+            # open_visit put the launch there; the page says what its statements carry.
+            disclosure=statement_disclosure(g.cxa_launch),
         ),
         status,
     )

@@ -15,7 +15,10 @@ bp = Blueprint("xapi_profile", __name__)
 @bp.get("/xapi/profile")
 @bp.get("/xapi/profile/v1.0")
 def profile() -> Response:
-    document = profile_document(services().settings.base_url + "/xapi/profile")
+    settings = services().settings
+    # The profile's IRI sits under the operator's IRI base, like every concept it defines;
+    # with the default base that is this very address.
+    document = profile_document(settings.base_url + "/xapi/profile", settings.iri_base)
     response = Response(json.dumps(document, indent=2), mimetype="application/ld+json")
     response.cache_control.public = True
     response.cache_control.max_age = 3600

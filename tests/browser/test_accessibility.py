@@ -116,6 +116,8 @@ def _pages(client: FlaskClient, learner: LearnerBrowser) -> dict[str, str]:
         "scenario": f"{learner.base}runs/{run_id}",
         "self-assessment": f"{learner.base}self-assessment",
         "progress": f"{learner.base}courses/{COURSE}/progress",
+        # What a person sees opening an activity IRI from an LRS (web/xapi_iris.py).
+        "xapi-activity": f"/xapi/activities/course/{COURSE}",
     }
 
 

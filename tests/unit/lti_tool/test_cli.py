@@ -125,6 +125,7 @@ def test_an_operator_registers_a_platform_and_reads_it_back(upgraded: Cxa) -> No
         "key_set_url": f"{MOODLE}/mod/lti/certs.php",
         "auth_audience": None,
         "actor_format": "account",
+        "actor_name": "omit",
         "deployment_ids": ["1"],
     }
 
@@ -313,3 +314,23 @@ def test_actor_format_can_be_chosen_and_changed(upgraded: Cxa) -> None:
     refused = upgraded("platform", "set-actor-format", "1", "email-please")
     assert refused.exit_code == 2
     assert json.loads(upgraded("platform", "show", "1").output)["actor_format"] == "account"
+
+
+def test_learner_names_are_left_out_of_statements_unless_the_registration_opts_in(
+    upgraded: Cxa,
+) -> None:
+    assert upgraded("platform", "add", *MOODLE_OPTIONS).exit_code == 0
+    assert json.loads(upgraded("platform", "show", "1").output)["actor_name"] == "omit"
+    changed = upgraded("platform", "set-actor-name", "1", "include")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(upgraded("platform", "show", "1").output)["actor_name"] == "include"
+    refused = upgraded("platform", "set-actor-name", "1", "sometimes")
+    assert refused.exit_code == 2
+    assert json.loads(upgraded("platform", "show", "1").output)["actor_name"] == "include"
+    assert upgraded("platform", "set-actor-name", "99", "omit").exit_code == 2
+
+
+def test_a_platform_can_be_added_with_names_included(upgraded: Cxa) -> None:
+    added = upgraded("platform", "add", *MOODLE_OPTIONS, "--actor-name", "include")
+    assert added.exit_code == 0, added.output
+    assert json.loads(upgraded("platform", "show", "1").output)["actor_name"] == "include"

@@ -124,3 +124,29 @@ def test_no_source_id_depends_on_a_database_row_id() -> None:
 def test_every_learner_action_has_its_own_source_id() -> None:
     source_ids = [event.source_id for event in every_event(a_launch(1)).values()]
     assert len(set(source_ids)) == len(source_ids)
+
+
+def test_the_registration_names_the_enrolment_by_global_facts_only() -> None:
+    # Same learner, placement and platform, another database (row id) and another launch:
+    # one registration, as cmi5 means it. Pinned: a change splits every learner's history.
+    first = recording.registration_source(a_launch(1))
+    again = a_launch(2)
+    again.id = uuid.uuid4()
+    assert recording.registration_source(again) == first
+    assert first == json.dumps(
+        [
+            "registration",
+            "https://moodle.example.edu",
+            "cxa-client",
+            "deployment-1",
+            "course-7",
+            "link-9",
+            "learner-42",
+        ]
+    )
+    other_link = a_launch(1)
+    other_link.resource_link_id = "link-10"
+    assert recording.registration_source(other_link) != first
+    events = every_event(a_launch(1))
+    assert {event.registration_source for event in events.values()} == {first}
+    assert all(event.registration is None for event in events.values())

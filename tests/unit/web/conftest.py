@@ -24,6 +24,7 @@ from lti_tool.store.learning import QuizAttempt
 from lti_tool.store.models import OutboxRow
 from lti_tool.web.question_form import _match_tokens
 from tests.fixtures.platform import TestPlatform
+from xapi.iris import rebase_iri
 
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -89,6 +90,11 @@ def session(services: Services) -> Iterator[Session]:
 def outbox_statements(session: Session) -> list[dict[str, Any]]:
     session.expire_all()
     return [row.statement for row in session.scalars(select(OutboxRow).order_by(OutboxRow.id))]
+
+
+def ours(iri: str) -> str:
+    """One of our IRIs as the test app's statements carry it (its base: CXA_BASE_URL/xapi/)."""
+    return rebase_iri(iri, "http://localhost/xapi/")
 
 
 def verbs(session: Session) -> list[str]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from content import load_catalog
 from lti_tool.store.learning import SelfAssessmentRecord
+from lti_tool.store.models import Platform
 from tests.unit.web.conftest import LearnerBrowser, outbox_statements
 
 ASSESSMENT = load_catalog().require_self_assessment()
@@ -35,9 +36,16 @@ def test_low_ratings_recommend_modules_and_are_recorded(
     for module_id in rule.modules:
         assert f"/modules/{module_id}" in page
     statements = outbox_statements(session)
-    ratings = [s for s in statements if s["verb"]["id"].endswith("answered")]
+    # Ratings are survey replies ("responded"), never "answered": an LRS counts answered
+    # statements as questions and their success as accuracy.
+    assert not [s for s in statements if s["verb"]["id"].endswith("answered")]
+    ratings = [
+        s for s in statements if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/responded"
+    ]
     assert len(ratings) == len(ASSESSMENT.statements)
     assert ratings[0]["object"]["definition"]["interactionType"] == "likert"
+    survey = ratings[0]["context"]["contextActivities"]["parent"][0]["definition"]["type"]
+    assert survey == "http://id.tincanapi.com/activitytype/survey"
     completed = [s for s in statements if s["verb"]["id"].endswith("completed")]
     assert len(completed) == 1
     assert rule.modules[0] in completed[0]["result"]["response"]
@@ -64,3 +72,34 @@ def test_another_learners_result_is_not_found(
     response = learner.post("self-assessment", low_listening_ratings())
     record_id = urlsplit(response.headers["Location"]).path.rsplit("/", 1)[-1]
     assert other_learner.get(f"self-assessment/results/{record_id}").status_code == 404
+
+
+def test_the_page_says_what_is_sent_and_statements_keep_to_it(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    page = learner.get("self-assessment").get_data(as_text=True)
+    # The old promise ("nobody else sees your ratings") was untrue: ratings go to the LRS.
+    assert "nobody else sees" not in page
+    assert "learning record store (LRS)" in page
+    assert "without your name" in page
+    assert learner.post("self-assessment", low_listening_ratings()).status_code == 303
+    for statement in outbox_statements(session):
+        assert "name" not in statement["actor"]
+
+
+def test_a_registration_that_opts_in_says_names_are_sent_and_sends_them(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    platform = session.scalars(select(Platform)).one()
+    platform.actor_name = "include"
+    session.commit()
+    page = learner.get("self-assessment").get_data(as_text=True)
+    assert "and your name" in page
+    assert learner.post("self-assessment", low_listening_ratings()).status_code == 303
+    ratings = [
+        s
+        for s in outbox_statements(session)
+        if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/responded"
+    ]
+    assert ratings
+    assert all(s["actor"].get("name") for s in ratings)

@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session
 from content import activity_iri
 from lti_tool.store.learning import QuizAttempt
 from tests.fixtures.platform import CLAIM, TestPlatform
-from tests.unit.web.conftest import LearnerBrowser, answer_fields, attempt_row, outbox_statements
+from tests.unit.web.conftest import (
+    LearnerBrowser,
+    answer_fields,
+    attempt_row,
+    ours,
+    outbox_statements,
+)
 from tests.unit.web.test_grade_publishing import (
     AGS,
     COURSE,
@@ -116,7 +122,9 @@ def test_a_pass_mark_of_90_fails_a_learner_at_80_and_statement_and_grade_agree(
     (result,) = [
         s
         for s in outbox_statements(session)
-        if s["object"]["id"] == activity_iri(QUIZ) and "result" in s and "score" in s["result"]
+        if s["object"]["id"] == ours(activity_iri(QUIZ))
+        and "result" in s
+        and "score" in s["result"]
     ]
     assert result["verb"]["id"].endswith("/failed")
     assert result["result"]["success"] is False

@@ -12,9 +12,11 @@ from tests.unit.web.conftest import (
     LearnerBrowser,
     answer_fields,
     attempt_row,
+    ours,
     outbox_statements,
     verbs,
 )
+from xapi import vocabulary
 
 COURSE = "service-foundations"
 QUIZ = load_catalog().require_quiz("service-foundations-quiz")
@@ -79,8 +81,10 @@ def test_passing_submit_scores_records_statements_and_shows_the_review(
     answered = [s for s in statements if s["verb"]["id"].endswith("answered")]
     assert len(answered) == QUIZ.draw
     for statement in answered:
-        assert statement["context"]["registration"] == attempt_id
-        assert statement["context"]["contextActivities"]["parent"][0]["id"] == activity_iri(QUIZ)
+        assert statement["context"]["extensions"][ours(vocabulary.ATTEMPT_ID)] == attempt_id
+        assert statement["context"]["contextActivities"]["parent"][0]["id"] == ours(
+            activity_iri(QUIZ)
+        )
         assert statement["object"]["definition"]["interactionType"]
         assert statement["result"]["response"]
         assert statement["result"]["success"] is True

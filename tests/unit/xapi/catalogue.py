@@ -18,13 +18,31 @@ from xapi.statements import source_id
 NAMESPACE = uuid.UUID("0b8e6f4c-5a3d-4c21-9e7f-2d1a6b3c8e90")
 
 SITE = "https://cx-academy.example/activities"
+# No name: by default the app sends none (a platform opts in with set-actor-name).
 LEARNER = Learner(
     issuer="https://lms.example.edu",
     sub="a6d2c9f0-learner-42",
-    name="Dana Reyes",
     email="Dana.Reyes@Example.EDU",
 )
 REGISTRATION = uuid.UUID("7c3e8a52-1f4b-4d6a-9b0e-2d5f6a7b8c9d")
+#: The learner's enrolment in one placement, as lti_tool.recording.registration_source
+#: builds it: every statement below shares the registration made from it.
+REGISTRATION_SOURCE = source_id(
+    "registration",
+    "https://lms.example.edu",
+    "cxa-client",
+    "deployment-1",
+    "course-1234",
+    "link-5678",
+    "a6d2c9f0-learner-42",
+)
+SESSION = "3b1f7a2e-8c4d-4e5f-a6b7-c8d9e0f1a2b3"
+ATTEMPT = "9d2e4f6a-1b3c-4d5e-8f70-a1b2c3d4e5f6"
+RUN = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
+INSTRUCTOR_ROLES = [
+    "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
+    "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Faculty",
+]
 # A launch in Berlin at 11:30 local summer time: the statement must say 09:30Z.
 WHEN = datetime(2025, 6, 3, 11, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
 
@@ -93,6 +111,22 @@ DECISION = Activity(
         choices=(("calm", "Stay calm and acknowledge"), ("defend", "Defend the company")),
     ),
 )
+SELF_ASSESSMENT = Activity(
+    id=v.activity_iri(SITE, "self-assessment", "cx-skills"),
+    type=v.SURVEY,
+    name="Your customer-service skills",
+)
+RATING = Activity(
+    id=v.activity_iri(SITE, "self-assessment", "cx-skills", "statement", "listening"),
+    type=v.INTERACTION,
+    name="I let customers finish before I reply.",
+    description="I let customers finish before I reply.",
+    interaction=Interaction(
+        interaction_type="likert",
+        scale=(("1", "Not yet"), ("2", "Sometimes"), ("3", "Usually"), ("4", "Always")),
+    ),
+)
+STAFF = Activity(id=v.STAFF, type=v.AUDIENCE, name="Staff")
 GOAL = Activity(
     id=v.activity_iri(SITE, "learner-goals", "goal-17"),
     type=v.GOAL,
@@ -102,7 +136,7 @@ GOAL = Activity(
 _COMMON = {
     "learner": LEARNER,
     "timestamp": WHEN,
-    "registration": REGISTRATION,
+    "registration_source": REGISTRATION_SOURCE,
     "language": "en-US",
     "content_version": "2025.2",
 }
@@ -110,6 +144,10 @@ _COMMON = {
 
 def _event(kind: str, **fields: object) -> LearningEvent:
     return LearningEvent(source_id=source_id(kind, REGISTRATION), **{**_COMMON, **fields})  # type: ignore[arg-type]
+
+
+def _in_attempt(**extensions: object) -> dict[str, object]:
+    return {v.SESSION_ID: SESSION, v.ATTEMPT_ID: ATTEMPT, **extensions}
 
 
 STATEMENT_KINDS: dict[str, LearningEvent] = {
@@ -120,8 +158,28 @@ STATEMENT_KINDS: dict[str, LearningEvent] = {
         extensions={
             v.LTI_CONTEXT_ID: "course-1234",
             v.LTI_RESOURCE_LINK_ID: "link-5678",
-            v.SESSION_ID: "3b1f7a2e-8c4d-4e5f-a6b7-c8d9e0f1a2b3",
+            v.SESSION_ID: SESSION,
         },
+    ),
+    "launched_by_staff": _event(
+        "launched_by_staff",
+        verb=v.LAUNCHED,
+        object=COURSE,
+        categories=(STAFF,),
+        extensions={
+            v.LTI_CONTEXT_ID: "course-1234",
+            v.LTI_RESOURCE_LINK_ID: "link-5678",
+            v.SESSION_ID: SESSION,
+            v.LTI_ROLES: INSTRUCTOR_ROLES,
+        },
+    ),
+    "responded_rating": _event(
+        "responded_rating",
+        verb=v.RESPONDED,
+        object=RATING,
+        parents=(SELF_ASSESSMENT,),
+        result=Result(response="3"),
+        extensions=_in_attempt(),
     ),
     "experienced_lesson": _event(
         "experienced_lesson",
@@ -132,6 +190,7 @@ STATEMENT_KINDS: dict[str, LearningEvent] = {
     ),
     "answered_choice": _event(
         "answered_choice",
+        extensions=_in_attempt(),
         verb=v.ANSWERED,
         object=CHOICE_QUESTION,
         parents=(QUIZ,),
@@ -148,6 +207,7 @@ STATEMENT_KINDS: dict[str, LearningEvent] = {
     ),
     "answered_ordering": _event(
         "answered_ordering",
+        extensions=_in_attempt(),
         verb=v.ANSWERED,
         object=ORDERING_QUESTION,
         parents=(QUIZ,),
@@ -160,6 +220,7 @@ STATEMENT_KINDS: dict[str, LearningEvent] = {
     ),
     "passed_quiz": _event(
         "passed_quiz",
+        extensions=_in_attempt(),
         verb=v.PASSED,
         object=QUIZ,
         parents=(COURSE,),
@@ -175,6 +236,7 @@ STATEMENT_KINDS: dict[str, LearningEvent] = {
     ),
     "failed_quiz": _event(
         "failed_quiz",
+        extensions=_in_attempt(),
         verb=v.FAILED,
         object=QUIZ,
         parents=(COURSE,),
@@ -202,6 +264,7 @@ STATEMENT_KINDS: dict[str, LearningEvent] = {
     ),
     "chose_scenario": _event(
         "chose_scenario",
+        extensions={v.SESSION_ID: SESSION, v.RUN_ID: RUN},
         verb=v.CHOSE,
         object=DECISION,
         parents=(SCENARIO,),

@@ -22,7 +22,13 @@ from tests.unit.xapi.catalogue import LEARNER, NAMESPACE, STATEMENT_KINDS
 from xapi import vocabulary as v
 from xapi.errors import StatementError, XapiError
 from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
-from xapi.statements import build_statement, mbox_sha1sum, source_id, statement_id
+from xapi.statements import (
+    build_statement,
+    mbox_sha1sum,
+    registration_id,
+    source_id,
+    statement_id,
+)
 from xapi.validation import validate_statement
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "data" / "statements"
@@ -70,8 +76,14 @@ def test_statement_shape_essentials() -> None:
     assert statement["timestamp"] == "2025-06-03T09:30:15.123Z"  # UTC, ms precision
     assert statement["context"]["platform"] == "CX Academy"
     assert statement["context"]["language"] == "en-US"
-    assert statement["context"]["registration"] == "7c3e8a52-1f4b-4d6a-9b0e-2d5f6a7b8c9d"
-    assert statement["context"]["extensions"] == {v.CONTENT_VERSION: "2025.2"}
+    # The enrolment's registration (one learner, one placement), not the attempt's id:
+    # that travels in its own extension.
+    assert statement["context"]["registration"] == "21c05074-815e-5677-8db7-5c499f8c8894"
+    assert statement["context"]["extensions"] == {
+        v.CONTENT_VERSION: "2025.2",
+        v.SESSION_ID: "3b1f7a2e-8c4d-4e5f-a6b7-c8d9e0f1a2b3",
+        v.ATTEMPT_ID: "9d2e4f6a-1b3c-4d5e-8f70-a1b2c3d4e5f6",
+    }
     assert statement["context"]["contextActivities"]["category"] == [
         {
             "id": v.PROFILE_VERSION_IRI,
@@ -83,7 +95,6 @@ def test_statement_shape_essentials() -> None:
     assert statement["result"]["duration"] == "PT06M05S"
     assert statement["actor"] == {
         "objectType": "Agent",
-        "name": "Dana Reyes",
         "account": {"homePage": "https://lms.example.edu", "name": "a6d2c9f0-learner-42"},
     }
 
@@ -93,6 +104,46 @@ def test_platform_is_configurable() -> None:
         STATEMENT_KINDS["launched"], namespace=NAMESPACE, platform="CX Academy (staging)"
     )
     assert statement["context"]["platform"] == "CX Academy (staging)"
+
+
+# -- registrations -------------------------------------------------------------------
+
+
+def test_every_statement_of_one_enrolment_shares_one_registration() -> None:
+    registrations = {
+        build_statement(event, namespace=NAMESPACE)["context"]["registration"]
+        for event in STATEMENT_KINDS.values()
+    }
+    assert len(registrations) == 1
+
+
+def test_registration_recipe_is_pinned_and_distinct_from_statement_ids() -> None:
+    # If this fails, the registration recipe changed: an LRS would see every learner's
+    # history split at the change. Do not update the value without a plan.
+    source = source_id("registration", "https://lms.example.edu", "c", "d", "x", "l", "s")
+    assert registration_id(NAMESPACE, source) == uuid.UUID("f0ce956c-689b-5a6f-a393-4aa81522252b")
+    assert registration_id(NAMESPACE, source) != statement_id(NAMESPACE, source)
+    other = uuid.UUID("11111111-2222-4333-8444-555555555555")
+    assert registration_id(other, source) != registration_id(NAMESPACE, source)
+
+
+def test_registration_and_registration_source_are_exclusive() -> None:
+    with pytest.raises(StatementError):
+        dataclasses.replace(STATEMENT_KINDS["launched"], registration=uuid.uuid4())
+    with pytest.raises(StatementError):
+        dataclasses.replace(STATEMENT_KINDS["launched"], registration_source="")
+
+
+def test_staff_category_sits_beside_the_profile() -> None:
+    statement = build_statement(STATEMENT_KINDS["launched_by_staff"], namespace=NAMESPACE)
+    category = statement["context"]["contextActivities"]["category"]
+    assert [c["id"] for c in category] == [v.PROFILE_VERSION_IRI, v.STAFF]
+    assert category[1]["definition"]["type"] == v.AUDIENCE
+    assert statement["context"]["extensions"][v.LTI_ROLES][0].endswith("membership#Instructor")
+    learner = build_statement(STATEMENT_KINDS["launched"], namespace=NAMESPACE)
+    assert [c["id"] for c in learner["context"]["contextActivities"]["category"]] == [
+        v.PROFILE_VERSION_IRI
+    ]
 
 
 # -- statement ids ------------------------------------------------------------------
@@ -179,7 +230,6 @@ def test_mbox_actor_uses_mailto_with_lowercased_domain() -> None:
     )
     assert statement["actor"] == {
         "objectType": "Agent",
-        "name": "Dana Reyes",
         "mbox": "mailto:Dana.Reyes@example.edu",
     }
 

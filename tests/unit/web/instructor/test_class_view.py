@@ -35,8 +35,9 @@ from lti_tool.web.instructor.class_report import safe_cell
 from tests.conftest import embedded_settings
 from tests.fixtures.classroom import seed_class
 from tests.fixtures.platform import CLAIM, TestPlatform
-from tests.unit.web.conftest import LearnerBrowser, outbox_statements
+from tests.unit.web.conftest import LearnerBrowser, ours, outbox_statements
 from tests.unit.web.test_grade_publishing import ags_claim, launch_with, take_quiz
+from xapi import vocabulary
 
 COURSE = "service-foundations"
 QUIZ = load_catalog().require_quiz("service-foundations-quiz")
@@ -388,7 +389,9 @@ def test_resetting_an_unfinished_attempt_removes_it_and_records_a_statement(
     )
     last = outbox_statements(session)[-1]
     assert last["verb"]["id"].endswith("/terminated")
-    assert last["context"]["registration"] == attempt_id
+    # In the learner's enrolment, with the attempt named in its extension.
+    assert last["context"]["registration"] != attempt_id
+    assert last["context"]["extensions"][ours(vocabulary.ATTEMPT_ID)] == attempt_id
     # Nothing left to reset: a second post is a clear 404, not a 500.
     again = instructor.post(
         "instructor/class/actions",
