@@ -31,6 +31,7 @@ from lti_tool.web import (
     placement,
     progress,
     quiz,
+    registration,
     scenario,
     xapi_profile,
 )
@@ -86,7 +87,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     launch_session.init_app(app)
     language.init_app(app)
     blueprints = (lti.bp, learner.bp, course.bp, quiz.bp, scenario.bp, assessment.bp, progress.bp)
-    for blueprint in (*blueprints, placement.bp, instructor.bp, health.bp, xapi_profile.bp):
+    for blueprint in (
+        *blueprints,
+        placement.bp,
+        instructor.bp,
+        health.bp,
+        xapi_profile.bp,
+        registration.bp,
+    ):
         app.register_blueprint(blueprint)
 
     registrations = RegistrationCache(services.sessions, settings.frame_ancestors_extra)
