@@ -128,6 +128,8 @@ def test_an_operator_registers_a_platform_and_reads_it_back(upgraded: Cxa) -> No
         "auth_audience": None,
         "actor_format": "account",
         "deployment_ids": ["1"],
+        "state": "active",
+        "auto_approve_deployments": False,
     }
 
 
