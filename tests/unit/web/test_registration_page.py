@@ -38,6 +38,7 @@ class FakePlatform:
     register_delay: float = 0.0
     answer_client_id: bool = True
     product: str = "moodle"
+    client_id: str = "moodle-client-7"
     received: list[dict[str, Any]] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
 
@@ -77,7 +78,7 @@ def _platform_app(fake: FakePlatform) -> Flask:
         fake.received.append(body)
         answer = dict(body)
         if fake.answer_client_id:
-            answer["client_id"] = "moodle-client-7"
+            answer["client_id"] = fake.client_id
         answer[TOOL_CONFIGURATION] = {**body[TOOL_CONFIGURATION], "deployment_id": "3"}
         return jsonify(answer)
 
