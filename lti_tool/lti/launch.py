@@ -375,7 +375,7 @@ class _Launch(FlaskMessageLaunch):
             raise UnknownDeploymentError(
                 f"The deployment '{deployment_id}' is not registered for this platform.",
                 deployment_id=str(deployment_id),
-                client_id=self._registration.get_client_id(),
+                client_id=str(self._binding.get("client_id", "")),
                 body=dict(self._jwt["body"]),
             ) from err
         return self

@@ -91,7 +91,8 @@ def test_an_invited_lms_registers_itself_and_its_learner_launches(stack: Stack) 
         assert platform.name == "Demo LMS (registered itself)"
         assert platform.issuer == stack.lms_url
         assert platform.state is PlatformState.ACTIVE
-        assert [d.deployment_id for d in platform.deployments][0].startswith("dr-deployment-")
+        [deployment] = platform.deployments
+        assert deployment.deployment_id.startswith("dr-deployment-")
         invitation = session.scalars(select(RegistrationInvitation)).one()
         assert invitation.used_at is not None and invitation.platform_id == platform.id
 
