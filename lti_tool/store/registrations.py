@@ -135,7 +135,7 @@ def record_pending_deployment(
     if found is None:
         found = PendingDeployment(
             platform_id=platform.id,
-            deployment_id=deployment_id[:255],
+            deployment_id=deployment_id,
             context_id=(context_id or None) and context_id[:255],
             context_title=(context_title or None) and context_title[:500],
             platform_name=(platform_name or None) and platform_name[:500],

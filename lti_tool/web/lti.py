@@ -125,7 +125,9 @@ def _validate_admitting_deployments(browser: BrowserEvidence) -> LaunchClaims:
         return _validate(browser)
     except UnknownDeploymentError as err:
         platform = platforms.get_platform(session, str(err.body.get("iss")), err.client_id)
-        if platform is None:
+        # A deployment id longer than we can store could never be approved: refuse it
+        # plainly (LTI 1.3 section 5.1.2.1 bounds it to 255 ASCII characters).
+        if platform is None or len(err.deployment_id) > 255:
             raise
         if not platform.auto_approve_deployments:
             context = err.body.get(CLAIM + "context")

@@ -104,3 +104,16 @@ def test_a_pending_registration_shows_the_waiting_page(
 
     assert response.status_code == 403
     assert "waits for the CX Academy operator" in response.get_data(as_text=True)
+
+
+def test_an_overlong_deployment_id_is_refused_not_recorded(
+    client: FlaskClient, services: Services, registered: TestPlatform
+) -> None:
+    registered.deployment_id = "d" * 256
+
+    response = registered.launch(client)
+
+    assert response.status_code == 400
+    assert "is not registered for this platform" in response.get_data(as_text=True)
+    with services.sessions() as session:
+        assert session.scalars(select(PendingDeployment)).all() == []
