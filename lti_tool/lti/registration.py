@@ -120,6 +120,8 @@ class PlatformConfiguration:
         return self.product_family_code == CANVAS_PRODUCT
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 _REQUIRED = (
     "issuer",
     "authorization_endpoint",
@@ -186,6 +188,10 @@ def fetch_platform_configuration(url: str, *, egress: EgressPolicy) -> PlatformC
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DynamicRegistrationError("openid_configuration must be an absolute http(s) URL.")
+    # The registration token and the platform's endpoints travel over this: https only, as
+    # for every platform URL we store (plain http is kept for loopback demos and tests).
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        raise DynamicRegistrationError("openid_configuration must be an https URL.")
     try:
         document = fetch_json(url, egress=egress)
     except PlatformFetchError as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -110,11 +111,15 @@ def _register(invitation_token: str | None, configuration_url: str) -> Outcome:
     )
 
 
+# A host name or IPv4 literal with an optional port: nothing that could end a CSP source
+# (spaces, ';', quotes) gets into the header from a query parameter.
+_CSP_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(?::[0-9]{1,5})?$")
+
+
 def _origin(url: str) -> str | None:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or "'" in parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    return origin if _CSP_ORIGIN.match(origin) else None
 
 
 def _page(

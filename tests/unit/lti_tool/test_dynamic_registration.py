@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lti_tool.egress import PERMISSIVE
 from lti_tool.lti.registration import (
     CANVAS_PRIVACY_LEVEL,
     PLATFORM_CONFIGURATION,
@@ -15,6 +16,7 @@ from lti_tool.lti.registration import (
     DynamicRegistrationError,
     canvas_configuration,
     describe_tool,
+    fetch_platform_configuration,
     read_platform_configuration,
     registration_request,
 )
@@ -185,3 +187,10 @@ def test_dr_and_canvas_json_come_from_one_description() -> None:
         for p in canvas["extensions"][0]["settings"]["placements"]
     ]
     assert dr_placements == canvas_placements == [("account_navigation", "LtiResourceLinkRequest")]
+
+
+def test_a_plain_http_configuration_url_off_loopback_is_refused() -> None:
+    with pytest.raises(DynamicRegistrationError, match="must be an https URL"):
+        fetch_platform_configuration(
+            "http://lms.example.edu/.well-known/openid-configuration", egress=PERMISSIVE
+        )

@@ -350,3 +350,24 @@ def test_the_canvas_json_is_served(client: FlaskClient) -> None:
     doc = response.get_json()
     assert doc["oidc_initiation_url"] == "http://localhost/lti/login"
     assert doc["extensions"][0]["settings"]["placements"][0]["placement"] == "course_navigation"
+
+
+@pytest.mark.parametrize(
+    "configuration_url",
+    [
+        "https://lms.example.edu;script-src *@x.example/c",
+        "https://lms.example.edu 'unsafe-inline'/c",
+        "javascript:alert(1)",
+    ],
+)
+def test_a_hostile_configuration_url_never_reaches_the_csp(
+    client: FlaskClient, configuration_url: str
+) -> None:
+    response = client.get(
+        "/lti/register/nope", query_string={"openid_configuration": configuration_url}
+    )
+
+    csp = response.headers["Content-Security-Policy"]
+    assert response.status_code == 403
+    assert "frame-ancestors 'self'; " in csp
+    assert "unsafe-inline" not in csp and "script-src *" not in csp
