@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from lti_tool.store.models import PlatformState, RegistrationInvitation
 from lti_tool.web.db import commit, db, services
 
 bp = Blueprint("registration", __name__)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ def register(invitation: str | None = None) -> tuple[Response, int] | Response:
         outcome = _register(invitation, configuration_url)
     except ToolError as err:
         db().rollback()
+        # The page tells the LMS administrator; the operator reads why in the log.
+        log.warning("dynamic registration refused: %s: %s", type(err).__name__, err)
         return _page(err.status, frame_origin, error=err)
     return _page(200, frame_origin, outcome=outcome)
 
