@@ -22,6 +22,7 @@ from lti_tool.services import Services
 from lti_tool.store import platforms, registrations
 from lti_tool.store.db import transaction
 from lti_tool.store.models import Platform, PlatformState, RegistrationInvitation
+from lti_tool.web.redaction import redact
 from tests.conftest import embedded_settings
 from tests.fixtures.servers import serve
 
@@ -371,3 +372,12 @@ def test_a_hostile_configuration_url_never_reaches_the_csp(
     assert response.status_code == 403
     assert "frame-ancestors 'self'; " in csp
     assert "unsafe-inline" not in csp and "script-src *" not in csp
+
+
+def test_invitation_tokens_are_redacted_from_log_lines() -> None:
+    line = 'GET /lti/register/SECRETtoken-123?openid_configuration=x HTTP/1.1" 403'
+
+    redacted = redact(line)
+
+    assert "SECRETtoken-123" not in redacted
+    assert "/lti/register/~" in redacted and "?openid_configuration=x" in redacted
