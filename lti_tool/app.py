@@ -31,6 +31,7 @@ from lti_tool.web import (
     placement,
     progress,
     quiz,
+    registration,
     scenario,
     xapi_iris,
     xapi_profile,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         health.bp,
         xapi_profile.bp,
         xapi_iris.bp,
+        registration.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -238,6 +238,12 @@ class Settings:
     # URLs (AGS line items, results) are trusted, comma-separated: for an LMS that serves its
     # APIs from another host name. Anything else is refused and logged.
     service_allowed_hosts: tuple[str, ...] = ()
+    # Let any LMS register itself at /lti/register by LTI Dynamic Registration, without an
+    # invitation (`cxa platform invite`). Off: only invitation links register.
+    open_registration: bool = False
+    # Registrations made by Dynamic Registration wait for an operator (`cxa platform
+    # activate`) before anyone can launch; off: they are active at once.
+    new_registrations_pending: bool = False
     # Failed attempts (LMS outages) after which a score is dead-lettered with its last error.
     grade_max_attempts: int = 20
     # Seconds between reconciliations: reading each line item's results back from the LMS.
@@ -517,6 +523,8 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("proxy_hops", "CXA_PROXY_HOPS", _int),
     ("frame_ancestors_extra", "CXA_FRAME_ANCESTORS_EXTRA", _text),
     ("service_allowed_hosts", "CXA_SERVICE_ALLOWED_HOSTS", _hosts),
+    ("open_registration", "CXA_OPEN_REGISTRATION", _bool),
+    ("new_registrations_pending", "CXA_NEW_REGISTRATIONS_PENDING", _bool),
     ("grade_max_attempts", "CXA_GRADE_MAX_ATTEMPTS", partial(_int, minimum=1)),
     ("grade_reconcile_seconds", "CXA_GRADE_RECONCILE_SECONDS", partial(_int, minimum=10)),
     ("xapi_iri_base", "CXA_XAPI_IRI_BASE", _text),

@@ -50,3 +50,11 @@ class KeyStoreError(ToolError):
 
     status = 500
     title = "Signing keys unavailable"
+
+
+class AwaitingApprovalError(ToolError):
+    """Raised when a launch comes from a registration or deployment an operator has not
+    approved yet; the launch was genuine, so the page says to wait, not that it failed."""
+
+    status = 403
+    title = "Waiting for approval"

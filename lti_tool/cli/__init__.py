@@ -15,6 +15,7 @@ from lti_tool.cli.grades import grades_group
 from lti_tool.cli.keys import keys_group
 from lti_tool.cli.outbox import outbox_group
 from lti_tool.cli.platform import platform
+from lti_tool.cli.registration import COMMANDS as REGISTRATION_COMMANDS
 from lti_tool.cli.sessions import sessions_group
 
 
@@ -22,6 +23,9 @@ from lti_tool.cli.sessions import sessions_group
 def main() -> None:
     """CX Academy: LTI 1.3 tool administration."""
 
+
+for command in REGISTRATION_COMMANDS:
+    platform.add_command(command)
 
 for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group):
     main.add_command(group)

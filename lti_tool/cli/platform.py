@@ -31,6 +31,8 @@ def _platform_dict(p: Platform) -> dict[str, Any]:
         "actor_format": p.actor_format,
         "actor_name": p.actor_name,
         "deployment_ids": [d.deployment_id for d in p.deployments],
+        "state": p.state.value,
+        "auto_approve_deployments": p.auto_approve_deployments,
     }
 
 
@@ -75,7 +77,10 @@ def platform_list() -> None:
             click.echo("no platforms registered")
         for p in rows:
             deployments = ",".join(d.deployment_id for d in p.deployments) or "-"
-            click.echo(f"{p.id}\t{p.name}\t{p.issuer}\t{p.client_id}\tdeployments={deployments}")
+            click.echo(
+                f"{p.id}\t{p.name}\t{p.issuer}\t{p.client_id}\t{p.state.value}\t"
+                f"deployments={deployments}"
+            )
 
 
 @platform.command("show")

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from lti_tool.config import is_production_url
 from lti_tool.demo import ags, deep_linking, nrps
+from lti_tool.demo import registration as dynamic_registration
 from lti_tool.errors import ConfigError
 from lti_tool.lti import roles
 from lti_tool.store import platforms
@@ -125,6 +126,8 @@ def register_with_tool(session: Session, config: DemoLMSConfig) -> None:
 class _PlatformConf(LTI1P3PlatformConfAbstract):
     def init_platform_config(self, **kwargs: Any) -> None:
         self._config: DemoLMSConfig = kwargs["config"]
+        # A client registered by Dynamic Registration; None: the built-in registration.
+        self._client: dynamic_registration.RegisteredClient | None = kwargs.get("client")
 
     def get_registration_by_params(self, **kwargs: Any) -> Registration:
         config = self._config
@@ -137,16 +140,19 @@ class _PlatformConf(LTI1P3PlatformConfAbstract):
             )
             .decode()
         )
+        client = self._client
         return (
             Registration()
             .set_iss(config.issuer)
-            .set_client_id(CLIENT_ID)
-            .set_deployment_id(DEPLOYMENT_ID)
-            .set_oidc_login_url(config.tool_login_url)
-            .set_launch_url(config.tool_launch_url)
+            .set_client_id(client.client_id if client else CLIENT_ID)
+            .set_deployment_id(client.deployment_id if client else DEPLOYMENT_ID)
+            .set_oidc_login_url(client.initiate_login_uri if client else config.tool_login_url)
+            .set_launch_url(client.redirect_uris[0] if client else config.tool_launch_url)
             .set_platform_private_key(private_pem)
             .set_platform_public_key(public_pem)
-            .set_tool_key_set_url(config.tool_url + "/.well-known/jwks.json")
+            .set_tool_key_set_url(
+                client.jwks_uri if client else config.tool_url + "/.well-known/jwks.json"
+            )
         )
 
 
@@ -184,6 +190,8 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
     app = Flask(__name__, template_folder="templates", static_folder="static")
     platform_conf = _PlatformConf(config=config)
     placements = deep_linking.Placements(config.data_dir / "placed-links.json")
+    registered = dynamic_registration.RegisteredClients(config.data_dir / "registered-tools.json")
+    dynamic_registration.install(app, registered, base_url=config.base_url)
 
     def decode_tool_jwt(token: str) -> dict[str, Any]:
         # A fresh conf per response fetches the tool's JWKS anew, as for /token.
@@ -272,7 +280,9 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
             abort(400, "login_hint names no user of this LMS")
         if link not in LINKS and not deep_linking.knows_hint(link, placements):
             abort(400, "lti_message_hint names no link in this course")
-        message = _Launch(request, platform_conf)
+        client = registered.get(source.get("client_id", ""))
+        conf = _PlatformConf(config=config, client=client) if client else platform_conf
+        message = _Launch(request, conf)
         message.set_user_data(
             persona.login,
             list(persona.roles),

@@ -47,6 +47,18 @@ SUPPORTED_MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST
 CLOCK_LEEWAY = 60
 
 
+class UnknownDeploymentError(LaunchError):
+    """Raised when a verified launch names a deployment its registration does not list."""
+
+    def __init__(
+        self, message: str, *, deployment_id: str, client_id: str, body: dict[str, Any]
+    ) -> None:
+        super().__init__(message)
+        self.deployment_id = deployment_id
+        self.client_id = client_id
+        self.body = body
+
+
 class _StoreData(LaunchDataStorage[Any]):
     """pylti1p3's storage interface over our StateStore; never tied to a cookie."""
 
@@ -358,8 +370,13 @@ class _Launch(FlaskMessageLaunch):
         try:
             super().validate_deployment()
         except LtiException as err:
-            raise LaunchError(
-                f"The deployment '{deployment_id}' is not registered for this platform."
+            # Signature, audience and nonce are already checked: the platform really sent
+            # this, so the web edge may record the deployment as pending (decision 0012).
+            raise UnknownDeploymentError(
+                f"The deployment '{deployment_id}' is not registered for this platform.",
+                deployment_id=str(deployment_id),
+                client_id=str(self._binding.get("client_id", "")),
+                body=dict(self._jwt["body"]),
             ) from err
         return self
 

@@ -1,4 +1,4 @@
-"""Bounded GETs of JSON from platform URLs: key sets now; AGS, NRPS and registration next.
+"""Bounded requests for JSON to platform URLs: key sets, OpenID configurations, registrations.
 
 A platform URL is fetched on a learner's request path, so a slow, huge or hostile answer
 must not hold or exhaust a worker: the body is read by streaming and dropped past a size
@@ -41,6 +41,11 @@ class PlatformFetchError(ToolError):
 
     status = 502
     title = "The learning platform could not be reached"
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        #: The platform's HTTP status when it answered with an error; None otherwise.
+        self.status_code = status_code
 
 
 class _Connections:
@@ -139,6 +144,33 @@ def fetch_json(
 
     ``max_bytes`` and ``deadline`` default to MAX_BODY_BYTES and DEADLINE_SECONDS.
     """
+    return _fetch("GET", url, None, egress, headers, max_bytes, deadline)
+
+
+def post_json(
+    url: str,
+    body: Any,
+    *,
+    egress: EgressPolicy,
+    headers: Mapping[str, str] | None = None,
+    max_bytes: int | None = None,
+    deadline: float | None = None,
+) -> Any:
+    """POST ``body`` as JSON to ``url`` and parse the JSON answer (200 or 201), within the
+    same limits as fetch_json; PlatformFetchError says what went wrong, with the start of
+    the platform's error body when it refused."""
+    return _fetch("POST", url, body, egress, headers, max_bytes, deadline)
+
+
+def _fetch(
+    method: str,
+    url: str,
+    payload: Any,
+    egress: EgressPolicy,
+    headers: Mapping[str, str] | None,
+    max_bytes: int | None,
+    deadline: float | None,
+) -> Any:
     max_bytes = MAX_BODY_BYTES if max_bytes is None else max_bytes
     deadline = DEADLINE_SECONDS if deadline is None else deadline
     try:
@@ -156,7 +188,7 @@ def fetch_json(
             http.mount("http://", adapter)
             http.mount("https://", adapter)
             timer.start()
-            body = _get(http, url, headers, max_bytes, deadline)
+            body = _send(http, method, url, payload, headers, max_bytes, deadline)
     except EgressRefused as err:  # the address connected to, checked after DNS
         raise PlatformFetchError(f"{url} {err}") from err
     except (requests.RequestException, OSError) as err:
@@ -175,9 +207,11 @@ def fetch_json(
         raise PlatformFetchError(f"{url} did not answer with JSON") from err
 
 
-def _get(
+def _send(
     http: requests.Session,
+    method: str,
     url: str,
+    payload: Any,
     headers: Mapping[str, str] | None,
     max_bytes: int,
     deadline: float,
@@ -185,15 +219,27 @@ def _get(
     # Identity encoding: the cap then bounds what we hold, not a compressed size.
     sent = {"Accept": "application/json", "Accept-Encoding": "identity", **(headers or {})}
     timeout = (min(CONNECT_TIMEOUT_SECONDS, deadline), deadline)
-    with http.get(url, headers=sent, timeout=timeout, allow_redirects=False, stream=True) as got:
+    extra: dict[str, Any] = {} if method == "GET" else {"json": payload}
+    with http.request(
+        method,
+        url,
+        headers=sent,
+        timeout=timeout,
+        allow_redirects=False,
+        stream=True,
+        **extra,
+    ) as got:
         if 300 <= got.status_code < 400:
             where = got.headers.get("Location", "nowhere")
             raise PlatformFetchError(
                 f"{url} answered with a redirect (HTTP {got.status_code} to {where}); "
                 "redirects are not followed: register the final URL"
             )
-        if got.status_code != 200:
-            raise PlatformFetchError(f"{url} answered HTTP {got.status_code}")
+        if got.status_code != 200 and not (method == "POST" and got.status_code == 201):
+            raise PlatformFetchError(
+                f"{url} answered HTTP {got.status_code}{_error_detail(got, max_bytes)}",
+                status_code=got.status_code,
+            )
         declared = got.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise PlatformFetchError(_too_big(url, max_bytes))
@@ -203,6 +249,20 @@ def _get(
             if len(body) > max_bytes:
                 raise PlatformFetchError(_too_big(url, max_bytes))
         return bytes(body)
+
+
+def _error_detail(got: requests.Response, max_bytes: int) -> str:
+    # A refusal's body often says why (an OAuth error, a registration problem): show the
+    # start of it, read within the same cap, never the whole of a hostile answer.
+    if got.request.method == "GET":
+        return ""
+    text = bytearray()
+    for chunk in got.iter_content(_CHUNK_BYTES):
+        text += chunk
+        if len(text) > min(max_bytes, 2048):
+            break
+    shown = bytes(text[:300]).decode("utf-8", "replace").strip()
+    return f": {shown}" if shown else ""
 
 
 def _too_big(url: str, max_bytes: int) -> str:

@@ -67,6 +67,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class PlatformState(enum.StrEnum):
+    ACTIVE = "active"
+    PENDING = "pending"
+
+
 class Platform(Base):
     """An LMS registration: one (issuer, client_id) pair. One issuer may register many times."""
 
@@ -94,6 +99,24 @@ class Platform(Base):
     # LRS holds no personal name) or "include" (the registration opted in).
     actor_name: Mapped[str] = mapped_column(String(8), default="omit", server_default="omit")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # "active" launches; "pending" waits for an operator (Dynamic Registration may leave a
+    # registration pending, per CXA_NEW_REGISTRATIONS_PENDING).
+    state: Mapped[PlatformState] = mapped_column(
+        Enum(
+            PlatformState,
+            native_enum=False,
+            length=16,
+            name="platform_state",
+            values_callable=_values,
+        ),
+        default=PlatformState.ACTIVE,
+        server_default=PlatformState.ACTIVE.value,
+    )
+    # A launch naming an unknown deployment of this registration is accepted and the
+    # deployment added at once, instead of waiting for an operator (decision 0012).
+    auto_approve_deployments: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="platform", cascade="all, delete-orphan", order_by="Deployment.id"
@@ -110,6 +133,45 @@ class Deployment(Base):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
     deployment_id: Mapped[str] = mapped_column(String(255))
     platform: Mapped[Platform] = relationship(back_populates="deployments")
+
+
+class RegistrationInvitation(Base):
+    """A one-time invitation for an LMS to register itself by LTI Dynamic Registration."""
+
+    __tablename__ = "registration_invitation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # SHA-256 of the token in the registration URL: a database leak gives no usable URL.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    auto_approve_deployments: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    platform_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform.id", ondelete="SET NULL"), default=None
+    )
+
+
+class PendingDeployment(Base):
+    """A deployment id a registered client launched with before anyone approved it."""
+
+    __tablename__ = "pending_deployment"
+    __table_args__ = (UniqueConstraint("platform_id", "deployment_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    # What the launch said about where it came from, so an operator can tell a course copy
+    # from a stranger before approving.
+    context_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    context_title: Mapped[str | None] = mapped_column(String(500), default=None)
+    platform_name: Mapped[str | None] = mapped_column(String(500), default=None)
+    launches: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    platform: Mapped[Platform] = relationship()
 
 
 class KeyStatus(enum.StrEnum):

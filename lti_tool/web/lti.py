@@ -8,9 +8,12 @@ from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from lti_tool.egress import EgressPolicy
-from lti_tool.errors import LaunchError
+from lti_tool.errors import AwaitingApprovalError, LaunchError
+from lti_tool.lti.claims import LaunchClaims
 from lti_tool.lti.launch import (
+    CLAIM,
     DEEP_LINKING_REQUEST,
+    UnknownDeploymentError,
     begin_login,
     require_pending_login,
     validate_launch,
@@ -18,7 +21,8 @@ from lti_tool.lti.launch import (
 from lti_tool.lti.login_binding import BrowserEvidence
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
-from lti_tool.store import keys, launches, platforms
+from lti_tool.store import keys, launches, platforms, registrations
+from lti_tool.store.models import Platform, PlatformState
 from lti_tool.web import browser_check
 from lti_tool.web.db import commit, db, services
 from lti_tool.web.instructor import open_selection, require_instructor_type
@@ -38,6 +42,7 @@ def login() -> WerkzeugResponse:
     source = request.form if request.method == "POST" else request.args
     params = {k: source[k] for k in source}
     settings = services().settings
+    _require_active(platforms.get_platform(db(), params.get("iss", ""), params.get("client_id")))
     start = begin_login(
         params,
         DbToolConf(db()),
@@ -83,11 +88,25 @@ def confirm() -> WerkzeugResponse:
     )
 
 
-def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
+_AWAITING_REGISTRATION = (
+    "Your LMS is registered with CX Academy, but the registration waits for the CX Academy "
+    "operator's approval. Please try again later, or ask your LMS administrator."
+)
+_AWAITING_DEPLOYMENT = (
+    "CX Academy has not been approved for this part of your LMS yet (deployment {id}). "
+    "The request is recorded; please try again once the CX Academy operator has approved it."
+)
+
+
+def _require_active(platform: Platform | None) -> None:
+    if platform is not None and platform.state is PlatformState.PENDING:
+        raise AwaitingApprovalError(_AWAITING_REGISTRATION)
+
+
+def _validate(browser: BrowserEvidence) -> LaunchClaims:
     settings = services().settings
-    session = db()
-    claims = validate_launch(
-        DbToolConf(session),
+    return validate_launch(
+        DbToolConf(db()),
         services().state,
         ttl=settings.launch_state_ttl,
         http=services().http,
@@ -96,6 +115,50 @@ def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
         browser=browser,
         allow_unbound=settings.launch_unbound_fallback,
     )
+
+
+def _validate_admitting_deployments(browser: BrowserEvidence) -> LaunchClaims:
+    """Validate the launch; a verified launch from a new deployment is approved at once when
+    its registration says so, else recorded as pending and answered with a waiting page."""
+    session = db()
+    try:
+        return _validate(browser)
+    except UnknownDeploymentError as err:
+        platform = platforms.get_platform(session, str(err.body.get("iss")), err.client_id)
+        # A deployment id longer than we can store could never be approved: refuse it
+        # plainly (LTI 1.3 section 5.1.2.1 bounds it to 255 ASCII characters).
+        if platform is None or len(err.deployment_id) > 255:
+            raise
+        if not platform.auto_approve_deployments:
+            context = err.body.get(CLAIM + "context")
+            context = context if isinstance(context, dict) else {}
+            tool_platform = err.body.get(CLAIM + "tool_platform")
+            tool_platform = tool_platform if isinstance(tool_platform, dict) else {}
+            registrations.record_pending_deployment(
+                session,
+                platform,
+                err.deployment_id,
+                context_id=_text(context.get("id")),
+                context_title=_text(context.get("title")),
+                platform_name=_text(tool_platform.get("name")),
+            )
+            commit()
+            raise AwaitingApprovalError(_AWAITING_DEPLOYMENT.format(id=err.deployment_id)) from err
+        platforms.add_deployment(session, platform, err.deployment_id)
+        commit()
+    # The state and nonce were not spent by the refused attempt, so the same launch is
+    # validated again, now against the approved deployment.
+    return _validate(browser)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
+    settings = services().settings
+    session = db()
+    claims = _validate_admitting_deployments(browser)
     deep_linking = claims.message_type == DEEP_LINKING_REQUEST
     if deep_linking:
         # Deep Linking 2.0 section 4.4: choosing content is for instructor-type roles;
@@ -104,6 +167,7 @@ def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
     platform = platforms.get_platform(session, claims.issuer, claims.client_id)
     if platform is None:  # removed between validation and now
         raise LaunchError("This platform is not registered with CX Academy.")
+    _require_active(platform)
     record = launches.add_launch(
         session,
         platform,

@@ -9,6 +9,7 @@ useless as a credential.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from typing import Any
@@ -23,14 +24,22 @@ from lti_tool.store.sessions import MIN_REFERENCE_LENGTH, session_id_of
 _SESSION_PATH = re.compile(r"/s/([^/?#:\s\"'<>]+)")
 
 
+# An unused registration invitation (decision 0012) is a credential too: it lets an LMS
+# register. Logs keep the start of its SHA-256, which is what the database stores.
+_INVITATION_PATH = re.compile(r"/lti/register/([^/?#:\s\"'<>]+)")
+
+
 def session_reference(token: str) -> str:
     """What logs show for a token: the start of its session id."""
     return session_id_of(token)[:MIN_REFERENCE_LENGTH]
 
 
 def redact(text: str) -> str:
-    """``text`` with every session token replaced by its reference."""
-    return _SESSION_PATH.sub(lambda m: f"/s/~{session_reference(m.group(1))}", text)
+    """``text`` with every session token (and invitation) replaced by its reference."""
+    text = _SESSION_PATH.sub(lambda m: f"/s/~{session_reference(m.group(1))}", text)
+    return _INVITATION_PATH.sub(
+        lambda m: f"/lti/register/~{hashlib.sha256(m.group(1).encode()).hexdigest()[:12]}", text
+    )
 
 
 class RedactSessionTokens(logging.Filter):

@@ -118,7 +118,6 @@ def test_key_set_is_cached_between_launches(client: FlaskClient, registered: Tes
         ({"aud": "someone-else"}, "addressed to another tool"),
         ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 4000}, "expired"),
         ({"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200}, "issued in the future"),
-        ({CLAIM + "deployment_id": "not-ours"}, "deployment 'not-ours' is not registered"),
         ({CLAIM + "message_type": "LtiSubmissionReviewRequest"}, "cannot handle LTI messages"),
         ({CLAIM + "version": "1.1"}, "Incorrect version"),
         ({"sub": None}, "Must have a user"),
@@ -133,7 +132,6 @@ def test_key_set_is_cached_between_launches(client: FlaskClient, registered: Tes
         "wrong-aud",
         "expired",
         "from-the-future",
-        "unknown-deployment",
         "wrong-message-type",
         "wrong-version",
         "missing-sub",
@@ -162,6 +160,17 @@ def test_claim_checks(
         else:
             claims[name] = value
     _refused(_post(client, registered.sign(claims), redirect.state), services, words)
+
+
+def test_an_unknown_deployment_waits_for_approval_and_launches_nothing(
+    client: FlaskClient, registered: TestPlatform, services: Services
+) -> None:
+    # Decision 0012: a verified launch from an unknown deployment is recorded as pending
+    # and answered with the waiting page (403), not accepted.
+    redirect = registered.login(client)
+    claims = {**registered.claims(redirect.nonce), CLAIM + "deployment_id": "not-ours"}
+    response = _post(client, registered.sign(claims), redirect.state)
+    _refused(response, services, "(deployment not-ours)", status=403)
 
 
 def test_replayed_nonce(client: FlaskClient, registered: TestPlatform, services: Services) -> None:

@@ -111,7 +111,9 @@ def test_an_operator_registers_a_platform_and_reads_it_back(upgraded: Cxa) -> No
 
     listed = upgraded("platform", "list")
     assert listed.exit_code == 0
-    assert listed.output.splitlines() == [f"1\tAcme Moodle\t{MOODLE}\tclient-1\tdeployments=1"]
+    assert listed.output.splitlines() == [
+        f"1\tAcme Moodle\t{MOODLE}\tclient-1\tactive\tdeployments=1"
+    ]
 
     shown = upgraded("platform", "show", "1")
     assert shown.exit_code == 0
@@ -127,6 +129,8 @@ def test_an_operator_registers_a_platform_and_reads_it_back(upgraded: Cxa) -> No
         "actor_format": "account",
         "actor_name": "omit",
         "deployment_ids": ["1"],
+        "state": "active",
+        "auto_approve_deployments": False,
     }
 
 
