@@ -18,7 +18,7 @@ from lti_tool.lti.launch import (
 from lti_tool.lti.login_binding import BrowserEvidence
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
-from lti_tool.store import keys, launches, platforms
+from lti_tool.store import keys, launches
 from lti_tool.web import browser_check
 from lti_tool.web.db import commit, db, services
 from lti_tool.web.instructor import open_selection, require_instructor_type
@@ -86,8 +86,9 @@ def confirm() -> WerkzeugResponse:
 def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
     settings = services().settings
     session = db()
+    tool_conf = DbToolConf(session)
     claims = validate_launch(
-        DbToolConf(session),
+        tool_conf,
         services().state,
         ttl=settings.launch_state_ttl,
         http=services().http,
@@ -101,8 +102,9 @@ def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
         # Deep Linking 2.0 section 4.4: choosing content is for instructor-type roles;
         # refused before anything is stored.
         require_instructor_type(claims.roles)
-    platform = platforms.get_platform(session, claims.issuer, claims.client_id)
-    if platform is None:  # removed between validation and now
+    # The row validation already loaded: one platform query per launch.
+    platform = tool_conf.find_platform(claims.issuer, claims.client_id)
+    if platform is None:  # cannot pass validation, but never trust that silently
         raise LaunchError("This platform is not registered with CX Academy.")
     record = launches.add_launch(
         session,
