@@ -16,6 +16,7 @@ from lti_tool.lti.launch import (
     validate_launch,
 )
 from lti_tool.lti.login_binding import BrowserEvidence
+from lti_tool.lti.state import RequestStateCache, StateStore
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
 from lti_tool.store import keys, launches
@@ -58,11 +59,13 @@ def launch() -> WerkzeugResponse:
     state = request.form.get("state", "")
     if not request.form.get("id_token"):
         raise LaunchError("The launch is missing its 'id_token' parameter.")
-    pending = require_pending_login(services().state, state)
+    store = RequestStateCache(services().state)
+    pending = require_pending_login(store, state)
     base_url = settings.base_url
     if pending.storage_target is None and browser_check.has_state_cookie(state, base_url=base_url):
         return _accept(
-            browser_check.evidence_from_request(state, base_url=base_url, with_check_page=False)
+            browser_check.evidence_from_request(state, base_url=base_url, with_check_page=False),
+            store,
         )
     return browser_check.check_page(
         pending,
@@ -79,17 +82,18 @@ def confirm() -> WerkzeugResponse:
     browser_check.require_same_origin(base_url)
     state = request.form.get("state", "")
     return _accept(
-        browser_check.evidence_from_request(state, base_url=base_url, with_check_page=True)
+        browser_check.evidence_from_request(state, base_url=base_url, with_check_page=True),
+        RequestStateCache(services().state),
     )
 
 
-def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
+def _accept(browser: BrowserEvidence, store: StateStore) -> WerkzeugResponse:
     settings = services().settings
     session = db()
     tool_conf = DbToolConf(session)
     claims = validate_launch(
         tool_conf,
-        services().state,
+        store,
         ttl=settings.launch_state_ttl,
         http=services().http,
         jwks_ttl=settings.jwks_cache_ttl,

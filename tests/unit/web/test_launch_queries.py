@@ -59,3 +59,38 @@ def test_an_unregistered_deployment_is_still_refused(
     )
     assert response.status_code == 400
     assert "not registered for this platform" in response.get_data(as_text=True)
+
+
+class _CountingStore:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: list[tuple[str, str]] = []
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self.calls.append(("put", key))
+        self.inner.put(key, value, ttl_seconds)
+
+    def get(self, key: str) -> str | None:
+        self.calls.append(("get", key))
+        return self.inner.get(key)  # type: ignore[no-any-return]
+
+    def take(self, key: str) -> str | None:
+        self.calls.append(("take", key))
+        return self.inner.take(key)  # type: ignore[no-any-return]
+
+
+def test_the_id_token_post_reads_its_state_once_and_still_spends_it(
+    client: FlaskClient, services: Services, registered: TestPlatform
+) -> None:
+    redirect = registered.login(client)
+    token = registered.sign(registered.claims(redirect.nonce))
+    counting = _CountingStore(services.state)
+    services.state = counting
+    response = client.post("/lti/launch", data={"id_token": token, "state": redirect.state})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    state_key = "oidc-state:" + redirect.state
+    assert counting.calls.count(("get", state_key)) == 1
+    assert ("take", state_key) in counting.calls
+    # Single use still holds: the same POST again is refused.
+    again = client.post("/lti/launch", data={"id_token": token, "state": redirect.state})
+    assert again.status_code == 400
