@@ -62,11 +62,17 @@ _coalescers_lock = threading.Lock()
 
 def _coalesced(task: str, what: str) -> CoalescedKick:
     celery = services().celery
+    targets: list[dict[str, str]] = [{}]
+    if task == TASK_DELIVER_OUTBOX and services().settings.destinations:
+        # Straight to each configured destination's task: the task's own fan-out (one task
+        # that only starts the per-destination ones) would cost the worker a second message
+        # and the statement a second hop. The sweep still fans out from the worker's config.
+        targets = [{"destination": d.name} for d in services().settings.destinations]
     with _coalescers_lock:
         kicks: dict[str, CoalescedKick] = current_app.extensions.setdefault(KICKS, {})
         found = kicks.get(task)
         if found is None:
-            found = kicks[task] = CoalescedKick(lambda: _kick(celery, task, what))
+            found = kicks[task] = CoalescedKick(lambda: _kick(celery, task, what, targets))
         return found
 
 
@@ -78,14 +84,15 @@ def flush_kicks(app: Flask) -> None:
         kick.flush()
 
 
-def _kick(celery: Celery, task: str, what: str) -> None:
+def _kick(celery: Celery, task: str, what: str, targets: list[dict[str, str]]) -> None:
     # After commit only: a worker must never look for a row that is not visible yet. If the
     # broker is down the periodic sweep delivers later, so the learner's request still succeeds.
     global _kick_paused_until
     if time.monotonic() < _kick_paused_until:
         return
     try:
-        celery.send_task(task, retry=False)
+        for kwargs in targets:
+            celery.send_task(task, kwargs=kwargs or None, retry=False)
     except Exception as err:
         _kick_paused_until = time.monotonic() + KICK_PAUSE_SECONDS
         log.warning("%s kick not sent (the sweep will deliver): %s", what, err)

@@ -32,11 +32,11 @@ class CoalescedKick:
     def __init__(
         self,
         send: Callable[[], None],
-        interval: float = KICK_INTERVAL_SECONDS,
+        interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._send = send
-        self._interval = interval
+        self._interval = KICK_INTERVAL_SECONDS if interval is None else interval
         self._clock = clock
         self._lock = threading.Lock()
         self._last_sent = float("-inf")
