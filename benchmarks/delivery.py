@@ -7,9 +7,15 @@
 3. The request-path cost of recording one event: record_event + commit (median, p99).
 4. Delivery lag under a steady load: learners record at a fixed rate, a delivery loop kicked
    after each commit (as the worker is) sends; lag = sent_at - created_at.
+5. The same lag through the real hop, as deployed: each event recorded and committed by the
+   web side's own path (lti_tool.web.db.commit, with its coalesced kick), a Celery worker on
+   Redis delivering to Ralph; then the embedded demo's filesystem broker (SQLite). Beside it,
+   the worker's CPU ms per delivered statement and Ralph's CPU ms per stored statement (from
+   /proc, same run). Lag runs from the row's created_at (just before its commit) to its
+   sent_at (after Ralph answered), both read from one clock.
 
-Run: ``.venv/bin/python -m benchmarks.delivery [--database-url URL]`` (SQLite in a temporary
-folder by default). Loopback only; about a minute.
+Run: ``.venv/bin/python -m benchmarks.delivery [--database-url URL] [--redis-url URL]``
+(SQLite in a temporary folder by default; item 5 needs Redis). Loopback only; a few minutes.
 """
 
 from __future__ import annotations
@@ -17,26 +23,32 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from benchmarks.launch import cpu_seconds, start
+from lti_tool.app import create_app
+from lti_tool.config import Settings
 from lti_tool.demo.ralph import RalphConfig, RalphServer, free_port
 from lti_tool.recording import record_event
+from lti_tool.services import Services
 from lti_tool.store.db import make_engine, make_session_factory, transaction
 from lti_tool.store.migrate import upgrade
-from lti_tool.store.models import OutboxRow, OutboxStatus
+from lti_tool.store.models import DestinationState, OutboxRow, OutboxStatus
+from lti_tool.web.db import commit, db, flush_kicks
 from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from workers.delivery import DeliveryPolicy, deliver_outbox
 from xapi.events import LearningEvent
@@ -155,6 +167,116 @@ def steady_lag(ralph: RalphServer, database_url: str, rate: float, seconds: floa
         engine.dispose()
 
 
+@dataclass
+class HopFigures:
+    lags: list[float]
+    delivered: int
+    worker_cpu: float
+    ralph_cpu: float
+    #: Events per second the producer actually committed (below the asked rate when the
+    #: machine cannot keep up: each is a whole app context, record and commit).
+    achieved_rate: float
+
+    def ms(self, fraction: float) -> float:
+        return percentile(self.lags, fraction) * 1000
+
+
+def celery_hop_lag(
+    folder: Path, database_url: str, broker_url: str, rate: float, seconds: float
+) -> HopFigures:
+    """Events committed by the web path at ``rate``; a real Celery worker delivers them."""
+    name = uuid.uuid4().hex[:6]
+    logs = folder / f"logs-{name}"
+    logs.mkdir()
+    with fresh_ralph(folder) as ralph:
+        settings = Settings(
+            database_url=database_url,
+            broker_url=broker_url,
+            broker_dir=folder / f"broker-{name}",
+            lrs_endpoint=ralph.config.endpoint,
+            lrs_username=ralph.config.username,
+            lrs_password=ralph.config.password,
+            var_dir=folder / f"var-{name}",
+            log_level="WARNING",
+            task_queue=f"bench-{name}",
+        )
+        worker = start(
+            "lag-worker",
+            [str(Path(sys.executable).parent / "celery"), "-A", "workers.app", "worker",
+             "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            settings.as_env(),
+            logs,
+        )  # fmt: skip
+        services = Services.build(settings)
+        try:
+            app = create_app(services=services)
+            wait_for_destinations(services, worker.process)
+            # One delivered statement first, so the worker's first-task set-up (engine, LRS
+            # session) is not counted as lag: a deployed worker is long-running.
+            with app.app_context():
+                record_event(db(), event(-1, f"hop-{name}"))
+                commit()
+            while pending(services.sessions):
+                time.sleep(0.05)
+            measured_from = datetime.now(UTC)
+            assert ralph.pid is not None
+            worker_before, ralph_before = (
+                cpu_seconds([worker.process.pid]),
+                cpu_seconds([ralph.pid]),
+            )
+            started = time.perf_counter()
+            n = 0
+            while time.perf_counter() - started < seconds:
+                with app.app_context():
+                    record_event(db(), event(n, f"hop-{name}"))
+                    commit()  # the web side's commit: kicks the worker, coalesced
+                n += 1
+                time.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            achieved = n / (time.perf_counter() - started)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and pending(services.sessions):
+                time.sleep(0.05)
+            worker_cpu = cpu_seconds([worker.process.pid]) - worker_before
+            ralph_cpu = cpu_seconds([ralph.pid]) - ralph_before
+            flush_kicks(app)
+            with services.sessions() as session:
+                rows = session.execute(
+                    select(OutboxRow.created_at, OutboxRow.sent_at).where(
+                        OutboxRow.status == OutboxStatus.SENT,
+                        OutboxRow.created_at >= measured_from,
+                    )
+                ).all()
+        finally:
+            services.close()
+            worker.stop()
+    lags = [(sent - created).total_seconds() for created, sent in rows if sent]
+    return HopFigures(lags, len(lags), worker_cpu, ralph_cpu, achieved)
+
+
+def wait_for_destinations(services: Services, worker: Any) -> None:
+    # The worker registers the configured destinations at start-up; events recorded before
+    # that would have nowhere to go.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and worker.poll() is None:
+        with services.sessions() as session:
+            if session.scalar(select(func.count()).select_from(DestinationState)):
+                time.sleep(1.0)  # and give it a moment to start consuming
+                return
+        time.sleep(0.2)
+    raise SystemExit("the Celery worker did not start (see its log)")
+
+
+def report_hop(label: str, figures: HopFigures) -> None:
+    print(
+        f"{label}: p50 {figures.ms(0.5):.0f} ms, p99 {figures.ms(0.99):.0f} ms, "
+        f"max {max(figures.lags) * 1000:.0f} ms (n={figures.delivered}, "
+        f"{figures.achieved_rate:.0f} events/s achieved); "
+        f"worker {figures.worker_cpu / figures.delivered * 1000:.2f} ms CPU per delivered "
+        f"statement, Ralph {figures.ralph_cpu / figures.delivered * 1000:.2f} ms CPU per stored"
+    )
+
+
 def pending(sessions: Any) -> bool:
     with sessions() as session:
         return (
@@ -211,6 +333,11 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=50.0, help="Events per second for lag.")
     parser.add_argument("--seconds", type=float, default=15.0, help="Length of the lag run.")
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/14",
+        help="Redis for the Celery hop (item 5); 'none' skips it.",
+    )
     args = parser.parse_args()
     url = args.database_url
     try:
@@ -246,6 +373,15 @@ def run(args: argparse.Namespace, url: str | None) -> None:
             f"p95 {percentile(lags, 0.95) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms "
             f"(n={len(lags)})"
         )
+
+        if args.redis_url != "none":
+            hop_db = fresh_database(folder, url, "hop")
+            hop = celery_hop_lag(folder, hop_db, args.redis_url, args.rate, args.seconds)
+            report_hop(f"Celery on Redis, {args.rate:.0f} events/s, {kind}", hop)
+        demo = celery_hop_lag(
+            folder, fresh_database(folder, None, "demo"), "filesystem://", args.rate, args.seconds
+        )
+        report_hop(f"embedded demo (filesystem broker, SQLite), {args.rate:.0f} events/s", demo)
 
 
 if __name__ == "__main__":

@@ -28,4 +28,7 @@ def post_fork(server, worker):
     # The master used the database while building the app (the signing key); pooled
     # connections must not be shared across processes (SQLAlchemy: "Using Connection Pools
     # with Multiprocessing or os.fork()"), so each worker drops its inherited copies unclosed.
-    worker.app.wsgi().extensions["cxa"].engine.dispose(close=False)
+    # Apps without our services (the benchmark's bare pylti1p3 baseline) have nothing to drop.
+    services = worker.app.wsgi().extensions.get("cxa")
+    if services is not None:
+        services.engine.dispose(close=False)

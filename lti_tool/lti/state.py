@@ -81,6 +81,32 @@ class RedisStateStore:
         self._redis.close()
 
 
+class RequestStateCache:
+    """One request's view of a store: a key read twice in the request costs one round trip.
+
+    The launch reads its state when choosing the check page and again when validating; the
+    single-use guarantee does not rest on these reads but on ``take``, which always goes to
+    the store (and forgets the cached value), so caching a read weakens nothing.
+    """
+
+    def __init__(self, store: StateStore) -> None:
+        self._store = store
+        self._read: dict[str, str | None] = {}
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._read.pop(key, None)
+        self._store.put(key, value, ttl_seconds)
+
+    def get(self, key: str) -> str | None:
+        if key not in self._read:
+            self._read[key] = self._store.get(key)
+        return self._read[key]
+
+    def take(self, key: str) -> str | None:
+        self._read.pop(key, None)
+        return self._store.take(key)
+
+
 def make_state_store(url: str, session_factory: sessionmaker[Session]) -> StateStore:
     """Redis when a URL is configured, the database otherwise."""
     if url:

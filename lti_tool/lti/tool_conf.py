@@ -21,6 +21,18 @@ class DbToolConf(ToolConfAbstract[Any]):
         super().__init__()
         self._session = session
         self._signing_key = signing_key
+        # pylti1p3 asks for the registration and the deployment separately and the launch
+        # view needs the row again: one query per (issuer, client_id) per request (issue 12).
+        self._platforms: dict[tuple[str, str | None], Platform | None] = {}
+
+    def find_platform(self, iss: str, client_id: str | None = None) -> Platform | None:
+        """The registration (deployments loaded with it), looked up once per request."""
+        key = (iss, client_id)
+        if key not in self._platforms:
+            self._platforms[key] = platforms.get_platform(
+                self._session, iss, client_id, with_deployments=True
+            )
+        return self._platforms[key]
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         # Always look up by (issuer, client_id): the same LMS may register us more than once.
@@ -30,25 +42,22 @@ class DbToolConf(ToolConfAbstract[Any]):
         return True
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
-        platform = platforms.get_platform(self._session, iss)
-        return self._registration(platform)  # type: ignore[return-value]
+        return self._registration(self.find_platform(iss))  # type: ignore[return-value]
 
     def find_registration_by_params(
         self, iss: str, client_id: str | None, *args: Any, **kwargs: Any
     ) -> Registration:
         # A login request may omit client_id (it is optional in LTI 1.3 section 4.1);
         # that only works while the issuer has a single registration.
-        platform = platforms.get_platform(self._session, iss, client_id)
-        return self._registration(platform)  # type: ignore[return-value]
+        return self._registration(self.find_platform(iss, client_id))  # type: ignore[return-value]
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
-        return self._deployment(platforms.get_platform(self._session, iss), deployment_id)
+        return self._deployment(self.find_platform(iss), deployment_id)
 
     def find_deployment_by_params(
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> LtiDeployment | None:
-        platform = platforms.get_platform(self._session, iss, client_id)
-        return self._deployment(platform, deployment_id)
+        return self._deployment(self.find_platform(iss, client_id), deployment_id)
 
     def _registration(self, platform: Platform | None) -> Registration | None:
         if platform is None:

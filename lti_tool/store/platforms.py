@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lti_tool.egress import EgressPolicy
 from lti_tool.errors import RegistrationError
@@ -143,12 +143,23 @@ def list_platforms(session: Session) -> list[Platform]:
     return list(session.scalars(stmt))
 
 
-def get_platform(session: Session, issuer: str, client_id: str | None = None) -> Platform | None:
-    """The registration for (issuer, client_id); with no client_id, the issuer's only one."""
+def get_platform(
+    session: Session, issuer: str, client_id: str | None = None, *, with_deployments: bool = False
+) -> Platform | None:
+    """The registration for (issuer, client_id); with no client_id, the issuer's only one.
+
+    ``with_deployments`` loads the deployments in the same statement (a launch checks them).
+    """
     stmt = select(Platform).where(Platform.issuer == issuer)
     if client_id is not None:
         stmt = stmt.where(Platform.client_id == client_id)
-    found = list(session.scalars(stmt.limit(2)))
+    stmt = stmt.limit(2)
+    if with_deployments:
+        # A join in one round trip; the LIMIT applies to platforms (SQLAlchemy wraps it).
+        stmt = stmt.options(joinedload(Platform.deployments))
+        found = list(session.scalars(stmt).unique())
+    else:
+        found = list(session.scalars(stmt))
     return found[0] if len(found) == 1 else None
 
 

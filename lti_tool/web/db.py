@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
+from celery import Celery
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,7 @@ from lti_tool.queue import TASK_DELIVER_OUTBOX, TASK_SEND_GRADES
 from lti_tool.recording import OUTBOX_TOUCHED
 from lti_tool.services import Services
 from lti_tool.store.grades import GRADES_TOUCHED
+from lti_tool.web.kicks import CoalescedKick
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ def commit() -> None:
     if touched:
         kick_delivery()
     if grades:
-        _kick(TASK_SEND_GRADES, "grade")
+        _kick_grades()
 
 
 #: After a failed kick, this process stops kicking for a while: with the broker down, only
@@ -45,17 +48,51 @@ _kick_paused_until = 0.0
 
 
 def kick_delivery() -> None:
-    _kick(TASK_DELIVER_OUTBOX, "outbox")
+    _coalesced(TASK_DELIVER_OUTBOX, "outbox").request()
 
 
-def _kick(task: str, what: str) -> None:
+def _kick_grades() -> None:
+    _coalesced(TASK_SEND_GRADES, "grade").request()
+
+
+#: Kept on the app (one per task per process): see lti_tool/web/kicks.py.
+KICKS = "cxa_kicks"
+_coalescers_lock = threading.Lock()
+
+
+def _coalesced(task: str, what: str) -> CoalescedKick:
+    celery = services().celery
+    targets: list[dict[str, str]] = [{}]
+    if task == TASK_DELIVER_OUTBOX and services().settings.destinations:
+        # Straight to each configured destination's task: the task's own fan-out (one task
+        # that only starts the per-destination ones) would cost the worker a second message
+        # and the statement a second hop. The sweep still fans out from the worker's config.
+        targets = [{"destination": d.name} for d in services().settings.destinations]
+    with _coalescers_lock:
+        kicks: dict[str, CoalescedKick] = current_app.extensions.setdefault(KICKS, {})
+        found = kicks.get(task)
+        if found is None:
+            found = kicks[task] = CoalescedKick(lambda: _kick(celery, task, what, targets))
+        return found
+
+
+def flush_kicks(app: Flask) -> None:
+    """Send any trailing kick now rather than after its interval (shutdown, tests)."""
+    with _coalescers_lock:
+        pending = list(app.extensions.get(KICKS, {}).values())
+    for kick in pending:
+        kick.flush()
+
+
+def _kick(celery: Celery, task: str, what: str, targets: list[dict[str, str]]) -> None:
     # After commit only: a worker must never look for a row that is not visible yet. If the
     # broker is down the periodic sweep delivers later, so the learner's request still succeeds.
     global _kick_paused_until
     if time.monotonic() < _kick_paused_until:
         return
     try:
-        services().celery.send_task(task, retry=False)
+        for kwargs in targets:
+            celery.send_task(task, kwargs=kwargs or None, retry=False)
     except Exception as err:
         _kick_paused_until = time.monotonic() + KICK_PAUSE_SECONDS
         log.warning("%s kick not sent (the sweep will deliver): %s", what, err)

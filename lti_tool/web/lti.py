@@ -19,6 +19,7 @@ from lti_tool.lti.launch import (
     validate_launch,
 )
 from lti_tool.lti.login_binding import BrowserEvidence
+from lti_tool.lti.state import RequestStateCache, StateStore
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
 from lti_tool.store import keys, launches, platforms, registrations
@@ -63,11 +64,13 @@ def launch() -> WerkzeugResponse:
     state = request.form.get("state", "")
     if not request.form.get("id_token"):
         raise LaunchError("The launch is missing its 'id_token' parameter.")
-    pending = require_pending_login(services().state, state)
+    store = RequestStateCache(services().state)
+    pending = require_pending_login(store, state)
     base_url = settings.base_url
     if pending.storage_target is None and browser_check.has_state_cookie(state, base_url=base_url):
         return _accept(
-            browser_check.evidence_from_request(state, base_url=base_url, with_check_page=False)
+            browser_check.evidence_from_request(state, base_url=base_url, with_check_page=False),
+            store,
         )
     return browser_check.check_page(
         pending,
@@ -84,7 +87,8 @@ def confirm() -> WerkzeugResponse:
     browser_check.require_same_origin(base_url)
     state = request.form.get("state", "")
     return _accept(
-        browser_check.evidence_from_request(state, base_url=base_url, with_check_page=True)
+        browser_check.evidence_from_request(state, base_url=base_url, with_check_page=True),
+        RequestStateCache(services().state),
     )
 
 
@@ -103,11 +107,11 @@ def _require_active(platform: Platform | None) -> None:
         raise AwaitingApprovalError(_AWAITING_REGISTRATION)
 
 
-def _validate(browser: BrowserEvidence) -> LaunchClaims:
+def _validate(browser: BrowserEvidence, store: StateStore, tool_conf: DbToolConf) -> LaunchClaims:
     settings = services().settings
     return validate_launch(
-        DbToolConf(db()),
-        services().state,
+        tool_conf,
+        store,
         ttl=settings.launch_state_ttl,
         http=services().http,
         jwks_ttl=settings.jwks_cache_ttl,
@@ -117,14 +121,16 @@ def _validate(browser: BrowserEvidence) -> LaunchClaims:
     )
 
 
-def _validate_admitting_deployments(browser: BrowserEvidence) -> LaunchClaims:
+def _validate_admitting_deployments(
+    browser: BrowserEvidence, store: StateStore, tool_conf: DbToolConf
+) -> LaunchClaims:
     """Validate the launch; a verified launch from a new deployment is approved at once when
     its registration says so, else recorded as pending and answered with a waiting page."""
     session = db()
     try:
-        return _validate(browser)
+        return _validate(browser, store, tool_conf)
     except UnknownDeploymentError as err:
-        platform = platforms.get_platform(session, str(err.body.get("iss")), err.client_id)
+        platform = tool_conf.find_platform(str(err.body.get("iss")), err.client_id)
         # A deployment id longer than we can store could never be approved: refuse it
         # plainly (LTI 1.3 section 5.1.2.1 bounds it to 255 ASCII characters).
         if platform is None or len(err.deployment_id) > 255:
@@ -148,24 +154,26 @@ def _validate_admitting_deployments(browser: BrowserEvidence) -> LaunchClaims:
         commit()
     # The state and nonce were not spent by the refused attempt, so the same launch is
     # validated again, now against the approved deployment.
-    return _validate(browser)
+    return _validate(browser, store, tool_conf)
 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _accept(browser: BrowserEvidence) -> WerkzeugResponse:
+def _accept(browser: BrowserEvidence, store: StateStore) -> WerkzeugResponse:
     settings = services().settings
     session = db()
-    claims = _validate_admitting_deployments(browser)
+    tool_conf = DbToolConf(session)
+    claims = _validate_admitting_deployments(browser, store, tool_conf)
     deep_linking = claims.message_type == DEEP_LINKING_REQUEST
     if deep_linking:
         # Deep Linking 2.0 section 4.4: choosing content is for instructor-type roles;
         # refused before anything is stored.
         require_instructor_type(claims.roles)
-    platform = platforms.get_platform(session, claims.issuer, claims.client_id)
-    if platform is None:  # removed between validation and now
+    # The row validation already loaded: one platform query per launch.
+    platform = tool_conf.find_platform(claims.issuer, claims.client_id)
+    if platform is None:  # cannot pass validation, but never trust that silently
         raise LaunchError("This platform is not registered with CX Academy.")
     _require_active(platform)
     record = launches.add_launch(
