@@ -57,8 +57,9 @@ def test_an_unregistered_deployment_is_still_refused(
     response = client.post(
         "/lti/launch", data={"id_token": registered.sign(claims), "state": redirect.state}
     )
-    assert response.status_code == 400
-    assert "not registered for this platform" in response.get_data(as_text=True)
+    # Refused as a deployment waiting for the operator's approval (decision 0012).
+    assert response.status_code == 403
+    assert "has not been approved" in response.get_data(as_text=True)
 
 
 class _CountingStore:
