@@ -41,6 +41,7 @@ from lti_tool.lti.claims import MAX_NAME, display_text, usable_email
 from lti_tool.lti.roles import is_instructor_type
 from lti_tool.store import outbox
 from lti_tool.store.installation import statement_namespace
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import Launch
 from xapi import vocabulary
 from xapi.events import Activity, ActorFormat, Interaction, Learner, LearningEvent, Result
@@ -68,16 +69,19 @@ _TICK = timedelta(milliseconds=1)
 _PLACEMENT_NAMESPACE = uuid.UUID("5d7a1c1e-3f7b-4a53-9a43-8f3cfc3f6d11")
 
 
-def record_event(session: Session, event: LearningEvent) -> bool:
+def record_event(session: Session, event: LearningEvent, *, owner: LearnerKey) -> bool:
     """Queue the event's statement; False if this very event was recorded before.
 
-    Its id is made in this installation's namespace (read once per process, then cached).
+    ``owner`` is the learner whose record it is (the statement's actor): the outbox keeps
+    it beside the statement, so the goal engine and the per-learner delivery order never
+    have to map an actor back to a learner. Its id is made in this installation's namespace
+    (read once per process, then cached).
     """
     event = _after_previous(session, event)
     statement = build_statement(
         event, namespace=statement_namespace(session), iri_base=session.info.get(IRI_BASE)
     )
-    added = outbox.add_statement(session, statement)
+    added = outbox.add_statement(session, statement, owner=(owner.platform_id, owner.sub))
     session.info[OUTBOX_TOUCHED] = True
     return added
 

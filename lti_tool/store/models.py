@@ -325,6 +325,11 @@ class OutboxRow(Base):
     lrs_statement: Mapped[dict[str, Any] | None] = mapped_column(
         JSON(none_as_null=True), default=None
     )
+    # The learner the statement is about (platform, LTI sub), when it is one of ours: the
+    # goal engine reads progress from it and delivery keeps each learner's order by it.
+    # No foreign key: a delivered statement outlives the platform's registration.
+    platform_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    sub: Mapped[str | None] = mapped_column(String(255), default=None)
 
 
 class DestinationState(Base):

@@ -82,10 +82,16 @@ def _insert_ignoring_duplicates(
 
 
 def _outbox_row(
-    destination: str, statement: dict[str, Any], now: datetime | ColumnElement[datetime]
+    destination: str,
+    statement: dict[str, Any],
+    now: datetime | ColumnElement[datetime],
+    owner: tuple[int | None, str | None] | None = None,
 ) -> dict[str, Any]:
+    platform_id, sub = owner or (None, None)
     return {
         "destination": destination,
+        "platform_id": platform_id,
+        "sub": sub,
         "statement_id": str(statement["id"]),
         "statement": statement,
         "status": OutboxStatus.PENDING,
@@ -96,10 +102,15 @@ def _outbox_row(
 
 
 def add_statement(
-    session: Session, statement: dict[str, Any], destination: str | None = None
+    session: Session,
+    statement: dict[str, Any],
+    destination: str | None = None,
+    *,
+    owner: tuple[int, str] | None = None,
 ) -> bool:
     """Queue a statement for every enabled destination (or just ``destination``).
 
+    ``owner`` is the (platform id, sub) of the learner the statement is about, when known.
     False when every row already existed (the same event recorded again). With no enabled
     destination at all the row goes to "default", so a statement is never recorded nowhere.
     """
@@ -115,7 +126,7 @@ def add_statement(
         names = [destination]
     # created_at on the database's clock, so a batch's age never depends on a web node's.
     now = _now_sql(session)
-    rows = [_outbox_row(name, statement, now) for name in names]
+    rows = [_outbox_row(name, statement, now, owner) for name in names]
     return _insert_ignoring_duplicates(session, OutboxRow, rows) > 0
 
 
@@ -210,7 +221,11 @@ def reroute_unconfigured(session: Session, configured: Iterable[str]) -> int:
                 break
             for name in wanted:
                 _insert_reviving_rerouted(
-                    session, [_outbox_row(name, row.statement, row.created_at) for row in rows]
+                    session,
+                    [
+                        _outbox_row(name, row.statement, row.created_at, (row.platform_id, row.sub))
+                        for row in rows
+                    ],
                 )
             session.execute(
                 update(OutboxRow)
@@ -499,10 +514,17 @@ def list_backfill_ids(
 
 def copy_statements(session: Session, row_ids: Sequence[int], destination: str) -> int:
     """Queue the statements of these outbox rows for ``destination``; the number newly queued."""
-    sources = session.scalars(
-        select(OutboxRow.statement).where(OutboxRow.id.in_(row_ids)).order_by(OutboxRow.id)
+    sources = session.execute(
+        select(OutboxRow.statement, OutboxRow.platform_id, OutboxRow.sub)
+        .where(OutboxRow.id.in_(row_ids))
+        .order_by(OutboxRow.id)
     )
     now = _now_sql(session)
     return _insert_ignoring_duplicates(
-        session, OutboxRow, [_outbox_row(destination, statement, now) for statement in sources]
+        session,
+        OutboxRow,
+        [
+            _outbox_row(destination, statement, now, (platform_id, sub))
+            for statement, platform_id, sub in sources
+        ],
     )

@@ -106,9 +106,12 @@ def submit(token: str) -> Response | tuple[str, int]:
                 self_assessment_rated_event(
                     visit.launch, assessment, statement, ratings[statement.id], record.id, now
                 ),
+                owner=visit.learner,
             )
     record_event(
-        session, self_assessment_completed_event(visit.launch, assessment, result, record.id, now)
+        session,
+        self_assessment_completed_event(visit.launch, assessment, result, record.id, now),
+        owner=visit.learner,
     )
     commit()
     return redirect(url_for("assessment.result_page", record_id=record.id), code=303)

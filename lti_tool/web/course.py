@@ -122,7 +122,11 @@ def lesson_page(token: str, course_id: str, lesson_id: str) -> tuple[str, int]:
         content_version=lesson.content_version,
         now=now,
     )
-    record_event(session, lesson_experienced_event(visit.launch, course, module, lesson, now))
+    record_event(
+        session,
+        lesson_experienced_event(visit.launch, course, module, lesson, now),
+        owner=visit.learner,
+    )
     record_completion_if_done(session, visit.launch, course, now)
     page = _lesson_page(visit, course, module, lesson)
     commit()
@@ -181,6 +185,7 @@ def knowledge_check(token: str, course_id: str, lesson_id: str) -> tuple[str, in
                 submission.id,
                 now,
             ),
+            owner=visit.learner,
         )
     page = _lesson_page(
         visit,

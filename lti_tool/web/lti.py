@@ -23,6 +23,7 @@ from lti_tool.lti.state import RequestStateCache, StateStore
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
 from lti_tool.store import keys, launches, platforms, registrations
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import Platform, PlatformState
 from lti_tool.web import browser_check
 from lti_tool.web.db import commit, db, services
@@ -201,7 +202,9 @@ def _accept(browser: BrowserEvidence, store: StateStore) -> WerkzeugResponse:
         open_selection(record.id)
         target = url_for("instructor.picker_page", token=token)
     else:
-        record_event(session, launched_event(record, datetime.now(UTC)))
+        record_event(
+            session, launched_event(record, datetime.now(UTC)), owner=LearnerKey.of(record)
+        )
         token = issue_token(record)
         commit()
         activity = requested_activity(claims.raw)

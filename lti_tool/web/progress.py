@@ -113,7 +113,7 @@ def record_completion_if_done(
     if not progress.completed:
         return False
     at = at or utcnow()
-    record_event(session, course_completed_event(launch, course, at))
+    record_event(session, course_completed_event(launch, course, at), owner=LearnerKey.of(launch))
     # The course's grade is its quiz score in this placement (its gradebook column).
     attempts = (
         list_attempts(

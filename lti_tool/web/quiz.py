@@ -170,7 +170,11 @@ def start(token: str, course_id: str) -> Response:
             raise AlreadyFinishedError(
                 _("An attempt was just started in another tab. Reload the quiz page.")
             ) from err
-        record_event(session, quiz_attempted_event(visit.launch, course, quiz, attempt.id, now))
+        record_event(
+            session,
+            quiz_attempted_event(visit.launch, course, quiz, attempt.id, now),
+            owner=visit.learner,
+        )
         commit()
     return redirect(url_for("quiz.attempt_page", attempt_id=attempt.id), code=303)
 
@@ -293,11 +297,14 @@ def answer(token: str, attempt_id: uuid.UUID) -> Response | tuple[str, int]:
             question_answered_event(
                 visit.launch, course, quiz, question, response, question_score, attempt.id, now
             ),
+            owner=visit.learner,
         )
     # Clamped: a clock step backwards must not make a negative xAPI duration.
     duration = max(now - attempt.started_at, timedelta(0))
     record_event(
-        session, quiz_result_event(visit.launch, course, quiz, score, attempt.id, duration, now)
+        session,
+        quiz_result_event(visit.launch, course, quiz, score, attempt.id, duration, now),
+        owner=visit.learner,
     )
     completed = score.passed and record_completion_if_done(session, launch, course, now)
     publish_quiz_grade(

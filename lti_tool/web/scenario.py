@@ -227,12 +227,14 @@ def choose(token: str, run_id: uuid.UUID) -> Response:
     record_event(
         session,
         scenario_choice_event(visit.launch, course, scenario, node, choice, run.id, len(path), now),
+        owner=visit.learner,
     )
     if ending is not None:
         duration = max(now - run.started_at, timedelta(0))
         record_event(
             session,
             scenario_completed_event(visit.launch, course, scenario, result, run.id, duration, now),
+            owner=visit.learner,
         )
         publish_scenario_grade(
             session,

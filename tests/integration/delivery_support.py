@@ -25,6 +25,7 @@ from lti_tool.queue import TASK_DELIVER_OUTBOX
 from lti_tool.recording import record_event
 from lti_tool.services import Services
 from lti_tool.store.db import make_engine, transaction
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.migrate import upgrade
 from lti_tool.store.models import OutboxRow, OutboxStatus
 from tests.conftest import embedded_settings
@@ -63,7 +64,7 @@ class DeliveryStack:
                 timestamp=datetime.now(UTC),
             )
             with transaction(self.services.sessions) as session:
-                record_event(session, event)
+                record_event(session, event, owner=LearnerKey(1, event.learner.sub))
                 self.recorded.append(
                     session.scalars(
                         select(OutboxRow.statement_id).order_by(OutboxRow.id.desc())

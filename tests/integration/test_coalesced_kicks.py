@@ -17,6 +17,7 @@ from sqlalchemy import select
 from lti_tool.app import create_app
 from lti_tool.demo.ralph import RalphServer
 from lti_tool.recording import record_event
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import OutboxRow, OutboxStatus
 from lti_tool.web import kicks
 from lti_tool.web.db import commit, db
@@ -47,7 +48,7 @@ def test_bursts_of_commits_share_kicks_yet_every_statement_arrives(
                     timestamp=datetime.now(UTC),
                 )
                 with app.app_context():
-                    record_event(db(), event)
+                    record_event(db(), event, owner=LearnerKey(1, event.learner.sub))
                     commit()  # the web side's commit, with its coalesced kick
 
         threads = [threading.Thread(target=learner_requests, args=(15,)) for _ in range(4)]
@@ -96,7 +97,7 @@ def _commit_one(app: Flask, learner: Learner) -> None:
         timestamp=datetime.now(UTC),
     )
     with app.app_context():
-        record_event(db(), event)
+        record_event(db(), event, owner=LearnerKey(1, event.learner.sub))
         commit()
 
 

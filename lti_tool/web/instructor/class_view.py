@@ -32,6 +32,7 @@ from lti_tool.store import classroom, roster
 from lti_tool.store.classroom import ActionKind, CourseKey
 from lti_tool.store.grades import add_grade, resend_entry
 from lti_tool.store.keys import require_signing_key
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import Launch, Platform, utcnow
 from lti_tool.store.roster import MemberRecord
 from lti_tool.web.db import commit, db, services
@@ -228,6 +229,7 @@ def act(token: str) -> Response:
                 record_event(
                     session,
                     attempt_reset_event(started_in, quiz, attempt_id, room.launch, now),
+                    owner=LearnerKey.of(room.launch),
                 )
     classroom.record_action(
         session,

@@ -32,6 +32,7 @@ from lti_tool.store.installation import (
     require_statement_namespace,
     statement_namespace,
 )
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.migrate import upgrade
 from lti_tool.store.models import Launch, OutboxRow, Platform
 from lti_tool.store.platforms import PlatformSpec, add_platform
@@ -95,7 +96,7 @@ def record_a_learners_day(engine: Engine) -> set[str]:
             ),
             course_completed_event(launch, course, AT),
         ):
-            assert record_event(session, learning_event)
+            assert record_event(session, learning_event, owner=LearnerKey.of(launch))
     with make_session_factory(engine)() as session:
         return set(session.scalars(select(OutboxRow.statement_id)))
 
