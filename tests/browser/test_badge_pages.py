@@ -79,13 +79,19 @@ def test_badge_pages_pass_axe_at_desktop_and_phone_width(
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 if overflow > 0:
                     failures[f"{name} ({width}) overflow"] = f"scrolls sideways by {overflow}px"
+                # The badge image is served by the tool and loads under its CSP.
+                loaded = page.evaluate(
+                    "[...document.images].every(i => i.complete && i.naturalWidth > 0)"
+                )
+                if not loaded:
+                    failures[f"{name} ({width}) image"] = "an image did not load"
+                if shots and name != "badges-mine":
+                    Path(shots).mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(Path(shots) / f"{name}-{width}.png"), full_page=True)
                 # Keyboard: the first Tab reaches the skip link, and every link is focusable.
                 page.keyboard.press("Tab")
                 focused = page.evaluate("document.activeElement.className")
                 if "skip" not in focused:
                     failures[f"{name} ({width}) keyboard"] = f"first Tab focused {focused!r}"
-                if shots and name != "badges-mine":
-                    Path(shots).mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(Path(shots) / f"{name}-{width}.png"), full_page=True)
             context.close()
     assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
