@@ -28,7 +28,9 @@ def _numeric_date(value: str) -> int:
 def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     """The JWT payload: the credential plus the claims mapped from it."""
     payload = dict(credential)
-    payload["iss"] = credential["issuer"]["id"]
+    issuer = credential["issuer"]
+    # The issuer is a Profile object in badges, a bare URL in the status list credential.
+    payload["iss"] = issuer if isinstance(issuer, str) else issuer["id"]
     payload["jti"] = credential["id"]
     payload["nbf"] = _numeric_date(credential["validFrom"])
     payload["sub"] = credential["credentialSubject"]["id"]

@@ -49,7 +49,8 @@ def status_list_credential(
         "@context": [VC_CONTEXT],
         "id": list_url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-        "issuer": issuer.as_json(),
+        # The id alone: the VC context (the only one a status list needs) has no Profile terms.
+        "issuer": issuer.id,
         "validFrom": iso(now),
         "credentialSubject": {
             "id": f"{list_url}#list",

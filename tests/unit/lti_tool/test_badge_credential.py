@@ -28,6 +28,7 @@ from lti_tool.badges.errors import BakingError, CredentialInvalidError
 from lti_tool.badges.signing import sign_credential, verify_credential
 from lti_tool.badges.status_list import encode_list, status_list_credential
 from tests.fixtures.openbadges import (
+    jsonld_dropped,
     png_credential,
     schema_errors,
     status_bit,
@@ -84,6 +85,15 @@ def test_credential_conforms_to_the_ob3_json_schema() -> None:
     assert document["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     # DateTimeZ: UTC with the trailing Z, no fraction.
     assert document["validFrom"] == "2026-03-02T09:30:15Z"
+
+
+def test_every_term_is_defined_by_the_vc_and_ob_contexts() -> None:
+    # A JSON-LD verifier silently drops undefined terms; pyld with the bundled contexts
+    # must keep every value of the credential.
+    assert jsonld_dropped(credential()) == 0
+    undefined = credential()
+    undefined["credentialSubject"]["shoeSize"] = "42"
+    assert jsonld_dropped(undefined) == 1
 
 
 def test_the_schema_check_can_fail() -> None:
@@ -220,5 +230,6 @@ def test_status_list_credential_verifies(keypair: tuple[str, dict[str, Any]]) ->
     subject = payload["credentialSubject"]
     assert subject["type"] == "BitstringStatusList"
     assert subject["statusPurpose"] == "revocation"
+    assert jsonld_dropped(document) == 0
     assert status_bit(subject["encodedList"], 3)
     assert not status_bit(subject["encodedList"], 2)
