@@ -58,7 +58,10 @@ class IssuedBadge(Base):
     # The credential's public id (its URL and the verification page); never the row id.
     public_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=uuid.uuid4)
     # Unique: one credential per achieved goal, however often the engine says "achieved".
-    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id", ondelete="CASCADE"), unique=True)
+    # SET NULL, not CASCADE: a credential in someone's wallet outlives the goal row.
+    goal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("goal.id", ondelete="SET NULL"), unique=True
+    )
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
     sub: Mapped[str] = mapped_column(String(255))
     # The goal template it rewards, or "goal-<goal public id>" for a goal set from scratch.

@@ -30,7 +30,7 @@ def upgrade() -> None:
         "issued_badge",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("public_id", sa.Uuid(), nullable=False),
-        sa.Column("goal_id", sa.Integer(), nullable=False),
+        sa.Column("goal_id", sa.Integer(), nullable=True),
         sa.Column("platform_id", sa.Integer(), nullable=False),
         sa.Column("sub", sa.String(length=255), nullable=False),
         sa.Column("achievement_key", sa.String(length=120), nullable=False),
@@ -48,7 +48,7 @@ def upgrade() -> None:
             ["goal_id"],
             ["goal.id"],
             name=op.f("fk_issued_badge_goal_id_goal"),
-            ondelete="CASCADE",
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["platform_id"],
