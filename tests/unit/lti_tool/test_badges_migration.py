@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from lti_tool.store.db import make_engine
-from lti_tool.store.migrate import upgrade
+from lti_tool.store.migrate import downgrade, upgrade
 from lti_tool.store.models import Base
 
 TABLES = {"issued_badge", "badge_issuer_key"}
@@ -25,7 +25,7 @@ def test_models_and_migration_agree(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
     try:
         upgrade(engine)
-        assert TABLES <= set(inspect(engine).get_table_names())
+        assert set(inspect(engine).get_table_names()) >= TABLES
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = [
@@ -37,14 +37,12 @@ def test_models_and_migration_agree(tmp_path: Path) -> None:
 
 
 def test_downgrade_removes_the_badge_tables(tmp_path: Path) -> None:
-    from lti_tool.store.migrate import downgrade
-
     engine = make_engine(f"sqlite:///{tmp_path / 'd.db'}")
     try:
         upgrade(engine)
         downgrade(engine, "0014")
         assert not TABLES & set(inspect(engine).get_table_names())
         upgrade(engine)
-        assert TABLES <= set(inspect(engine).get_table_names())
+        assert set(inspect(engine).get_table_names()) >= TABLES
     finally:
         engine.dispose()
