@@ -25,6 +25,7 @@ from lti_tool.badges.issuance import (
     BadgeUrls,
     achievement_for,
     check_signed,
+    credential_of,
     issuer_profile,
     require_signed,
     signed_status_list,
@@ -68,19 +69,27 @@ def _signed(badge: IssuedBadge) -> str:
 
 @dataclass(frozen=True)
 class Verification:
-    """What the page says about one credential."""
+    """What the page says about one credential, and the credential it read."""
 
     verified: bool
     revoked: bool
     problem: str
+    credential: dict[str, Any]
 
 
 def _verify(badge: IssuedBadge, compact: str) -> Verification:
+    revoked = badge.revoked_at is not None
     try:
-        check_signed(db(), compact, services().settings)
+        credential = check_signed(db(), compact, services().settings)
     except CredentialInvalidError as err:
-        return Verification(verified=False, revoked=badge.revoked_at is not None, problem=str(err))
-    return Verification(verified=True, revoked=badge.revoked_at is not None, problem="")
+        # Say what the stored credential claims if it still reads, else what we issued.
+        try:
+            claimed = json.loads(_payload(compact))
+            _ = claimed["credentialSubject"]["achievement"]["name"], claimed["issuer"]["name"]
+        except (ValueError, KeyError, TypeError, IndexError):
+            claimed = credential_of(badge, services().settings, catalog())
+        return Verification(False, revoked, str(err), claimed)
+    return Verification(True, revoked, "", credential)
 
 
 # --- public ---------------------------------------------------------------------------
@@ -91,20 +100,19 @@ def verify_page(raw_id: str) -> Response:
     badge = store.get_badge(db(), _public_id(raw_id))
     if badge is None:
         abort(404)
-    compact = _signed(badge)
-    settings = services().settings
-    urls = BadgeUrls(settings.base_url)
-    result = _verify(badge, compact)
-    credential = json.loads(_payload(compact))
+    result = _verify(badge, _signed(badge))
+    credential = result.credential
+    subject = credential["credentialSubject"]
     body = render_template(
         "badge_verify.html",
         badge=badge,
         result=result,
-        issuer=issuer_profile(settings),
-        achievement=credential["credentialSubject"]["achievement"],
-        identity=credential["credentialSubject"]["identifier"][0],
-        valid_from=credential["validFrom"],
-        urls=urls,
+        # Shown as signed, not as the settings say today.
+        issuer=credential["issuer"],
+        achievement=subject["achievement"],
+        identity=(subject.get("identifier") or [{}])[0],
+        valid_from=credential.get("validFrom", ""),
+        urls=BadgeUrls(services().settings.base_url),
     )
     response = Response(body, mimetype="text/html")
     # A verification page must say "revoked" the moment it is: never cached.

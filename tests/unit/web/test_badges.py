@@ -300,3 +300,16 @@ def test_issuer_profile_comes_from_the_settings(tmp_path, platform: TestPlatform
     assert profile["name"] == "Acme Support Academy"
     assert profile["url"] == "https://acme.example.org"
     assert profile["email"] == "academy@acme.example.org"
+
+
+@pytest.mark.parametrize("stored", ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.e30."])
+def test_an_unreadable_stored_credential_is_not_verified_not_a_crash(
+    client: FlaskClient, registered: TestPlatform, services: Services, stored: str
+) -> None:
+    badge_id = achieve_goal(services, "learner-1")
+    with transaction(services.sessions) as session:
+        badge_row(session, badge_id).credential_jws = stored
+    response = client.get(f"/badges/{badge_id}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Not verified" in page and "Name the impact on the customer" in page
