@@ -19,6 +19,7 @@ from lti_tool.store.keys import ensure_active_key
 from lti_tool.store.outbox import register_destinations
 from lti_tool.web import (
     assessment,
+    badges,
     course,
     errors,
     health,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         xapi_profile.bp,
         xapi_iris.bp,
         registration.bp,
+        badges.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -252,6 +252,11 @@ class Settings:
     # a URL the operator controls, so GET on an activity IRI returns its definition. Empty:
     # CXA_BASE_URL + "/xapi/". Choose it once: statements already sent carry these IRIs.
     xapi_iri_base: str = ""
+    # The organisation that issues Open Badges for achieved goals (the credentials' issuer
+    # Profile): its name, home page (empty: CXA_BASE_URL) and contact e-mail (empty: none).
+    badge_issuer_name: str = "CX Academy"
+    badge_issuer_url: str = ""
+    badge_issuer_email: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -365,6 +370,21 @@ class Settings:
                     f"CXA_FRAME_ANCESTORS_EXTRA: {source!r} is not an origin such as "
                     "https://lms.example.edu or https://*.example.edu"
                 )
+        if not self.badge_issuer_name.strip():
+            raise ConfigError("CXA_BADGE_ISSUER_NAME must not be empty")
+        if self.badge_issuer_url and urlsplit(self.badge_issuer_url).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ConfigError(
+                f"CXA_BADGE_ISSUER_URL must be an http(s) URL: {self.badge_issuer_url}"
+            )
+        if self.badge_issuer_email and not re.fullmatch(
+            r"[^@\s]+@[^@\s]+", self.badge_issuer_email
+        ):
+            raise ConfigError(
+                f"CXA_BADGE_ISSUER_EMAIL must be an e-mail address: {self.badge_issuer_email}"
+            )
         if self.production:
             self._check_production()
 
@@ -528,4 +548,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("grade_max_attempts", "CXA_GRADE_MAX_ATTEMPTS", partial(_int, minimum=1)),
     ("grade_reconcile_seconds", "CXA_GRADE_RECONCILE_SECONDS", partial(_int, minimum=10)),
     ("xapi_iri_base", "CXA_XAPI_IRI_BASE", _text),
+    ("badge_issuer_name", "CXA_BADGE_ISSUER_NAME", _text),
+    ("badge_issuer_url", "CXA_BADGE_ISSUER_URL", _url),
+    ("badge_issuer_email", "CXA_BADGE_ISSUER_EMAIL", _text),
 )

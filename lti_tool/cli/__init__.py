@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from lti_tool.cli.badges import badges_group
 from lti_tool.cli.db import db
 from lti_tool.cli.grades import grades_group
 from lti_tool.cli.keys import keys_group
@@ -27,7 +28,7 @@ def main() -> None:
 for command in REGISTRATION_COMMANDS:
     platform.add_command(command)
 
-for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group):
+for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group, badges_group):
     main.add_command(group)
 
 
