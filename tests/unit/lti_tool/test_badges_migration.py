@@ -1,4 +1,4 @@
-"""Migration 0016 builds exactly the badge tables the models describe, and downgrades."""
+"""Migration 0015 builds exactly the badge tables the models describe, and downgrades."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """open badges: credentials issued for achieved goals, their revocation, the issuer's keys
 
-Revision ID: 0016
+Revision ID: 0015
 Revises: 0014
 """
 
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0016"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
