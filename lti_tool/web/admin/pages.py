@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -30,7 +31,7 @@ def _render(template: str, status: int = 200, **values: object) -> tuple[str, in
     return render_template(template, operator=current_operator(), **values), status
 
 
-def _problem(err: ToolError, page: str, **page_args: object) -> Response:
+def _problem(err: ToolError, page: str, **page_args: Any) -> Response:
     """A refused change: a 4xx page saying why; nothing of it is kept."""
     db().rollback()
     body, status = _render(
@@ -42,7 +43,7 @@ def _problem(err: ToolError, page: str, **page_args: object) -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
-def _act(change: Callable[[], object], page: str, done: str, **page_args: object) -> Response:
+def _act(change: Callable[[], object], page: str, done: str, **page_args: Any) -> Response:
     """Run one change in the request's transaction, then back to the page (303, so a
     reload never repeats it)."""
     try:
