@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import request
+from flask import g, request
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from lti_tool.lti.launch import CLAIM
 from lti_tool.store.db import transaction
@@ -40,7 +41,16 @@ def _claimed() -> tuple[object, object, object]:
 def remember_refusal(reference: str, status: int, reason: str) -> None:
     if request.endpoint not in LIMITED_ENDPOINTS or status in _NOT_RECORDED:
         return
-    issuer, client_id, deployment_id = _claimed()
+    try:
+        issuer, client_id, deployment_id = _claimed()
+    except HTTPException:
+        # The body itself was the problem (too large, malformed): record without claims.
+        issuer = client_id = deployment_id = None
+    request_session = g.get("db")
+    if request_session is not None:
+        # The refused request's own work is abandoned anyway; ending its transaction now
+        # frees SQLite's write lock for the record below.
+        request_session.rollback()
     try:
         # Its own transaction: the request's session may be the thing that failed.
         with transaction(services().sessions) as session:

@@ -141,3 +141,14 @@ def test_rate_limited_launches_are_not_recorded(tmp_path: Path) -> None:
             assert len(session.scalars(select(RefusedLaunch)).all()) == 1
     finally:
         services.close()
+
+
+def test_an_oversized_launch_is_recorded_without_reading_its_body(
+    client: FlaskClient, services: Services
+) -> None:
+    response = client.post("/lti/launch", data={"id_token": "x" * (300 * 1024), "state": "s"})
+
+    assert response.status_code == 413
+    with services.sessions() as session:
+        row = session.scalars(select(RefusedLaunch)).one()
+    assert (row.status, row.issuer) == (413, None)
