@@ -6,6 +6,7 @@ Flush, never commit: the request or the command owns the transaction (decision 0
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -31,9 +32,15 @@ from lti_tool.store.models import Base, UTCDateTime, utcnow
 
 #: argon2id with the library's defaults (RFC 9106's second recommended option).
 _HASHER = PasswordHasher()
-#: Checked against when the name is unknown, so an unknown name costs what a wrong password
-#: costs and the response time does not say which names exist.
-_DUMMY_HASH = _HASHER.hash("not-a-password-of-anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the name is unknown, so an unknown name costs what a wrong
+    password costs and the response time does not say which names exist. Made on first
+    use: hashing at import would slow every `cxa` command and worker start."""
+    return _HASHER.hash("not-a-password-of-anyone")
+
 
 #: Failed sign-ins that lock an account name, and those that lock a client address, within
 #: one window; the lock then lasts LOCKOUT. An address gets more: offices share addresses.
@@ -245,7 +252,7 @@ def check_sign_in(
         return SignIn(SignInOutcome.LOCKED)
     operator = get_operator(session, name) if name.strip() else None
     try:
-        _HASHER.verify(operator.password_hash if operator else _DUMMY_HASH, password)
+        _HASHER.verify(operator.password_hash if operator else _dummy_hash(), password)
         matched = operator is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         matched = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, Text, delete, or_, select
+from sqlalchemy import Integer, String, Text, delete, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lti_tool.store.models import Base, UTCDateTime, utcnow
@@ -83,6 +83,15 @@ def find_refusal(session: Session, reference: str) -> RefusedLaunch | None:
     if not cleaned:
         return None
     return session.scalar(select(RefusedLaunch).where(RefusedLaunch.reference == cleaned))
+
+
+def count_refusals_since(session: Session, since: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(RefusedLaunch).where(RefusedLaunch.at >= since)
+        )
+        or 0
+    )
 
 
 def list_refusals(session: Session, limit: int = 50) -> list[RefusedLaunch]:

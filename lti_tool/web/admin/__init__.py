@@ -102,7 +102,6 @@ bp.context_processor(lambda: {"admin_csrf": csrf_token})
 
 @bp.before_request
 def _guard() -> Response | None:
-    g.admin = True
     token = request.cookies.get(_cookie(SESSION_COOKIE))
     live = operators.get_live_console_session(db(), token) if token else None
     if live is not None:

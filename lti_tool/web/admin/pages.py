@@ -76,7 +76,7 @@ def overview() -> tuple[str, int]:
         dead_grades=sum(
             c.count for c in grades.count_by_status(session) if c.status is GradeStatus.DEAD
         ),
-        refused_today=sum(1 for r in refusals.list_refusals(session, 1000) if r.at >= since),
+        refused_today=refusals.count_refusals_since(session, since),
     )
 
 

@@ -4,14 +4,15 @@ with a 4xx page that changed nothing."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from lti_tool.services import Services
-from lti_tool.store import grades, keys, outbox, platforms, registrations
+from lti_tool.store import grades, keys, outbox, platforms, refusals, registrations
 from lti_tool.store.db import transaction
 from lti_tool.store.grades import GradeEntry, GradeRow, GradeStatus
 from lti_tool.store.models import (
@@ -373,3 +374,31 @@ def test_the_audit_page_shows_console_and_cli_changes(console: Console, services
     page = console.client.get("/admin/audit").get_data(as_text=True)
 
     assert "console:ops" in page and "keys.rotate" in page and "visible" in page
+
+
+def test_the_overview_counts_what_needs_attention(console: Console, services: Services) -> None:
+    platform_id = _platform(services)
+    _dead_statement(services, "HTTP 400")
+    _dead_grade(services, platform_id)
+    with transaction(services.sessions) as session:
+        found = platforms.require_platform_by_id(session, platform_id)
+        registrations.record_pending_deployment(
+            session, found, "copy", context_id=None, context_title=None, platform_name=None
+        )
+        refusals.record_refusal(
+            session, reference="r1", status=400, endpoint="lti.launch", reason="r"
+        )
+        refusals.record_refusal(
+            session,
+            reference="r0",
+            status=400,
+            endpoint="lti.launch",
+            reason="r",
+            now=refusals.utcnow() - timedelta(days=2),
+        )
+
+    page = console.client.get("/admin/").get_data(as_text=True)
+
+    counts = re.findall(r"</dt><dd>(\d+)</dd>", page)
+    # registrations, pending deployments, dead statements, dead grades, refused in 24 hours
+    assert counts == ["1", "1", "1", "1", "1"]
