@@ -8,6 +8,7 @@ Set CXA_SCREENSHOTS_DIR (e.g. docs/screenshots) to also save its screenshots.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,6 @@ def _seed(services: Services) -> int:
             session, found, "course-copy-9", context_id="c7", context_title="Support Basics",
             platform_name="Moodle",
         )  # fmt: skip
-        from datetime import timedelta
-
         registrations.create_invitation(session, lifetime=timedelta(days=1), name="Acme Canvas")
         refusals.record_refusal(
             session,
@@ -104,6 +103,18 @@ def test_every_console_page_passes_axe_at_desktop_and_phone_width(
     platform_id = _seed(services)
     shots = os.environ.get("CXA_SCREENSHOTS_DIR")
     failures: dict[str, str] = {}
+
+    def check(name: str, page: Any, width: str) -> None:
+        found = _violations(page, axe_source)
+        if found:
+            failures[f"{name} ({width})"] = _describe(found)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            failures[f"{name} ({width}) overflow"] = f"scrolls sideways by {overflow}px"
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(shots) / f"admin-{name}-{width}.png"), full_page=True)
+
     with serve(app) as tool_url:
         for width, viewport in (("1280", DESKTOP), ("390", PHONE)):
             context = browser.new_context(viewport=viewport, bypass_csp=True)
@@ -118,17 +129,18 @@ def test_every_console_page_passes_axe_at_desktop_and_phone_width(
                         _sign_in_with_the_keyboard(page, tool_url, account.name, account.password)
                     response = page.goto(tool_url + path.format(platform_id=platform_id))
                     assert response is not None and response.status == 200, name
-                found = _violations(page, axe_source)
-                if found:
-                    failures[f"{name} ({width})"] = _describe(found)
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 0:
-                    failures[f"{name} ({width}) overflow"] = f"scrolls sideways by {overflow}px"
-                if shots:
-                    Path(shots).mkdir(parents=True, exist_ok=True)
-                    page.screenshot(
-                        path=str(Path(shots) / f"admin-{name}-{width}.png"), full_page=True
-                    )
+                check(name, page, width)
+            # Two answers to a POST: the invitation shown once, and a refused change.
+            page.goto(tool_url + "/admin/registrations")
+            with page.expect_navigation():
+                page.click("text=Create invitation link")
+            check("invitation", page, width)
+            page.goto(tool_url + f"/admin/registrations/{platform_id}")
+            page.fill("#deployment_id", "1")  # already registered
+            with page.expect_navigation():
+                page.click("text=Add deployment")
+            assert "Nothing was changed" in page.content()
+            check("refused-change", page, width)
             context.close()
     assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
 
