@@ -18,6 +18,7 @@ from lti_tool.store.installation import statement_namespace
 from lti_tool.store.keys import ensure_active_key
 from lti_tool.store.outbox import register_destinations
 from lti_tool.web import (
+    admin,
     assessment,
     badges,
     course,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         xapi_iris.bp,
         registration.bp,
         badges.bp,
+        admin.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,4 +1,5 @@
-"""`cxa`: the operator's command line (database, platforms, keys, outbox, sessions, grades, demo).
+"""`cxa`: the operator's command line (database, platforms, keys, outbox, sessions, grades,
+operators, refused launches, demo).
 
 Invalid input is refused with a message and exit status 2; nothing is half-written.
 Each command group lives in a module of its own; this one only assembles them.
@@ -14,8 +15,10 @@ from lti_tool.cli.badges import badges_group
 from lti_tool.cli.db import db
 from lti_tool.cli.grades import grades_group
 from lti_tool.cli.keys import keys_group
+from lti_tool.cli.operators import operators_group
 from lti_tool.cli.outbox import outbox_group
 from lti_tool.cli.platform import platform
+from lti_tool.cli.refusals import refused_command
 from lti_tool.cli.registration import COMMANDS as REGISTRATION_COMMANDS
 from lti_tool.cli.sessions import sessions_group
 
@@ -28,7 +31,17 @@ def main() -> None:
 for command in REGISTRATION_COMMANDS:
     platform.add_command(command)
 
-for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group, badges_group):
+for group in (
+    db,
+    platform,
+    keys_group,
+    outbox_group,
+    sessions_group,
+    grades_group,
+    badges_group,
+    operators_group,
+    refused_command,
+):
     main.add_command(group)
 
 

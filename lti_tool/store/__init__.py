@@ -9,4 +9,6 @@ import lti_tool.store.grades
 import lti_tool.store.installation
 import lti_tool.store.knowledge_check
 import lti_tool.store.learning
+import lti_tool.store.operators
+import lti_tool.store.refusals
 import lti_tool.store.roster  # noqa: F401
