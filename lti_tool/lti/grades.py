@@ -331,8 +331,10 @@ class AgsClient(ServiceClient):
         resource_id: str | None = None,
         resource_link_id: str | None = None,
         tag: str | None = None,
+        submission_review: Mapping[str, Any] | None = None,
     ) -> LineItem:
-        """POST a new line item to the container (section 3.2.3)."""
+        """POST a new line item to the container (section 3.2.3); ``submission_review`` is
+        its ``submissionReview`` (lti_tool.lti.submission_review)."""
         body: dict[str, Any] = {"label": label, "scoreMaximum": score_maximum}
         if resource_id:
             body["resourceId"] = resource_id
@@ -340,6 +342,8 @@ class AgsClient(ServiceClient):
             body["resourceLinkId"] = resource_link_id
         if tag:
             body["tag"] = tag
+        if submission_review:
+            body["submissionReview"] = dict(submission_review)
         response = self.call(
             "POST",
             self.check_url(lineitems_url),
