@@ -21,6 +21,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from lti_tool.demo.ags import Refusal, check_submission_review
+
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 DEEP_LINK_HINT = "deep-link"
@@ -146,6 +148,10 @@ def check_response(
             maximum = line_item.get("scoreMaximum") if isinstance(line_item, dict) else None
             if not isinstance(maximum, int | float) or maximum <= 0:
                 raise ResponseRefusedError("lineItem.scoreMaximum must be a positive number")
+            try:
+                check_submission_review(line_item.get("submissionReview"))
+            except Refusal as err:
+                raise ResponseRefusedError(f"lineItem: {err.reason}") from err
     # Settled only once everything else held: a refused response must not burn the request.
     login = placements.settle(claims.get(DL_CLAIM + "data"), claims.get("nonce"), float(exp))
     return login, items
@@ -163,8 +169,13 @@ def install(
     tool_url: str,
     personas: dict[str, Any],
     decode_tool_jwt: Callable[[str], dict[str, Any]],
+    create_line_item: Callable[[str, dict[str, Any]], Any] | None = None,
 ) -> None:
-    """Add the Deep Linking routes and the ``placed_links`` template variable."""
+    """Add the Deep Linking routes and the ``placed_links`` template variable.
+
+    ``create_line_item(link_id, lineItem)`` makes the gradebook column a content item asks
+    for, bound to the placed link (Deep Linking 2.0 section 3.4.2.1: the platform creates
+    it; the tool learns of it from the link's launches)."""
 
     def start_login(login: str, hint: str, target: str) -> Response:
         params = {
@@ -228,6 +239,10 @@ def install(
             for item in items
         ]
         placements.add_links(links)
+        if create_line_item is not None:
+            for link in links:
+                if link.line_item is not None:
+                    create_line_item(link.id, link.line_item)
         return (
             render_template(
                 "demo_dl_result.html",
