@@ -157,6 +157,29 @@ def check_response(
     return login, items
 
 
+def login_initiation_url(
+    tool_login_url: str,
+    *,
+    issuer: str,
+    client_id: str,
+    deployment_id: str,
+    login: str,
+    hint: str,
+    target: str,
+) -> str:
+    """The third-party initiated login (LTI 1.3 section 4.1) that starts a launch of
+    ``target`` for ``login``; ``hint`` tells the authorization endpoint what to send."""
+    params = {
+        "iss": issuer,
+        "login_hint": login,
+        "target_link_uri": target,
+        "lti_message_hint": hint,
+        "client_id": client_id,
+        "lti_deployment_id": deployment_id,
+    }
+    return tool_login_url + "?" + urlencode(params)
+
+
 def install(
     app: Flask,
     placements: Placements,
@@ -178,15 +201,17 @@ def install(
     it; the tool learns of it from the link's launches)."""
 
     def start_login(login: str, hint: str, target: str) -> Response:
-        params = {
-            "iss": issuer,
-            "login_hint": login,
-            "target_link_uri": target,
-            "lti_message_hint": hint,
-            "client_id": client_id,
-            "lti_deployment_id": deployment_id,
-        }
-        return redirect(tool_login_url + "?" + urlencode(params))
+        return redirect(
+            login_initiation_url(
+                tool_login_url,
+                issuer=issuer,
+                client_id=client_id,
+                deployment_id=deployment_id,
+                login=login,
+                hint=hint,
+                target=target,
+            )
+        )
 
     @app.context_processor
     def _placed_links() -> dict[str, Any]:

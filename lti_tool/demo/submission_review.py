@@ -10,13 +10,12 @@ claim naming the reviewed line item, and ``for_user`` naming the learner.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Flask, abort, redirect
 from werkzeug.wrappers import Response
 
 from lti_tool.demo.ags import SCOPES, Gradebook, LineItemRecord, lineitem_url
-from lti_tool.demo.deep_linking import Placements
+from lti_tool.demo.deep_linking import Placements, login_initiation_url
 from lti_tool.lti.grades import ENDPOINT_CLAIM
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -73,15 +72,17 @@ def install(
         # line item's reviewableStatus lists.
         if not item.reviewable(book.results.get((item.id, learner))):
             abort(404)
-        params = {
-            "iss": issuer,
-            "login_hint": instructor,
-            "target_link_uri": _target(item, placements, tool_launch_url),
-            "lti_message_hint": review_hint(item.id, learner),
-            "client_id": client_id,
-            "lti_deployment_id": deployment_id,
-        }
-        return redirect(tool_login_url + "?" + urlencode(params))
+        return redirect(
+            login_initiation_url(
+                tool_login_url,
+                issuer=issuer,
+                client_id=client_id,
+                deployment_id=deployment_id,
+                login=instructor,
+                hint=review_hint(item.id, learner),
+                target=_target(item, placements, tool_launch_url),
+            )
+        )
 
 
 def prepare_message(
