@@ -16,6 +16,7 @@ from lti_tool.lti.grades import ENDPOINT_CLAIM, SCOPE_SCORE
 from lti_tool.store.models import Launch
 from tests.fixtures.platform import CLAIM, TestPlatform
 from tests.unit.web.conftest import LearnerBrowser, answer_fields, attempt_row
+from tests.unit.web.test_scenario import best_path
 
 QUIZ = "quiz:service-foundations-quiz"
 REVIEW_URL = "http://localhost/lti/review/quiz/service-foundations-quiz"
@@ -32,12 +33,13 @@ def review_launch(
     context: str = "course-7",
     link: str | None = "link-1",
     lineitem: str | None = LINEITEM,
+    activity: str = QUIZ,
 ) -> Any:
     redirect = platform.login(client, target_link_uri=REVIEW_URL)
     claims = platform.claims(redirect.nonce, role=role, sub=sub)
     claims[CLAIM + "message_type"] = "LtiSubmissionReviewRequest"
     claims[CLAIM + "target_link_uri"] = REVIEW_URL
-    claims[CLAIM + "custom"] = {"cxa_activity": QUIZ}
+    claims[CLAIM + "custom"] = {"cxa_activity": activity}
     claims[CLAIM + "context"] = {"id": context, "title": "Support Team Basics"}
     if link is None:
         del claims[CLAIM + "resource_link"]
@@ -190,3 +192,41 @@ def test_the_review_page_needs_a_review_launch(learner: LearnerBrowser) -> None:
 def test_the_review_url_outside_the_lms_says_where_it_opens(client: FlaskClient) -> None:
     response = client.get("/lti/review/quiz/service-foundations-quiz")
     assert response.status_code == 401
+
+
+def test_an_instructor_sees_a_finished_role_play_run(
+    client: FlaskClient, registered: TestPlatform, learner: LearnerBrowser
+) -> None:
+    run_id = learner.start_scenario("service-foundations", "double-charge")
+    for step, choice_id in enumerate(best_path()):
+        reply = learner.post(f"runs/{run_id}", {"step": str(step), "choice": choice_id})
+        assert reply.status_code == 303
+    response = review_launch(
+        client,
+        registered,
+        role="Instructor",
+        sub="teacher-1",
+        for_user={"user_id": "learner-1"},
+        activity="scenario:double-charge",
+    )
+    page = open_review(client, response)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200, text
+    assert "Run 1" in text
+    assert "Scored 100% of the points." in text
+    assert "Outcome: resolved." in text
+
+
+def test_an_unfinished_role_play_is_nothing_to_review(
+    client: FlaskClient, registered: TestPlatform, learner: LearnerBrowser
+) -> None:
+    learner.start_scenario("service-foundations", "double-charge")
+    response = review_launch(
+        client,
+        registered,
+        role="Instructor",
+        sub="teacher-1",
+        for_user={"user_id": "learner-1"},
+        activity="scenario:double-charge",
+    )
+    assert open_review(client, response).status_code == 404
