@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from lti_tool.demo import ags
+from lti_tool.demo.deep_linking import PlacedLink, Placements
 from lti_tool.demo.lms import COURSE, DemoLMSConfig, _PlatformConf, create_demo_lms
 from lti_tool.lti.grades import (
     LINEITEM_CONTAINER_MEDIA_TYPE,
@@ -268,3 +269,21 @@ def test_a_malformed_submission_review_is_400(
     )
     assert answer.status_code == 400
     assert "submissionReview" in answer.get_json()["reason"]
+
+
+def test_a_placed_links_column_comes_back_after_a_restart(config: DemoLMSConfig) -> None:
+    Placements(config.data_dir / "placed-links.json").add_links(
+        [
+            PlacedLink(
+                id="p1",
+                title="Quiz",
+                text="",
+                url="http://tool.test/lti/activities/quiz/q",
+                custom={},
+                line_item={"scoreMaximum": 100, "label": "Placed quiz", "submissionReview": REVIEW},
+                placed_by="grace",
+            )
+        ]
+    )
+    page = create_demo_lms(config).test_client().get("/gradebook").get_data(as_text=True)
+    assert "Placed quiz" in page
