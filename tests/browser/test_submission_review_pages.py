@@ -19,11 +19,11 @@ from flask.testing import FlaskClient
 from lti_tool.demo.lms import DemoLMSConfig, create_demo_lms
 from lti_tool.lti.grades import LINEITEM_MEDIA_TYPE, SCOPE_LINEITEM, SCOPE_SCORE, SCORE_MEDIA_TYPE
 from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
-    AXE_TAGS,
     _describe,
     axe_source,
     browser,
 )
+from tests.browser.test_class_view import DESKTOP, PHONE, _all_violations
 from tests.fixtures.platform import TestPlatform
 from tests.fixtures.servers import serve
 from tests.unit.lti_tool.test_demo_ags import ROOT, score, token
@@ -35,17 +35,6 @@ from tests.unit.web.instructor.test_submission_review import (  # noqa: F401 - a
 from tests.unit.web.test_scenario import best_path
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def _all_violations(page: Any, axe: str) -> list[dict[str, Any]]:
-    page.evaluate(axe)
-    results = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    return list(results["violations"])
 
 
 def _review_path(client: FlaskClient, registered: TestPlatform, activity: str) -> str:
