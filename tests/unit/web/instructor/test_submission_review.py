@@ -104,6 +104,9 @@ def test_an_instructor_sees_the_named_learners_attempt(
     assert "Lee Learner" in text
     assert f"Attempt {handed_in}" in text
     assert "counts in the gradebook" in text
+    # Worded for the reviewer, not as if the instructor had answered.
+    assert "the learner's answer" in text
+    assert "your answer" not in text
 
 
 def test_a_learner_may_review_their_own_attempt(
