@@ -45,10 +45,14 @@ def open_visit(token: str) -> Visit:
     return Visit(token=token, launch=launch, learner=LearnerKey.of(launch))
 
 
-def require_form(token: str, allowed: Iterable[str] = ()) -> MultiDict[str, str]:
+def require_form(
+    token: str, allowed: Iterable[str] = (), *, max_length: int = MAX_FIELD_LENGTH
+) -> MultiDict[str, str]:
     """The POSTed form after the CSRF, size and field-name checks; raises before any change.
 
     ``allowed`` lists exact field names; names starting with "q." are left to the caller.
+    ``max_length`` raises the cap for forms with free text, which check each field's own
+    limit and name the field that is too long.
     """
     form = request.form
     if not check_csrf(token, form.get("csrf_token")):
@@ -59,7 +63,7 @@ def require_form(token: str, allowed: Iterable[str] = ()) -> MultiDict[str, str]
         raise BadFormError(_("The form had more fields than any of our pages send."))
     known = {"csrf_token", *allowed}
     for key, value in form.items(multi=True):
-        if len(key) > MAX_FIELD_LENGTH or len(value) > MAX_FIELD_LENGTH:
+        if len(key) > MAX_FIELD_LENGTH or len(value) > max_length:
             raise BadFormError(_("A field in the form was longer than our pages send."))
         if key not in known and not key.startswith("q."):
             raise BadFormError(_("The form had a field our pages never send."))
