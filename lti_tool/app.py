@@ -21,6 +21,7 @@ from lti_tool.web import (
     assessment,
     course,
     errors,
+    goals,
     health,
     instructor,
     language,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         xapi_profile.bp,
         xapi_iris.bp,
         registration.bp,
+        goals.bp,
     ):
         app.register_blueprint(blueprint)
 

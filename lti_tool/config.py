@@ -252,6 +252,10 @@ class Settings:
     # a URL the operator controls, so GET on an activity IRI returns its definition. Empty:
     # CXA_BASE_URL + "/xapi/". Choose it once: statements already sent carry these IRIs.
     xapi_iri_base: str = ""
+    # LTI role URIs (comma-separated, matched exactly) that see the organisation-wide goals
+    # overview besides the LMS's institution and system Administrator roles, e.g. a custom
+    # "L&D" role your LMS sends. Empty: administrators only.
+    goals_insight_roles: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -452,6 +456,13 @@ def _host_list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
     return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 def _upper(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, default).upper()
 
@@ -528,4 +539,5 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("grade_max_attempts", "CXA_GRADE_MAX_ATTEMPTS", partial(_int, minimum=1)),
     ("grade_reconcile_seconds", "CXA_GRADE_RECONCILE_SECONDS", partial(_int, minimum=10)),
     ("xapi_iri_base", "CXA_XAPI_IRI_BASE", _text),
+    ("goals_insight_roles", "CXA_GOALS_INSIGHT_ROLES", _list),
 )

@@ -412,7 +412,9 @@ def list_assessment_averages(
     """(learner sub, when, averages per skill) of every self-assessment on one platform, oldest
     first: what "self-assessment movement per skill" compares, first result to latest."""
     rows = session.execute(
-        select(SelfAssessmentRecord.sub, SelfAssessmentRecord.created_at, SelfAssessmentRecord.averages)
+        select(
+            SelfAssessmentRecord.sub, SelfAssessmentRecord.created_at, SelfAssessmentRecord.averages
+        )
         .where(SelfAssessmentRecord.platform_id == platform_id)
         .order_by(SelfAssessmentRecord.created_at)
     )

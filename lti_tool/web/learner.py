@@ -14,10 +14,15 @@ from werkzeug.datastructures import MultiDict
 
 from content import Catalog, load_catalog
 from content.schema import Course, Module
-from lti_tool.lti.roles import describe_roles, is_instructor, is_instructor_type
+from lti_tool.lti.roles import (
+    describe_roles,
+    is_insight_role,
+    is_instructor,
+    is_instructor_type,
+)
 from lti_tool.store.learning import LearnerKey, get_latest_self_assessment
 from lti_tool.store.models import Launch
-from lti_tool.web.db import db
+from lti_tool.web.db import db, services
 from lti_tool.web.launch_session import check_csrf, csrf_token, require_launch
 from lti_tool.web.learning_errors import BadFormError, FormTokenError, PageNotFoundError
 
@@ -132,4 +137,5 @@ def home(token: str) -> str:
         courses=catalog().list_courses(),
         assessment=catalog().self_assessment,
         latest_assessment=get_latest_self_assessment(db(), visit.learner),
+        goal_insights=is_insight_role(launch.roles, services().settings.goals_insight_roles),
     )

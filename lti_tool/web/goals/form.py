@@ -7,6 +7,7 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
@@ -48,6 +49,8 @@ class GoalDraft:
     check_in_days: str = "7"
     template: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    #: The measure's parameters (a template's, or those typed for the chosen metric).
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def target_value(self) -> float:

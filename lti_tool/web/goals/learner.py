@@ -42,8 +42,11 @@ from lti_tool.web.goals.form import (
 from lti_tool.web.goals.measures import (
     SELF_REPORTED,
     crossed_milestones,
+    describe,
     metric_choices,
+    param_field,
     practice_kinds,
+    read_params,
     template_metric,
 )
 from lti_tool.web.goals.recording import record_goal_event, record_practice_event
@@ -93,8 +96,16 @@ def _next_step(goal: Goal, fraction: float, due: bool) -> str:
     if goal.metric_key == SELF_REPORTED:
         return _("Update your progress when you have done more.")
     if fraction < 0.5:
-        return _("Next milestone: halfway, %(n)s %(unit)s.", n=_num(goal.target / 2), unit=goal.unit)
-    return _("Next milestone: the full target, %(n)s %(unit)s.", n=_num(goal.target), unit=goal.unit)
+        return _(
+            "Next milestone: halfway, %(n)s %(unit)s.", n=_num(goal.target / 2), unit=goal.unit
+        )
+    return _(
+        "Next milestone: the full target, %(n)s %(unit)s.", n=_num(goal.target), unit=goal.unit
+    )
+
+
+def _is_number(raw: str) -> bool:
+    return read_progress(raw)[0] is not None
 
 
 def _num(value: float) -> str:
@@ -212,6 +223,12 @@ def _form_page(
             template=catalog().get_goal_template(draft.template) if draft.template else None,
             check_in_days=CHECK_IN_DAYS,
             today=utcnow().date(),
+            courses=catalog().list_courses(),
+            kinds=practice_kinds(),
+            # Template and edited goals keep their measure: shown in words, not as choices.
+            measure_text=describe(draft.metric, draft.params, draft.target_value, draft.unit)
+            if draft.metric and _is_number(draft.target)
+            else "",
         ),
         status,
     )
@@ -230,7 +247,8 @@ def new_page(token: str) -> tuple[str, int]:
             title=template.title,
             specific=template.specific,
             relevance=template.relevance,
-            metric=template_metric(template.id)[0],
+            metric=template.metric,
+            params=dict(template.metric_params),
             target=_num(template.target),
             unit=template.unit,
             due=default_due(today, template.timeframe_days).isoformat(),
@@ -243,22 +261,39 @@ def new_page(token: str) -> tuple[str, int]:
     return _form_page(draft, goal=None, checked=False, status=200)
 
 
-def _goal_form(token: str) -> GoalDraft:
-    form = require_form(token, allowed=(*GOAL_FIELDS, "action"), max_length=MAX_FORM_VALUE)
+def _param_fields() -> list[str]:
+    return [param_field(m.key, p.name) for m in metric_choices() for p in m.parameters]
+
+
+def _goal_form(token: str) -> tuple[GoalDraft, dict[str, Any]]:
+    """The new-goal form read and checked, with the measure's parameters."""
+    form = require_form(
+        token, allowed=(*GOAL_FIELDS, "action", *_param_fields()), max_length=MAX_FORM_VALUE
+    )
     metrics = {m.key for m in metric_choices()}
     template_id = form.get("template", "")
+    fields = form.to_dict()
     if template_id:
         if catalog().get_goal_template(template_id) is None:
             raise BadFormError(_("The form named a goal template CX Academy does not have."))
         # A template's goal is measured the template's way, whatever the form says.
-        metrics.add(template_metric(template_id)[0])
-    return read_goal(form, today=utcnow().date(), metrics=metrics, skills=set(_skills()))
+        metric, params = template_metric(template_id)
+        fields["metric"] = metric
+    draft = read_goal(fields, today=utcnow().date(), metrics=metrics, skills=set(_skills()))
+    if not template_id:
+        params, problem = read_params(draft.metric, form)
+        if problem:
+            draft.errors["metric"] = _(
+                "The measure's settings do not fit: %(problem)s.", problem=problem
+            )
+    draft.params = params
+    return draft, params
 
 
 @bp.post("/s/<token>/goals/new")
 def create(token: str) -> Response | tuple[str, int]:
     visit = open_visit(token)
-    draft = _goal_form(token)
+    draft, params = _goal_form(token)
     checked = request.form.get("action") == "check"
     if draft.errors:
         return _form_page(draft, goal=None, checked=True, status=400)
@@ -266,10 +301,6 @@ def create(token: str) -> Response | tuple[str, int]:
         return _form_page(draft, goal=None, checked=True, status=200)
     session = db()
     now = utcnow()
-    if draft.template:
-        metric, params = template_metric(draft.template)
-    else:
-        metric, params = draft.metric, {}
     goal = store.add_goal(
         session,
         visit.learner,
@@ -278,7 +309,7 @@ def create(token: str) -> Response | tuple[str, int]:
         title=draft.title,
         specific=draft.specific,
         relevance=draft.relevance,
-        metric_key=metric,
+        metric_key=draft.metric,
         metric_params=params,
         target=draft.target_value,
         unit=draft.unit,
@@ -301,7 +332,12 @@ def goal_page(token: str, goal_id: uuid.UUID) -> str:
 
 
 def _goal_page(
-    visit: Visit, goal: Goal, check_in: CheckInDraft, *, progress_error: str | None, status: int = 200
+    visit: Visit,
+    goal: Goal,
+    check_in: CheckInDraft,
+    *,
+    progress_error: str | None,
+    status: int = 200,
 ) -> tuple[str, int]:
     session = db()
     check_ins = store.list_check_ins(session, goal)
@@ -317,6 +353,7 @@ def _goal_page(
             draft=check_in,
             progress_error=progress_error,
             self_reported=goal.metric_key == SELF_REPORTED,
+            measure_text=describe(goal.metric_key, goal.metric_params, goal.target, goal.unit),
             template=catalog().get_goal_template(goal.template_id) if goal.template_id else None,
             skills=_skills(),
             done=request.args.get("done", "")[:40],
@@ -342,6 +379,7 @@ def edit_page(token: str, goal_id: uuid.UUID) -> tuple[str, int]:
         visibility=goal.visibility.value,
         check_in_days=str(goal.check_in_days),
         template=goal.template_id or "",
+        params=dict(goal.metric_params),
     )
     return _form_page(draft, goal=goal, checked=False, status=200)
 
@@ -362,6 +400,7 @@ def edit(token: str, goal_id: uuid.UUID) -> Response | tuple[str, int]:
     draft = read_goal(
         fields, today=utcnow().date(), metrics={goal.metric_key}, skills=set(_skills())
     )
+    draft.params = dict(goal.metric_params)
     # A goal set a while ago may keep its deadline even though it is now under a week away.
     if draft.errors.get("due") and draft.due == goal.due_at.date().isoformat():
         draft.errors.pop("due")
@@ -540,7 +579,9 @@ def practice_page(token: str) -> tuple[str, int]:
 def log_practice(token: str) -> Response | tuple[str, int]:
     visit = open_visit(token)
     form = require_form(
-        token, allowed=("kind", "happened_on", "note", "link", "share_note"), max_length=MAX_FORM_VALUE
+        token,
+        allowed=("kind", "happened_on", "note", "link", "share_note"),
+        max_length=MAX_FORM_VALUE,
     )
     draft = read_practice(form, today=utcnow().date(), kinds=set(practice_kinds()))
     if draft.errors:
