@@ -187,7 +187,9 @@ def insights_csv(insights: Insights) -> str:
     for name, count in insights.practice:
         writer.writerow([safe_cell(name), count])
     writer.writerow([])
-    writer.writerow(["skill", "learners assessed twice", "first average", "latest average"])
+    writer.writerow(
+        ["self-assessed skill", "learners assessed twice", "first average", "latest average"]
+    )
     for move in insights.movement:
         writer.writerow([safe_cell(move.skill), move.learners, move.first, move.latest])
     return out.getvalue()
