@@ -19,8 +19,8 @@ from lti_tool.config import Settings
 from lti_tool.services import Services
 from lti_tool.store.db import transaction
 from lti_tool.store.goals import Goal, GoalStatus, GoalVisibility
-from lti_tool.store.models import utcnow
 from lti_tool.store.keys import public_jwks
+from lti_tool.store.models import utcnow
 from lti_tool.store.platforms import add_platform
 from tests.conftest import embedded_settings
 from tests.fixtures.platform import CLAIM, TestPlatform
