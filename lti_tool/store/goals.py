@@ -401,7 +401,7 @@ def list_context_titles(session: Session, platform_id: int) -> dict[str, str]:
         .order_by(Launch.created_at)
     )
     for context_id, title in rows:
-        if title:
+        if title and context_id:
             titles[context_id] = title
     return titles
 

@@ -97,7 +97,20 @@ def read_goal(
     skills: Collection[str],
 ) -> GoalDraft:
     """The goal form as typed, with an error per field that is wrong (none if valid)."""
-    draft = GoalDraft(**{name: _text(form, name) for name in GOAL_FIELDS})
+    typed = {name: _text(form, name) for name in GOAL_FIELDS}
+    draft = GoalDraft(
+        title=typed["title"],
+        specific=typed["specific"],
+        relevance=typed["relevance"],
+        metric=typed["metric"],
+        target=typed["target"],
+        unit=typed["unit"],
+        due=typed["due"],
+        skill=typed["skill"],
+        visibility=typed["visibility"],
+        check_in_days=typed["check_in_days"],
+        template=typed["template"],
+    )
     errors = draft.errors
     if not draft.title:
         errors["title"] = _("Give the goal a short title.")

@@ -49,7 +49,13 @@ from lti_tool.web.goals.measures import (
     read_params,
     template_metric,
 )
-from lti_tool.web.goals.recording import record_goal_event, record_practice_event
+from lti_tool.web.goals.recording import (
+    record_achieved,
+    record_check_in,
+    record_goal_change,
+    record_practice,
+    record_progress,
+)
 from lti_tool.web.learner import Visit, catalog, open_visit, require_form
 from lti_tool.web.learning_errors import BadFormError, PageNotFoundError
 from lti_tool.web.placement import activities, requested_activity
@@ -319,7 +325,7 @@ def create(token: str) -> Response | tuple[str, int]:
         context_id=visit.launch.context_id,
         now=now,
     )
-    record_goal_event(session, visit, goal, "set", now)
+    record_goal_change(session, visit, goal, "set", now)
     commit()
     return redirect(url_for("goals.goal_page", goal_id=goal.public_id, done="set"), code=303)
 
@@ -419,8 +425,9 @@ def edit(token: str, goal_id: uuid.UUID) -> Response | tuple[str, int]:
     goal.due_at = _due_at(draft.due_date)
     goal.updated_at = now
     session.flush()
-    record_goal_event(session, visit, goal, "updated", now)
-    _settle(session, visit, goal, before=goal.progress, now=now)
+    record_goal_change(session, visit, goal, "updated", now)
+    # A lower target may now be met by what the learner already reported.
+    settle_self_reported(session, visit, goal, before=goal.progress, now=now, reported=False)
     commit()
     return redirect(url_for("goals.goal_page", goal_id=goal.public_id, done="updated"), code=303)
 
@@ -446,7 +453,9 @@ def change_status(token: str, goal_id: uuid.UUID) -> Response:
     session = db()
     now = utcnow()
     store.set_status(session, goal, target, now=now)
-    record_goal_event(session, visit, goal, done, now)
+    record_goal_change(
+        session, visit, goal, "abandoned" if target is GoalStatus.ABANDONED else "updated", now
+    )
     commit()
     return redirect(url_for("goals.goal_page", goal_id=goal.public_id, done=done), code=303)
 
@@ -462,7 +471,7 @@ def check_in(token: str, goal_id: uuid.UUID) -> Response | tuple[str, int]:
         return _goal_page(visit, goal, draft, progress_error=None, status=400)
     session = db()
     now = utcnow()
-    store.add_check_in(
+    entry = store.add_check_in(
         session,
         goal,
         did=draft.did,
@@ -470,7 +479,7 @@ def check_in(token: str, goal_id: uuid.UUID) -> Response | tuple[str, int]:
         confidence=int(draft.confidence),
         now=now,
     )
-    record_goal_event(session, visit, goal, "checked-in", now, confidence=int(draft.confidence))
+    record_check_in(session, visit, goal, entry, now)
     commit()
     return redirect(url_for("goals.goal_page", goal_id=goal.public_id, done="checked-in"), code=303)
 
@@ -493,32 +502,32 @@ def update_progress(token: str, goal_id: uuid.UUID) -> Response | tuple[str, int
     goal.progress = value
     goal.updated_at = now
     session.flush()
-    record_goal_event(session, visit, goal, "progressed", now)
-    crossed = _settle(session, visit, goal, before=before, now=now)
+    milestone = settle_self_reported(session, visit, goal, before=before, now=now, reported=True)
     commit()
-    if crossed:
-        return redirect(
-            url_for("goals.celebrate", goal_id=goal.public_id, at=int(crossed[-1] * 100)), code=303
-        )
+    if milestone is not None:
+        return redirect(url_for("goals.celebrate", goal_id=goal.public_id), code=303)
     return redirect(url_for("goals.goal_page", goal_id=goal.public_id, done="progressed"), code=303)
 
 
-def _settle(
-    session: Session, visit: Visit, goal: Goal, *, before: float, now: datetime
-) -> list[float]:
-    """Milestones the last change crossed; reaching the target achieves the goal.
+def settle_self_reported(
+    session: Session, visit: Visit, goal: Goal, *, before: float, now: datetime, reported: bool
+) -> float | None:
+    """Record a self-reported goal's progress (when the learner ``reported`` a number) and
+    achieve it once the target is reached; returns the milestone crossed, if any.
 
-    For self-reported goals only: the goal engine settles the goals it counts itself.
+    Self-reported goals only: the goal engine settles the goals it counts itself, with the
+    same statements and milestones (lti_tool/goal_events.py).
     """
     if goal.metric_key != SELF_REPORTED or goal.status is not GoalStatus.ACTIVE:
-        return []
+        return None
     crossed = crossed_milestones(before, goal.progress, goal.target)
-    for milestone in crossed:
-        record_goal_event(session, visit, goal, "milestone", now, milestone=milestone)
+    milestone = crossed[-1] if crossed else None
+    if reported:
+        record_progress(session, visit, goal, now, milestone)
     if goal.progress >= goal.target:
         store.set_status(session, goal, GoalStatus.ACHIEVED, now=now)
-        record_goal_event(session, visit, goal, "achieved", now)
-    return crossed
+        record_achieved(session, visit, goal, now)
+    return milestone
 
 
 @bp.get("/s/<token>/goals/<uuid:goal_id>/celebrate")
@@ -598,7 +607,7 @@ def log_practice(token: str) -> Response | tuple[str, int]:
         share_note=draft.share_note,
         now=now,
     )
-    record_practice_event(session, visit, entry, now)
+    record_practice(session, visit, entry, now)
     commit()
     return redirect(url_for("goals.practice_page", done="logged"), code=303)
 

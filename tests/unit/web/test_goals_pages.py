@@ -5,6 +5,7 @@ changing another's goals."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from content import load_catalog
 from lti_tool.store.goals import Goal, GoalCheckIn, GoalStatus, GoalVisibility, PracticeEntry
 from lti_tool.store.models import Launch, utcnow
-from tests.unit.web.conftest import LearnerBrowser
+from tests.unit.web.conftest import LearnerBrowser, ours, outbox_statements
+from xapi import vocabulary
 
 TODAY = utcnow().date()
 
@@ -409,3 +411,78 @@ def test_another_learner_can_neither_read_nor_change_a_goal(
 def test_an_unknown_goal_or_template_is_a_404(learner: LearnerBrowser) -> None:
     assert learner.get(f"goals/{uuid.uuid4()}").status_code == 404
     assert learner.get("goals/new", query_string={"template": "nope"}).status_code == 404
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+def goal_verbs(session: Session) -> list[str]:
+    return [
+        s["verb"]["id"]
+        for s in outbox_statements(session)
+        if s["object"]["id"].rsplit("/", 2)[-2] in ("goals", "practice")
+    ]
+
+
+def test_each_change_is_recorded_and_no_statement_carries_private_text(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    secret = "Secret-words-%d"
+    goal_id = set_goal(
+        learner, title=secret % 1, specific=secret % 2 + " in a sentence", relevance=secret % 3
+    )
+    learner.post(f"goals/{goal_id}/status", {"action": "pause"})
+    learner.post(f"goals/{goal_id}/status", {"action": "resume"})
+    learner.post(
+        f"goals/{goal_id}/check-ins", {"did": secret % 4, "learned": secret % 5, "confidence": "2"}
+    )
+    learner.post(f"goals/{goal_id}/progress", {"progress": "3"})
+    learner.post(f"goals/{goal_id}/progress", {"progress": "6"})
+    learner.post(
+        "practice",
+        {
+            "kind": "team-tip",
+            "happened_on": TODAY.isoformat(),
+            "note": secret % 6,
+            "link": "https://wiki.example.test/secret-link",
+            "share_note": "yes",
+        },
+    )
+    assert goal_verbs(session) == [
+        ours(vocabulary.SET_GOAL.iri),
+        ours(vocabulary.UPDATED.iri),  # paused
+        ours(vocabulary.UPDATED.iri),  # resumed
+        ours(vocabulary.CHECKED_IN.iri),
+        ours(vocabulary.PROGRESSED.iri),
+        ours(vocabulary.PROGRESSED.iri),
+        ours(vocabulary.ACHIEVED_GOAL.iri),
+        ours(vocabulary.LOGGED.iri),
+    ]
+    statements = outbox_statements(session)
+    everything = json.dumps(statements)
+    assert "Secret-words" not in everything
+    assert "secret-link" not in everything
+    progressed = [s for s in statements if s["verb"]["id"] == ours(vocabulary.PROGRESSED.iri)]
+    milestones = [
+        s["result"]["extensions"].get(ours(vocabulary.GOAL_MILESTONE)) for s in progressed
+    ]
+    assert milestones == [0.5, 1.0]
+    # Every goal statement is the learner's own.
+    assert {s["actor"]["account"]["name"] for s in statements} == {"learner-1"}
+
+
+def test_a_shared_goal_names_its_title_in_statements(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    set_goal(learner, title="Share eight tips", visibility="content", specific="Never-sent plan")
+    (statement,) = [
+        s for s in outbox_statements(session) if s["verb"]["id"] == ours(vocabulary.SET_GOAL.iri)
+    ]
+    assert statement["object"]["definition"]["name"]["en-US"] == "Share eight tips"
+    assert "Never-sent plan" not in json.dumps(statement)
+
+
+def test_abandoning_is_recorded(learner: LearnerBrowser, session: Session) -> None:
+    goal_id = set_goal(learner)
+    learner.post(f"goals/{goal_id}/status", {"action": "abandon"})
+    assert goal_verbs(session)[-1] == ours(vocabulary.ABANDONED_GOAL.iri)
