@@ -224,7 +224,8 @@ def _form_page(
             draft=draft,
             goal=goal,
             checks=smart_check(draft) if checked or draft.errors else None,
-            metrics=metric_choices() if goal is None else [],
+            # From scratch only: a template or an existing goal keeps its measure.
+            metrics=metric_choices() if goal is None and not draft.template else [],
             skills=_skills(),
             template=catalog().get_goal_template(draft.template) if draft.template else None,
             check_in_days=CHECK_IN_DAYS,
@@ -449,7 +450,7 @@ def change_status(token: str, goal_id: uuid.UUID) -> Response:
         raise BadFormError(_("The form named no action CX Academy knows."))
     source, target, done = transition
     if goal.status not in store.LIVE or (source is not None and goal.status is not source):
-        raise BadFormError(_("This goal cannot be %(done)s now.", done=_(done)))
+        raise BadFormError(_("This goal cannot be changed that way in its current state."))
     session = db()
     now = utcnow()
     store.set_status(session, goal, target, now=now)
