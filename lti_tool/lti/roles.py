@@ -13,6 +13,7 @@ INSTRUCTOR = _MEMBERSHIP + "Instructor"
 CONTENT_DEVELOPER = _MEMBERSHIP + "ContentDeveloper"
 ADMINISTRATOR = _MEMBERSHIP + "Administrator"
 # Sub-roles hang off the role URI with a slash (LTI 1.3 appendix A.2.3.1).
+INSTITUTION_ADMINISTRATOR = _INSTITUTION + "Administrator"
 TEACHING_ASSISTANT = (
     "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 )
@@ -66,7 +67,7 @@ def is_instructor_type(roles: Iterable[str]) -> bool:
 
 
 # Organisation-wide roles (LTI 1.3 appendix A.2.1 and A.2.2): the LMS's administrators.
-_ORGANISATION_ADMINS = frozenset({_INSTITUTION + "Administrator", _SYSTEM + "Administrator"})
+_ORGANISATION_ADMINS = frozenset({INSTITUTION_ADMINISTRATOR, _SYSTEM + "Administrator"})
 
 
 def is_insight_role(roles: Iterable[str], configured: Iterable[str] = ()) -> bool:
