@@ -101,13 +101,15 @@ def _next_step(goal: Goal, fraction: float, due: bool) -> str:
         return _("A check-in is due: how did this week go?")
     if goal.metric_key == SELF_REPORTED:
         return _("Update your progress when you have done more.")
+    half, target = _num(goal.target / 2), _num(goal.target)
     if fraction < 0.5:
         return _(
-            "Next milestone: halfway, %(n)s %(unit)s.", n=_num(goal.target / 2), unit=goal.unit
+            "Next milestone: halfway, %(half)s of %(target)s %(unit)s.",
+            half=half,
+            target=target,
+            unit=goal.unit,
         )
-    return _(
-        "Next milestone: the full target, %(n)s %(unit)s.", n=_num(goal.target), unit=goal.unit
-    )
+    return _("Next milestone: the full target, %(target)s %(unit)s.", target=target, unit=goal.unit)
 
 
 def _is_number(raw: str) -> bool:
