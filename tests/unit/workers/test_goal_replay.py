@@ -27,19 +27,22 @@ from xapi import vocabulary
 
 BASE = "https://cx.example.org/xapi/"
 SKILL = "self-directed-learning"
-LESSONS = [
+SKILL_LESSONS = [
     lesson.id
     for lesson in CATALOG.list_lessons()
     if any(CATALOG.require_question(q).skill == SKILL for q in lesson.knowledge_check)
-][:3] + ["not-a-lesson"]
+]
+LESSONS = [*SKILL_LESSONS[:3], "not-a-lesson"]
 LEARNERS = ("ana", "ben")
 
 draw = st.tuples(
     st.sampled_from(LEARNERS),
     # Weighted towards what counts, so goals move, reach targets and get voided.
     st.sampled_from(
-        ["lesson", "lesson", "quiz", "practice", "practice", "external", "external", "other"]
-        + ["void"] * 2
+        [
+            *("lesson", "lesson", "quiz", "practice", "practice"),
+            *("external", "external", "other", "void", "void"),
+        ]
     ),
     st.integers(0, 3),  # which lesson / score / kind / earlier statement
     st.integers(-1, 11),  # days after START (goals start on days 0-3, end on day 10)
@@ -146,7 +149,7 @@ def test_incremental_counting_equals_recomputing_from_history(
     for position, (sub, kind, choice, day, second, redeliver) in enumerate(draws):
         body = statement(kind, choice, day, sub, earlier)
         earlier.append(body["id"])
-        arrivals = [(sub, body)] + later.pop(position, [])
+        arrivals = [(sub, body), *later.pop(position, [])]
         for owner, item in arrivals:
             world.add_raw(item, sub=owner, destination=f"d{uuid.uuid4().hex[:6]}")
             history.append((owner, item))
