@@ -16,7 +16,7 @@ see in the tool.
 
 Web-side events (set, updated, abandoned, checked in, practice logged) take the request's
 launch. The goal engine has no request: it passes the learner's latest launch
-(``lti_tool.store.goal_engine.get_latest_launch``), which gives the platform's actor
+(``lti_tool.store.goal_ledger.get_latest_launch``), which gives the platform's actor
 format and the email an mbox actor needs, as the learner's most recent visit left them.
 """
 

@@ -1,4 +1,5 @@
-"""`cxa`: the operator's command line (database, platforms, keys, outbox, sessions, grades, demo).
+"""`cxa`: the operator's command line (database, platforms, keys, outbox, sessions, grades,
+goals, demo).
 
 Invalid input is refused with a message and exit status 2; nothing is half-written.
 Each command group lives in a module of its own; this one only assembles them.
@@ -11,6 +12,7 @@ import sys
 import click
 
 from lti_tool.cli.db import db
+from lti_tool.cli.goals import goals_group
 from lti_tool.cli.grades import grades_group
 from lti_tool.cli.keys import keys_group
 from lti_tool.cli.outbox import outbox_group
@@ -27,7 +29,7 @@ def main() -> None:
 for command in REGISTRATION_COMMANDS:
     platform.add_command(command)
 
-for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group):
+for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group, goals_group):
     main.add_command(group)
 
 

@@ -166,6 +166,11 @@ class GoalCountedStatement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id", ondelete="CASCADE"))
     statement_id: Mapped[str] = mapped_column(String(36))
+    # What the statement counts as: the lesson, quiz or course for metrics that count each
+    # one once (a hash when the IRI is long), else the statement id. Progress is the number
+    # of distinct keys, so a lesson seen twice counts once, and voiding the first of two
+    # passes of a quiz keeps the quiz counted. None on rows from before 0019: own statement.
+    counted_key: Mapped[str | None] = mapped_column(String(64), default=None)
     amount: Mapped[float] = mapped_column(Float, default=1.0)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -185,6 +190,10 @@ class GoalSourceCursor(Base):
     # Statements skipped because they could not be read (`cxa goals status`).
     malformed: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Outbox only: ids below the position not yet seen, with when each was first missed
+    # ({"id": ISO time}). A PostgreSQL transaction can commit a lower id after a higher one;
+    # these are looked up again until they appear or are old enough to be rolled back ids.
+    gaps: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
