@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import g, redirect, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -64,6 +64,8 @@ from lti_tool.web.placement import activities, requested_activity
 REMINDER_WINDOW = timedelta(minutes=10)
 #: Suggestions shown per source (self-assessment, course): a few, not the whole catalogue.
 SUGGESTIONS = 3
+#: The learner's badges (Open Badges 3.0, the badges feature), linked when it is installed.
+BADGES_PAGE = "badges.my_badges"
 #: Cap on a POST's field values: the longest text field and some slack for its encoding.
 MAX_FORM_VALUE = MAX_REFLECTION + 100
 
@@ -552,12 +554,16 @@ def celebrate(token: str, goal_id: uuid.UUID) -> str:
             if t.id not in taken
         ]
         suggestions = same[:1] + suggestions
+    achieved = goal.status is GoalStatus.ACHIEVED or fraction >= 1.0
     return render_template(
         "goals/celebrate.html",
         goal=goal,
-        achieved=goal.status is GoalStatus.ACHIEVED or fraction >= 1.0,
+        achieved=achieved,
         next_goal=suggestions[0] if suggestions else None,
         skills=_skills(),
+        badges_page=url_for(BADGES_PAGE)
+        if achieved and BADGES_PAGE in current_app.view_functions
+        else None,
     )
 
 
