@@ -12,13 +12,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from content import load_catalog
 from lti_tool.store.goals import Goal, GoalCheckIn, GoalStatus, GoalVisibility, PracticeEntry
 from lti_tool.store.models import Launch, utcnow
+from tests.fixtures.platform import TestPlatform
 from tests.unit.web.conftest import LearnerBrowser, ours, outbox_statements
+from tests.unit.web.test_placed_launch import land, placed_launch
 from xapi import vocabulary
 
 TODAY = utcnow().date()
@@ -486,3 +489,14 @@ def test_abandoning_is_recorded(learner: LearnerBrowser, session: Session) -> No
     goal_id = set_goal(learner)
     learner.post(f"goals/{goal_id}/status", {"action": "abandon"})
     assert goal_verbs(session)[-1] == ours(vocabulary.ABANDONED_GOAL.iri)
+
+
+def test_a_placed_course_suggests_goals_for_its_skills(
+    client: FlaskClient, registered: TestPlatform
+) -> None:
+    course = load_catalog().require_course("service-foundations")
+    response = placed_launch(client, registered, custom={"cxa_activity": f"course:{course.id}"})
+    path, _page = land(client, response)
+    base = path.split("/courses/", 1)[0] + "/"
+    listing = text(client.get(base + "goals"))
+    assert f"It practises a skill of {course.title}." in listing
