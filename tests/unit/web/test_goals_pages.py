@@ -500,3 +500,39 @@ def test_a_placed_course_suggests_goals_for_its_skills(
     base = path.split("/courses/", 1)[0] + "/"
     listing = text(client.get(base + "goals"))
     assert f"It practises a skill of {course.title}." in listing
+
+
+def test_a_private_goals_statements_carry_none_of_its_words(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    goal_id = set_goal(learner, title="Private-title", visibility="private")
+    learner.post(f"goals/{goal_id}/progress", {"progress": "1"})
+    statements = outbox_statements(session)
+    assert len([s for s in statements if "/goals/" in s["object"]["id"]]) == 2
+    assert "Private-title" not in json.dumps(statements)
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("goals/{id}/edit", goal_fields(title="Changed")),
+        ("goals/{id}/status", {"action": "abandon"}),
+        ("goals/{id}/check-ins", {"did": "Changed", "confidence": "3"}),
+        ("goals/{id}/progress", {"progress": "5"}),
+        ("practice", {"kind": "kb-article", "happened_on": TODAY.isoformat(), "note": "x"}),
+    ],
+)
+def test_every_goal_form_needs_the_csrf_token(
+    learner: LearnerBrowser, session: Session, path: str, fields: dict[str, str]
+) -> None:
+    goal_id = set_goal(learner)
+    response = learner.post(path.format(id=goal_id), fields, csrf=False)
+    assert response.status_code == 403
+    goal = goal_row(session, goal_id)
+    assert (goal.title, goal.status, goal.progress) == (
+        "Share tips with the team",
+        GoalStatus.ACTIVE,
+        0.0,
+    )
+    assert session.scalar(select(GoalCheckIn)) is None
+    assert session.scalar(select(PracticeEntry)) is None
