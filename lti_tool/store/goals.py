@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -364,15 +365,25 @@ def list_course_goals(session: Session, platform_id: int, context_id: str) -> li
     )
 
 
-def list_shared_goals(session: Session, platform_id: int) -> list[Goal]:
-    """Every goal on one platform that its learner let staff see, for the L&D overview."""
-    return list(
-        session.scalars(
-            select(Goal)
-            .where(Goal.platform_id == platform_id, Goal.visibility != GoalVisibility.PRIVATE)
-            .order_by(Goal.created_at)
-        )
+@dataclass(frozen=True)
+class GoalOutcome:
+    """What the L&D figures need of a goal: never its title or any text the learner wrote."""
+
+    skill: str | None
+    context_id: str | None
+    status: GoalStatus
+    starts_at: datetime
+    ended_at: datetime | None
+
+
+def list_shared_outcomes(session: Session, platform_id: int) -> list[GoalOutcome]:
+    """Every goal on one platform that its learner let staff see, as outcome facts only."""
+    rows = session.execute(
+        select(Goal.skill, Goal.context_id, Goal.status, Goal.starts_at, Goal.ended_at)
+        .where(Goal.platform_id == platform_id, Goal.visibility != GoalVisibility.PRIVATE)
+        .order_by(Goal.created_at)
     )
+    return [GoalOutcome(*row) for row in rows]
 
 
 def count_practice_by_kind(session: Session, platform_id: int) -> dict[str, int]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from lti_tool.store.goals import Goal, GoalStatus
+from lti_tool.store.goals import GoalOutcome, GoalStatus
 from lti_tool.web.instructor.class_report import safe_cell
 
 #: Label of goals set outside any LMS course, or without a skill.
@@ -38,7 +38,7 @@ class Outcomes:
     def median_days(self) -> float | None:
         return statistics.median(self.days_to_achieve) if self.days_to_achieve else None
 
-    def add(self, goal: Goal) -> None:
+    def add(self, goal: GoalOutcome) -> None:
         status = goal.status
         if status is GoalStatus.ACHIEVED:
             self.achieved += 1
@@ -82,7 +82,7 @@ class Insights:
 
 
 def summarise(
-    goals: Iterable[Goal],
+    goals: Iterable[GoalOutcome],
     *,
     skill_names: Mapping[str, str],
     course_titles: Mapping[str, str],

@@ -110,7 +110,7 @@ def _insights(launch: Launch) -> Insights:
     session = db()
     platform_id = launch.platform_id
     return summarise(
-        store.list_shared_goals(session, platform_id),
+        store.list_shared_outcomes(session, platform_id),
         skill_names={s.id: s.name for s in catalog().list_skills()},
         course_titles=store.list_context_titles(session, platform_id),
         practice_counts=store.count_practice_by_kind(session, platform_id),
