@@ -14,7 +14,9 @@ from content.schema import (
     GoalTemplate,
     Item,
     Lesson,
+    Metric,
     Module,
+    PracticeKind,
     Question,
     QuestionBank,
     Quiz,
@@ -63,6 +65,8 @@ class Catalog:
         goal_templates: list[GoalTemplate],
         self_assessment: SelfAssessment | None,
         entries: list[Entry],
+        metrics: Iterable[Metric] = (),
+        practice_kinds: Iterable[PracticeKind] = (),
     ) -> None:
         self.root = root
         self.seeds = seeds
@@ -90,6 +94,15 @@ class Catalog:
         self._scenario_by_id = _index(self._scenarios)
         self._skill_by_id = _index(self._skills)
         self._goal_by_id = _index(self._goal_templates)
+        self._metrics = tuple(metrics)
+        self._practice_kinds = tuple(practice_kinds)
+        # First wins, as in _index; validation reports duplicates.
+        self._metric_by_key: dict[str, Metric] = {}
+        for metric in self._metrics:
+            self._metric_by_key.setdefault(metric.key, metric)
+        self._practice_kind_by_id: dict[str, PracticeKind] = {}
+        for kind in self._practice_kinds:
+            self._practice_kind_by_id.setdefault(kind.id, kind)
         self._question_by_id: dict[str, Question] = {}
         for question in self._questions:
             # Same rule as _index: first wins, validation reports the duplicate.
@@ -129,6 +142,12 @@ class Catalog:
 
     def list_goal_templates(self, skill: str | None = None) -> list[GoalTemplate]:
         return [g for g in self._goal_templates if skill is None or g.skill == skill]
+
+    def list_metrics(self) -> list[Metric]:
+        return list(self._metrics)
+
+    def list_practice_kinds(self) -> list[PracticeKind]:
+        return list(self._practice_kinds)
 
     def list_course_lessons(self, course_id: str) -> list[Lesson]:
         """Return a course's lessons in teaching order (module by module)."""
@@ -205,6 +224,24 @@ class Catalog:
 
     def require_goal_template(self, template_id: str) -> GoalTemplate:
         return _require(self.get_goal_template(template_id), "goal template", template_id)
+
+    def get_metric(self, key: str) -> Metric | None:
+        return self._metric_by_key.get(key)
+
+    def require_metric(self, key: str) -> Metric:
+        metric = self.get_metric(key)
+        if metric is None:
+            raise ContentNotFoundError("goal metric", key)
+        return metric
+
+    def get_practice_kind(self, kind_id: str) -> PracticeKind | None:
+        return self._practice_kind_by_id.get(kind_id)
+
+    def require_practice_kind(self, kind_id: str) -> PracticeKind:
+        kind = self.get_practice_kind(kind_id)
+        if kind is None:
+            raise ContentNotFoundError("practice kind", kind_id)
+        return kind
 
     def require_self_assessment(self) -> SelfAssessment:
         return _require(self.self_assessment, "self-assessment", "self_assessment.yaml")

@@ -36,3 +36,12 @@ class ContentInvalidError(ContentError):
 
 class ResponseError(ContentError, ValueError):
     """Raised when a learner's response does not fit the question or scenario it answers."""
+
+
+class MetricParamsError(ContentError, ValueError):
+    """Raised when a goal's metric is unknown or its parameters do not fit the metric."""
+
+    def __init__(self, metric: str, problems: Sequence[str]) -> None:
+        self.metric = metric
+        self.problems = tuple(problems)
+        super().__init__(f"metric {metric!r}: " + "; ".join(self.problems))

@@ -18,6 +18,8 @@ from content.schema import (
     GoalsFile,
     GoalTemplate,
     Lesson,
+    Metric,
+    PracticeKind,
     QuestionBank,
     Scenario,
     SeedIndex,
@@ -96,8 +98,12 @@ class _Reader:
             self._add(skills, self.root / "skills.yaml", "skills")
         goals_file = self._read_versioned(self.root / "goals.yaml", GoalsFile, "templates")
         goal_templates: list[GoalTemplate] = []
+        metrics: list[Metric] = []
+        practice_kinds: list[PracticeKind] = []
         if goals_file is not None:
             goal_templates = list(goals_file.templates)
+            metrics = list(goals_file.metrics)
+            practice_kinds = list(goals_file.practice_kinds)
             self._add(goal_templates, self.root / "goals.yaml", "templates")
         assessment_path = self.root / "self_assessment.yaml"
         assessment = self._read_model(assessment_path, SelfAssessment)
@@ -124,6 +130,8 @@ class _Reader:
             banks=banks,
             scenarios=scenarios,
             goal_templates=goal_templates,
+            metrics=metrics,
+            practice_kinds=practice_kinds,
             self_assessment=assessment,
             entries=self.entries,
         )

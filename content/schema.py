@@ -278,8 +278,55 @@ class Milestone(Model):
     label: Text
 
 
+MetricKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+ParamValue = bool | int | float | str
+# What a metric parameter holds; content.goals checks a value against its type.
+ParameterType = Literal["skill", "course", "practice_kind", "number", "integer", "iri"]
+
+
+class MetricParameter(Model):
+    """One setting of a metric (a skill, a minimum score, a practice kind, ...)."""
+
+    name: MetricKey
+    type: ParameterType
+    label: Text
+    # Bounds for number and integer parameters, inclusive.
+    min: float | None = None
+    max: float | None = None
+    required: bool = True
+    # Shown as a percentage in words: a scaled score of 0.8 reads "80%".
+    percent: bool = False
+
+
+class Metric(Model):
+    """A way a goal's progress is measured; the goal engine counts the automatic ones.
+
+    ``measure`` describes a goal's measure in words, with ``{name}`` standing for each
+    parameter's value (a skill's name, a course title, a practice kind's label).
+    """
+
+    key: MetricKey
+    label: Text
+    measure: Text
+    unit: Text
+    automatic: bool
+    parameters: list[MetricParameter] = Field(default_factory=list)
+
+
+class PracticeKind(Model):
+    """Practice done outside the courses that a learner logs (seeds 000, 001, 004)."""
+
+    id: Slug
+    label: Text
+    skill: Slug
+
+
 class GoalTemplate(Item):
-    """A SMART goal a learner can adopt: specific action, measurable target, time frame, skill."""
+    """A SMART goal a learner can adopt: specific action, measurable target, time frame, skill.
+
+    ``metric`` and ``metric_params`` say how progress is counted (content.goals); a
+    template whose measure no metric captures is ``self_reported``.
+    """
 
     kind: ClassVar[str] = "goal-template"
     skill: Slug
@@ -292,10 +339,14 @@ class GoalTemplate(Item):
     check_in_days: int = Field(ge=1, le=90)
     relevance: Text
     milestones: list[Milestone] = Field(min_length=1)
+    metric: MetricKey = "self_reported"
+    metric_params: dict[str, ParamValue] = Field(default_factory=dict)
 
 
 class GoalsFile(Model):
     content_version: SemVer
+    metrics: list[Metric] = Field(min_length=1)
+    practice_kinds: list[PracticeKind] = Field(min_length=1)
     templates: list[GoalTemplate] = Field(min_length=1)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from content.catalog import Catalog
+from content.goals import METRIC_KEYS, list_param_problems, list_placeholders
 from content.loader import read_catalog
 from content.problem import Origin, Problem
 from content.schema import (
@@ -94,6 +95,7 @@ class _Checker:
             yield from self.check_question(question)
         for scenario in self.catalog.list_scenarios():
             yield from self.check_scenario(scenario)
+        yield from self.check_metrics()
         for template in self.catalog.list_goal_templates():
             yield from self.check_goal(template)
         yield from self.check_self_assessment(self.catalog.self_assessment)
@@ -285,6 +287,53 @@ class _Checker:
             yield Problem(where.at("milestones"), "milestones must be strictly increasing")
         if marks and marks[-1] != 1.0:
             yield Problem(where.at("milestones"), "the last milestone must be the target (at: 1.0)")
+        metric = self.catalog.get_metric(template.metric)
+        if metric is None:
+            yield Problem(where.at("metric"), f"unknown metric {template.metric!r}")
+            return
+        for problem in list_param_problems(self.catalog, metric, template.metric_params):
+            yield Problem(where.at("metric_params"), problem)
+
+    def check_metrics(self) -> Iterator[Problem]:
+        goals_file = Origin(f"{self.catalog.root.name}/goals.yaml")
+        metrics = self.catalog.list_metrics()
+        if not metrics:
+            return
+        yield from _unique(goals_file.at("metrics"), (m.key for m in metrics), "metric")
+        for index, metric in enumerate(metrics):
+            where = goals_file.at(f"metrics[{index}]")
+            if metric.key not in METRIC_KEYS:
+                # The engine would never count it, so a goal set on it would never move.
+                yield Problem(where.at("key"), f"the goal engine has no rule for {metric.key!r}")
+            names = [parameter.name for parameter in metric.parameters]
+            yield from _unique(where.at("parameters"), names, "parameter")
+            for name in list_placeholders(metric):
+                if name not in names:
+                    yield Problem(where.at("measure"), f"{{{name}}} names no parameter")
+            for p_index, parameter in enumerate(metric.parameters):
+                bounded = parameter.min is not None or parameter.max is not None
+                if bounded and parameter.type not in ("number", "integer"):
+                    yield Problem(
+                        where.at(f"parameters[{p_index}]"),
+                        f"min and max apply to numbers, not to a {parameter.type}",
+                    )
+                if (
+                    parameter.min is not None
+                    and parameter.max is not None
+                    and parameter.min > parameter.max
+                ):
+                    yield Problem(where.at(f"parameters[{p_index}]"), "min must not exceed max")
+        defined = {metric.key for metric in metrics}
+        for key in sorted(METRIC_KEYS - defined):
+            yield Problem(goals_file.at("metrics"), f"metric {key!r} is missing")
+        kinds = self.catalog.list_practice_kinds()
+        yield from _unique(goals_file.at("practice_kinds"), (k.id for k in kinds), "kind")
+        for index, kind in enumerate(kinds):
+            if kind.skill not in self.skill_ids:
+                yield Problem(
+                    goals_file.at(f"practice_kinds[{index}].skill"),
+                    f"unknown skill {kind.skill!r}",
+                )
 
     def check_self_assessment(self, assessment: SelfAssessment | None) -> Iterator[Problem]:
         if assessment is None:

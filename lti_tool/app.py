@@ -23,6 +23,7 @@ from lti_tool.web import (
     badges,
     course,
     errors,
+    goals,
     health,
     instructor,
     language,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         registration.bp,
         badges.bp,
         admin.bp,
+        goals.bp,
     ):
         app.register_blueprint(blueprint)
 

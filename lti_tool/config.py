@@ -100,11 +100,11 @@ class LRSDestination:
     client_id: str = ""
     client_secret: str = ""
 
-    def check(self) -> None:
-        where = f"CXA_LRS_DESTINATIONS[{self.name!r}]"
+    def check(self, variable: str = "CXA_LRS_DESTINATIONS") -> None:
+        where = f"{variable}[{self.name!r}]"
         if not _DESTINATION_NAME.match(self.name):
             raise ConfigError(
-                f"CXA_LRS_DESTINATIONS: name {self.name!r} must be lower-case letters, digits, "
+                f"{variable}: name {self.name!r} must be lower-case letters, digits, "
                 "'.', '_' or '-' (at most 100)"
             )
         if not self.endpoint.startswith(("http://", "https://")):
@@ -124,29 +124,31 @@ class LRSDestination:
             raise ConfigError(f"{where}.batch_size must be at least 1, got {self.batch_size}")
 
 
-def _destinations(env: Mapping[str, str]) -> tuple[LRSDestination, ...]:
-    raw = env.get("CXA_LRS_DESTINATIONS", "").strip()
+def _destinations(
+    env: Mapping[str, str], variable: str = "CXA_LRS_DESTINATIONS"
+) -> tuple[LRSDestination, ...]:
+    raw = env.get(variable, "").strip()
     if not raw:
         return ()
     try:
         items = json.loads(raw)
     except ValueError as err:
-        raise ConfigError(f"CXA_LRS_DESTINATIONS must be a JSON list: {err}") from err
+        raise ConfigError(f"{variable} must be a JSON list: {err}") from err
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ConfigError("CXA_LRS_DESTINATIONS must be a JSON list of objects")
+        raise ConfigError(f"{variable} must be a JSON list of objects")
     fields = set(LRSDestination.__dataclass_fields__)
     destinations = []
     for item in items:
         unknown = set(item) - fields
         if unknown or "name" not in item or "endpoint" not in item:
             raise ConfigError(
-                "CXA_LRS_DESTINATIONS: each entry needs name and endpoint and may have "
+                f"{variable}: each entry needs name and endpoint and may have "
                 f"{', '.join(sorted(fields - {'name', 'endpoint'}))}; got {sorted(item)}"
             )
         try:
             destinations.append(LRSDestination(**item))
         except TypeError as err:
-            raise ConfigError(f"CXA_LRS_DESTINATIONS: {err}") from err
+            raise ConfigError(f"{variable}: {err}") from err
     return tuple(destinations)
 
 
@@ -257,6 +259,15 @@ class Settings:
     badge_issuer_name: str = "CX Academy"
     badge_issuer_url: str = ""
     badge_issuer_email: str = ""
+    # LTI role URIs (comma-separated, matched exactly) that see the organisation-wide goals
+    # overview besides the LMS's institution and system Administrator roles, e.g. a custom
+    # "L&D" role your LMS sends. Empty: administrators only.
+    goals_insight_roles: tuple[str, ...] = ()
+    # External LRSs the goal engine also counts learning from (statements about our learners
+    # from other tools), as a JSON list of {name, endpoint, username, password, version,
+    # token_url, client_id, client_secret}; each is read with its own cursor (batch_size is
+    # the page size asked for). Empty: goals count only what CX Academy records.
+    goal_sources: tuple[LRSDestination, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -333,6 +344,11 @@ class Settings:
             )
         for destination in self.destinations:
             destination.check()
+        for source in self.goal_sources:
+            source.check("CXA_GOAL_SOURCES")
+        source_names = [source.name for source in self.goal_sources]
+        if len(set(source_names)) != len(source_names):
+            raise ConfigError(f"CXA_GOAL_SOURCES names must be unique: {source_names}")
         if self.state_store_url and not self.state_store_url.startswith(("redis://", "rediss://")):
             raise ConfigError("CXA_STATE_STORE_URL must be empty (database) or a redis:// URL")
         if not _DESTINATION_NAME.match(self.task_queue):
@@ -472,6 +488,13 @@ def _host_list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
     return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 def _upper(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, default).upper()
 
@@ -479,7 +502,7 @@ def _upper(env: Mapping[str, str], name: str, default: str) -> str:
 def _destination_list(
     env: Mapping[str, str], name: str, default: tuple[LRSDestination, ...]
 ) -> tuple[LRSDestination, ...]:
-    return _destinations(env) if env.get(name, "").strip() else default
+    return _destinations(env, name) if env.get(name, "").strip() else default
 
 
 def _hosts(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -551,4 +574,6 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("badge_issuer_name", "CXA_BADGE_ISSUER_NAME", _text),
     ("badge_issuer_url", "CXA_BADGE_ISSUER_URL", _url),
     ("badge_issuer_email", "CXA_BADGE_ISSUER_EMAIL", _text),
+    ("goals_insight_roles", "CXA_GOALS_INSIGHT_ROLES", _list),
+    ("goal_sources", "CXA_GOAL_SOURCES", _destination_list),
 )

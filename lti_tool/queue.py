@@ -15,6 +15,9 @@ TASK_SWEEP = "cxa.sweep"
 TASK_SEND_GRADES = "cxa.send_grades"
 TASK_SWEEP_GRADES = "cxa.sweep_grades"
 TASK_RECONCILE_GRADES = "cxa.reconcile_grades"
+TASK_COUNT_GOAL_PROGRESS = "cxa.count_goal_progress"
+TASK_PULL_GOAL_SOURCES = "cxa.pull_goal_sources"
+TASK_MARK_MISSED_GOALS = "cxa.mark_missed_goals"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -39,6 +42,17 @@ def make_celery(settings: Settings) -> Celery:
                 "task": TASK_RECONCILE_GRADES,
                 "schedule": float(settings.grade_reconcile_seconds),
             },
+            # Goal progress whose kick was lost, and statements from external LRSs.
+            "count-goal-progress": {
+                "task": TASK_COUNT_GOAL_PROGRESS,
+                "schedule": float(settings.outbox_sweep_seconds),
+            },
+            "pull-goal-sources": {
+                "task": TASK_PULL_GOAL_SOURCES,
+                "schedule": float(settings.outbox_sweep_seconds),
+            },
+            # Deadlines are days apart; a few minutes late is still the right day.
+            "mark-missed-goals": {"task": TASK_MARK_MISSED_GOALS, "schedule": 300.0},
         },
         "timezone": "UTC",
         "task_default_queue": settings.task_queue,

@@ -615,6 +615,16 @@ def self_assessment_completed_event(
         activity=self_assessment_activity(assessment),
         at=at,
         attempt=record_id,
-        result=Result(completion=True, response="[,]".join(result.modules)),
+        result=Result(
+            completion=True,
+            response="[,]".join(result.modules),
+            # Per-skill averages, so a goal "rate empathy 4 or more" (and a dashboard) can
+            # read the outcome from this one statement rather than regroup the ratings.
+            extensions={
+                vocabulary.SKILL_RATINGS: {
+                    skill: round(average, 3) for skill, average in sorted(result.averages.items())
+                }
+            },
+        ),
         content_version=assessment.content_version,
     )

@@ -15,6 +15,7 @@ from lti_tool.services import Services
 from lti_tool.store import outbox
 from lti_tool.store.db import transaction
 from lti_tool.store.state import purge_expired_state
+from workers import goals as goal_tasks
 from workers import grades as grade_sync
 from workers.delivery import DeliveryPolicy, deliver_outbox
 from xapi.lrs import LRSClient
@@ -138,4 +139,5 @@ def register(app: Celery, settings: Settings) -> _Runtime:
         deliver_statements.apply_async()
 
     grade_sync.register(app, settings, runtime.get_services, runtime.grades)
+    goal_tasks.register(app, settings, runtime.get_services)
     return runtime

@@ -264,6 +264,25 @@ class LRSClient:
             query = None
         return statements
 
+    def read_statements_page(
+        self, *, more: str | None = None, **params: str
+    ) -> tuple[list[Any], str | None]:
+        """One page of a statement query: the statements as sent (the caller checks each,
+        so one malformed statement does not cost the page) and the "more" IRL of the next
+        page (None on the last). Pass ``more`` from the previous page to continue, or the
+        query ``params`` to start; a reader that keeps ``more`` can stop and resume between
+        pages (Part Three 2.1.3, StatementResult)."""
+        url = urljoin(self._endpoint, more) if more else self._statements_url
+        response = self._read(url, None if more else dict(params))
+        if response.status_code == 404:
+            raise LRSError(f"LRS answered 404 for {url}; is the endpoint right?")
+        body = self._json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("statements"), list):
+            raise LRSError("LRS answered a statement query without a 'statements' array")
+        page: list[Any] = list(body["statements"])
+        next_more = body.get("more")
+        return page, str(next_more) if next_more and page else None
+
     def close(self) -> None:
         """Close the HTTP session if this client created it."""
         if self._owns_session:

@@ -50,6 +50,22 @@ SET_GOAL = Verb(CX_BASE + "verbs/set-goal", "set goal")
 """The learner committed to a personal goal (object: an activity of type ``GOAL``)."""
 ACHIEVED_GOAL = Verb(CX_BASE + "verbs/achieved-goal", "achieved goal")
 """The learner reached a goal they had set (object: the same ``GOAL`` activity)."""
+UPDATED = Verb("http://activitystrea.ms/schema/1.0/update", "updated")
+"""The learner changed a goal (target, deadline, measure): the Activity Streams 1.0 "update"
+verb, which xAPI registries list for exactly this, so no verb of our own is needed."""
+MISSED_GOAL = Verb(CX_BASE + "verbs/missed-goal", "missed goal")
+"""The goal's deadline passed before its target was reached. Not ADL "failed": dashboards
+read "failed" as a failed assessment, and a missed personal goal is not a test result."""
+ABANDONED_GOAL = Verb(CX_BASE + "verbs/abandoned-goal", "abandoned goal")
+"""The learner gave a goal up before its deadline. Not cmi5 "abandoned", which means a
+session ended abnormally (cmi5 9.3.8)."""
+LOGGED = Verb(CX_BASE + "verbs/logged", "logged")
+"""The learner recorded practice done outside the courses (object: a ``PRACTICE`` activity
+naming the kind). Not "completed" or "experienced": the tool did not witness it, and
+"completed" would inflate course-completion reports."""
+CHECKED_IN = Verb(CX_BASE + "verbs/checked-in", "checked in on")
+"""The learner reflected on a goal at a check-in (object: the ``GOAL``). Not "commented":
+the reflection's text stays in the tool and never travels in the statement."""
 CHOSE = Verb(CX_BASE + "verbs/chose", "chose")
 """The learner picked a branch at a role-play decision point; unlike "answered" there is
 no right answer, the choice steers the scenario."""
@@ -69,7 +85,18 @@ ADL_VERBS: tuple[Verb, ...] = (
     TERMINATED,
     RESPONDED,
 )
-CX_VERBS: tuple[Verb, ...] = (SET_GOAL, ACHIEVED_GOAL, CHOSE, MENTORED)
+OTHER_VERBS: tuple[Verb, ...] = (UPDATED,)
+"""Verbs from other established vocabularies (Activity Streams)."""
+CX_VERBS: tuple[Verb, ...] = (
+    SET_GOAL,
+    ACHIEVED_GOAL,
+    MISSED_GOAL,
+    ABANDONED_GOAL,
+    LOGGED,
+    CHECKED_IN,
+    CHOSE,
+    MENTORED,
+)
 
 # Activity types: ADL first.
 COURSE = "http://adlnet.gov/expapi/activities/course"
@@ -101,7 +128,21 @@ MENTORING_SESSION = CX_BASE + "activity-types/mentoring-session"
 AUDIENCE = CX_BASE + "activity-types/audience"
 """Type of a category activity saying who acted in which capacity (see ``STAFF``)."""
 
-CX_ACTIVITY_TYPES: tuple[str, ...] = (GOAL, DECISION_POINT, MENTORING_SESSION, AUDIENCE)
+LEARNER_GOALS = CX_BASE + "activity-types/learner-goals"
+"""All the personal goals of one learner: the grouping activity of every goal statement, so
+a dashboard can gather a learner's goals, or everyone's, with one filter."""
+PRACTICE = CX_BASE + "activity-types/practice"
+"""A kind of practice done outside the courses (mentoring given, a knowledge-base article,
+a workshop, ...), the object of ``LOGGED``; one activity per kind, so reports count by kind."""
+
+CX_ACTIVITY_TYPES: tuple[str, ...] = (
+    GOAL,
+    DECISION_POINT,
+    MENTORING_SESSION,
+    AUDIENCE,
+    LEARNER_GOALS,
+    PRACTICE,
+)
 
 STAFF = CX_BASE + "audiences/staff"
 """Category activity on every statement from a launch with a staff role (instructor,
@@ -134,6 +175,25 @@ context.registration names the enrolment (cmi5 meaning), so attempts go here."""
 RUN_ID = CX_BASE + "extensions/run-id"
 """Context extension: the UUID of one play-through of a role-play scenario."""
 
+GOAL_METRIC = CX_BASE + "extensions/goal-metric"
+"""Context extension: how the goal is measured, ``{"key": metric key, "params": {...}}`` from
+the content's metric catalogue (never the learner's own words)."""
+GOAL_DUE = CX_BASE + "extensions/goal-due"
+"""Context extension: the goal's deadline, an RFC 3339 timestamp."""
+PRACTICE_DATE = CX_BASE + "extensions/practice-date"
+"""Context extension: the day (ISO 8601 date) the logged practice happened; the statement's
+timestamp is when it was logged."""
+GOAL_PROGRESS = CX_BASE + "extensions/goal-progress"
+"""Result extension: how much of the goal's measure is counted so far, in its unit."""
+GOAL_TARGET = CX_BASE + "extensions/goal-target"
+"""Result extension: the goal's target, in the same unit as ``GOAL_PROGRESS``."""
+GOAL_MILESTONE = CX_BASE + "extensions/goal-milestone"
+"""Result extension: the milestone (0.5 or 1.0 of the target) this progress crossed."""
+CONFIDENCE = CX_BASE + "extensions/confidence"
+"""Result extension: the learner's confidence at a check-in, 1 (low) to 5 (high)."""
+SKILL_RATINGS = CX_BASE + "extensions/skill-ratings"
+"""Result extension: the self-assessment's average rating per skill, ``{skill_id: 3.5}``."""
+
 CX_CONTEXT_EXTENSIONS: tuple[str, ...] = (
     CONTENT_VERSION,
     LTI_CONTEXT_ID,
@@ -141,8 +201,18 @@ CX_CONTEXT_EXTENSIONS: tuple[str, ...] = (
     LTI_ROLES,
     ATTEMPT_ID,
     RUN_ID,
+    GOAL_METRIC,
+    GOAL_DUE,
+    PRACTICE_DATE,
 )
-CX_RESULT_EXTENSIONS: tuple[str, ...] = (SKILL_SCORES,)
+CX_RESULT_EXTENSIONS: tuple[str, ...] = (
+    SKILL_SCORES,
+    GOAL_PROGRESS,
+    GOAL_TARGET,
+    GOAL_MILESTONE,
+    CONFIDENCE,
+    SKILL_RATINGS,
+)
 
 # Our profile (xAPI Profiles 1.0). Statements name the *version* IRI in
 # context.contextActivities.category, as the Profiles spec asks of conforming statements.

@@ -1,5 +1,5 @@
 """`cxa`: the operator's command line (database, platforms, keys, outbox, sessions, grades,
-operators, refused launches, demo).
+operators, refused launches, goals, demo).
 
 Invalid input is refused with a message and exit status 2; nothing is half-written.
 Each command group lives in a module of its own; this one only assembles them.
@@ -13,6 +13,7 @@ import click
 
 from lti_tool.cli.badges import badges_group
 from lti_tool.cli.db import db
+from lti_tool.cli.goals import goals_group
 from lti_tool.cli.grades import grades_group
 from lti_tool.cli.keys import keys_group
 from lti_tool.cli.operators import operators_group
@@ -41,6 +42,7 @@ for group in (
     badges_group,
     operators_group,
     refused_command,
+    goals_group,
 ):
     main.add_command(group)
 

@@ -44,12 +44,22 @@ class Persona:
     name: str
     email: str
     roles: tuple[str, ...]
+    #: On the course's class list (NRPS); an organisation-wide role is not a member.
+    in_course: bool = True
 
 
 PERSONAS = {
     "ada": Persona("ada", "Ada Okafor", "ada.okafor@demo-lms.test", (roles.LEARNER,)),
     "sam": Persona("sam", "Sam Lindqvist", "sam.lindqvist@demo-lms.test", (roles.LEARNER,)),
     "grace": Persona("grace", "Grace Mendes", "grace.mendes@demo-lms.test", (roles.INSTRUCTOR,)),
+    # Learning and development: the LMS's institution administrator sees the goals overview.
+    "lena": Persona(
+        "lena",
+        "Lena Brandt",
+        "lena.brandt@demo-lms.test",
+        (roles.INSTITUTION_ADMINISTRATOR,),
+        in_course=False,
+    ),
 }
 
 COURSE = {"id": "demo-course-101", "title": "Service Desk Onboarding", "label": "SD-101"}
@@ -246,7 +256,11 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         base_url=config.base_url,
         context=COURSE,
         roster=[
-            *(nrps.RosterEntry(p.login, p.name, p.email, p.roles) for p in PERSONAS.values()),
+            *(
+                nrps.RosterEntry(p.login, p.name, p.email, p.roles)
+                for p in PERSONAS.values()
+                if p.in_course
+            ),
             *ROSTER_ONLY,
         ],
         links=LINKS,

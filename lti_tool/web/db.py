@@ -10,7 +10,7 @@ from celery import Celery
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
-from lti_tool.queue import TASK_DELIVER_OUTBOX, TASK_SEND_GRADES
+from lti_tool.queue import TASK_COUNT_GOAL_PROGRESS, TASK_DELIVER_OUTBOX, TASK_SEND_GRADES
 from lti_tool.recording import OUTBOX_TOUCHED
 from lti_tool.services import Services
 from lti_tool.store.grades import GRADES_TOUCHED
@@ -37,6 +37,8 @@ def commit() -> None:
     session.commit()
     if touched:
         kick_delivery()
+        # New learning records may move a goal: the engine reads them from the outbox.
+        _coalesced(TASK_COUNT_GOAL_PROGRESS, "goal").request()
     if grades:
         _kick_grades()
 

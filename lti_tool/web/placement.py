@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from content import Catalog
 from content.activities import (
     COURSE,
+    GOALS,
     LESSON,
     MODULE,
     QUIZ,
@@ -115,6 +116,8 @@ def activity_page(activity: Activity) -> str:
         return url_for("scenario.intro", course_id=course_id, scenario_id=activity.slug)
     if activity.kind == SELF_ASSESSMENT:
         return url_for("assessment.form_page")
+    if activity.kind == GOALS:
+        return url_for("goals.list_page")
     return url_for("learner.home")
 
 

@@ -1,0 +1,300 @@
+"""The goal engine's queries: its cursors over statement streams, the ledger of counted
+statements, live goals by learner and metric, and who a statement's actor is.
+
+Query functions take a session, may flush, never commit: the engine's task owns the
+transaction, so a batch's ledger rows, progress and cursor move commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from lti_tool.store.goals import Goal, GoalCountedStatement, GoalSourceCursor, GoalStatus
+from lti_tool.store.models import Launch, OutboxRow, Platform, utcnow
+
+OUTBOX_SOURCE = "outbox"
+"""The cursor name of our own outbox stream."""
+
+Learner = tuple[int, str]
+"""(platform id, LTI sub): the owner key the outbox stores beside each statement."""
+
+
+def lrs_source(name: str) -> str:
+    """The cursor name of an external LRS configured as a goal source."""
+    return f"lrs:{name}"
+
+
+# --- cursors ---------------------------------------------------------------------------------
+
+
+def lock_cursor(session: Session, source: str) -> GoalSourceCursor | None:
+    """The cursor of ``source``, locked for this transaction; None while another worker
+    holds it (that worker is processing the same stream, so this one has nothing to do).
+
+    The row is created on first use. PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite has one
+    writer at a time anyway.
+    """
+    _insert_ignoring_duplicates(
+        session,
+        GoalSourceCursor,
+        [
+            {
+                "source": source,
+                "position": "",
+                "processed": 0,
+                "malformed": 0,
+                "updated_at": utcnow(),
+            }
+        ],
+    )
+    query = select(GoalSourceCursor).where(GoalSourceCursor.source == source)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query.execution_options(populate_existing=True)).first()
+
+
+def list_cursors(session: Session) -> list[GoalSourceCursor]:
+    return list(session.scalars(select(GoalSourceCursor).order_by(GoalSourceCursor.source)))
+
+
+# --- the outbox stream -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxStatement:
+    id: int
+    statement_id: str
+    owner: Learner
+    statement: Mapping[str, Any]
+
+
+def list_outbox_ids(
+    session: Session, *, after: int, also: Collection[int] = (), limit: int = 1000
+) -> list[int]:
+    """Outbox row ids above ``after`` (at most ``limit``) plus the ``also`` ids that exist
+    (earlier gaps now committed), in id order: what one engine batch covers."""
+    wanted = OutboxRow.id > after
+    if also:
+        wanted = wanted | OutboxRow.id.in_(sorted(also))
+    return list(
+        session.scalars(
+            select(OutboxRow.id).where(wanted).order_by(OutboxRow.id).limit(limit + len(also))
+        )
+    )
+
+
+def read_outbox(session: Session, ids: Collection[int]) -> list[OutboxStatement]:
+    """The statements of outbox rows ``ids`` whose learner has a goal (any status), in id
+    order. Rows of learners without goals are never read: the bulk of a busy outbox, and
+    not parsing their JSON is most of the engine's speed."""
+    if not ids:
+        return []
+    owners = select(Goal.platform_id, Goal.sub).distinct()
+    rows = session.execute(
+        select(
+            OutboxRow.id,
+            OutboxRow.statement_id,
+            OutboxRow.platform_id,
+            OutboxRow.sub,
+            OutboxRow.statement,
+        )
+        .where(OutboxRow.id.in_(sorted(ids)))
+        .where(tuple_(OutboxRow.platform_id, OutboxRow.sub).in_(owners))
+        .order_by(OutboxRow.id)
+    ).all()
+    return [
+        OutboxStatement(
+            id=row.id,
+            statement_id=row.statement_id,
+            owner=(row.platform_id, row.sub),
+            statement=row.statement,
+        )
+        for row in rows
+    ]
+
+
+# --- goals and the ledger ------------------------------------------------------------------------
+
+
+def list_live_goals(
+    session: Session, learners: Collection[Learner], metric_keys: Collection[str]
+) -> list[Goal]:
+    """Active goals of ``learners`` whose metric is one of ``metric_keys``, oldest first
+    (served by ix_goal_learner_metric: the engine's index by learner and metric)."""
+    if not learners or not metric_keys:
+        return []
+    found: list[Goal] = []
+    ordered = sorted(learners)
+    # Chunked so one batch of many learners stays within the database's parameter limits.
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.extend(
+            session.scalars(
+                select(Goal)
+                .where(tuple_(Goal.platform_id, Goal.sub).in_(chunk))
+                .where(Goal.metric_key.in_(sorted(metric_keys)))
+                .where(Goal.status == GoalStatus.ACTIVE)
+                .order_by(Goal.id)
+            )
+        )
+    return found
+
+
+def list_ledger(session: Session, goal_ids: Collection[int]) -> list[GoalCountedStatement]:
+    """Every ledger row of ``goal_ids``: the statements each has counted (voided ones too)."""
+    if not goal_ids:
+        return []
+    return list(
+        session.scalars(
+            select(GoalCountedStatement).where(GoalCountedStatement.goal_id.in_(sorted(goal_ids)))
+        )
+    )
+
+
+def add_ledger_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert counted statements; a (goal, statement) pair already there is skipped, so a
+    redelivered statement counts nothing. The number inserted."""
+    return _insert_ignoring_duplicates(session, GoalCountedStatement, [dict(r) for r in rows])
+
+
+def void_statements(session: Session, statement_ids: Collection[str]) -> set[int]:
+    """Uncount voided statements (their rows keep amount 0, so a redelivery of the voided
+    statement meets its row and stays uncounted). The goals whose ledger changed."""
+    if not statement_ids:
+        return set()
+    goal_ids = set(
+        session.scalars(
+            select(GoalCountedStatement.goal_id).where(
+                GoalCountedStatement.statement_id.in_(sorted(statement_ids)),
+                GoalCountedStatement.amount > 0,
+            )
+        )
+    )
+    if goal_ids:
+        session.execute(
+            update(GoalCountedStatement)
+            .where(GoalCountedStatement.statement_id.in_(sorted(statement_ids)))
+            .values(amount=0.0)
+        )
+    return goal_ids
+
+
+def count_progress(session: Session, goal_ids: Collection[int]) -> dict[int, float]:
+    """Progress from the ledger: distinct counted keys of rows not voided, per goal."""
+    if not goal_ids:
+        return {}
+    key = func.coalesce(GoalCountedStatement.counted_key, GoalCountedStatement.statement_id)
+    rows = session.execute(
+        select(GoalCountedStatement.goal_id, func.count(func.distinct(key)))
+        .where(GoalCountedStatement.goal_id.in_(sorted(goal_ids)))
+        .where(GoalCountedStatement.amount > 0)
+        .group_by(GoalCountedStatement.goal_id)
+    ).all()
+    found = {goal_id: float(count) for goal_id, count in rows}
+    return {goal_id: found.get(goal_id, 0.0) for goal_id in goal_ids}
+
+
+def list_goals(session: Session, goal_ids: Collection[int]) -> list[Goal]:
+    if not goal_ids:
+        return []
+    return list(session.scalars(select(Goal).where(Goal.id.in_(sorted(goal_ids)))))
+
+
+def list_overdue_goals(session: Session, now: datetime, limit: int = 500) -> list[Goal]:
+    """Active goals whose deadline has passed (served by ix_goal_status_due)."""
+    return list(
+        session.scalars(
+            select(Goal)
+            .where(Goal.status == GoalStatus.ACTIVE, Goal.due_at < now)
+            .order_by(Goal.due_at, Goal.id)
+            .limit(limit)
+        )
+    )
+
+
+def count_goals_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Goal.status, func.count()).group_by(Goal.status)).all()
+    return {str(GoalStatus(status).value): int(n) for status, n in rows}
+
+
+# --- learners ---------------------------------------------------------------------------------
+
+
+def list_latest_launches(session: Session, learners: Collection[Learner]) -> dict[Learner, Launch]:
+    """Each learner's most recent launch: the engine's actor (platform actor format, email)
+    for statements it records with no request at hand."""
+    if not learners:
+        return {}
+    latest: dict[Learner, Launch] = {}
+    ordered = sorted(learners)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        newest = (
+            select(Launch.platform_id, Launch.sub, func.max(Launch.created_at).label("at"))
+            .where(tuple_(Launch.platform_id, Launch.sub).in_(chunk))
+            .group_by(Launch.platform_id, Launch.sub)
+            .subquery()
+        )
+        for launch in session.scalars(
+            select(Launch).join(
+                newest,
+                (Launch.platform_id == newest.c.platform_id)
+                & (Launch.sub == newest.c.sub)
+                & (Launch.created_at == newest.c.at),
+            )
+        ):
+            latest[(launch.platform_id, launch.sub)] = launch
+    return latest
+
+
+def get_latest_launch(session: Session, learner: Learner) -> Launch | None:
+    return list_latest_launches(session, [learner]).get(learner)
+
+
+def list_platforms_by_issuer(session: Session, issuers: Collection[str]) -> dict[str, list[int]]:
+    """Platform ids per issuer (one LMS may be registered more than once)."""
+    if not issuers:
+        return {}
+    found: dict[str, list[int]] = {}
+    for platform_id, issuer in session.execute(
+        select(Platform.id, Platform.issuer).where(Platform.issuer.in_(sorted(issuers)))
+    ):
+        found.setdefault(issuer, []).append(platform_id)
+    return found
+
+
+def list_goal_learner_emails(session: Session) -> list[tuple[int, str, str, str]]:
+    """(platform id, sub, email, the platform's actor format) for learners with an active
+    goal on a platform that identifies actors by email: who an mbox or mbox_sha1sum actor
+    from an external LRS can be."""
+    live = select(Goal.platform_id, Goal.sub).where(Goal.status == GoalStatus.ACTIVE)
+    rows = session.execute(
+        select(Launch.platform_id, Launch.sub, Launch.email, Platform.actor_format)
+        .join(Platform, Platform.id == Launch.platform_id)
+        .where(Platform.actor_format.in_(("mbox", "mbox_sha1sum")))
+        .where(Launch.email.is_not(None))
+        .where(tuple_(Launch.platform_id, Launch.sub).in_(live))
+        .distinct()
+    ).all()
+    return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+
+def _insert_ignoring_duplicates(
+    session: Session, model: type[Any], rows: Iterable[dict[str, Any]]
+) -> int:
+    values = list(rows)
+    if not values:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(model).values(values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(model).values(values).on_conflict_do_nothing()
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
