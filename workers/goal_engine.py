@@ -37,6 +37,7 @@ from content.catalog import Catalog
 from lti_tool import goal_events
 from lti_tool.recording import record_event
 from lti_tool.store import goal_ledger
+from lti_tool.store.badges import issue_for_goal
 from lti_tool.store.goal_ledger import OUTBOX_SOURCE, Learner, lrs_source
 from lti_tool.store.goals import Goal, GoalSourceCursor, GoalStatus
 from lti_tool.store.learning import LearnerKey
@@ -98,7 +99,7 @@ def on_goal_achieved(session: Session, goal: Goal, now: datetime) -> None:
     credential here. Whatever it writes commits (or rolls back) with the achievement, so an
     achievement is never recorded without its credential nor the other way round.
     """
-    return None
+    issue_for_goal(session, goal, now=now)
 
 
 AchievedHook = Callable[[Session, Goal, datetime], None]

@@ -170,7 +170,7 @@ class GoalCountedStatement(Base):
     # What the statement counts as: the lesson, quiz or course for metrics that count each
     # one once (a hash when the IRI is long), else the statement id. Progress is the number
     # of distinct keys, so a lesson seen twice counts once, and voiding the first of two
-    # passes of a quiz keeps the quiz counted. None on rows from before migration 0017: own statement.
+    # passes of a quiz keeps the quiz counted. None on older rows: own statement.
     counted_key: Mapped[str | None] = mapped_column(String(64), default=None)
     amount: Mapped[float] = mapped_column(Float, default=1.0)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from content.activities import COURSE, Activity, activity_id
 from content.schema import GoalTemplate
 from lti_tool.store import goals as store
+from lti_tool.store.badges import issue_for_goal
 from lti_tool.store.goals import Goal, GoalStatus, GoalVisibility
 from lti_tool.store.learning import LearnerKey, get_latest_self_assessment
 from lti_tool.store.models import utcnow
@@ -532,6 +533,8 @@ def settle_self_reported(
     if goal.progress >= goal.target:
         store.set_status(session, goal, GoalStatus.ACHIEVED, now=now)
         record_achieved(session, visit, goal, now)
+        # The same award the goal engine makes for the goals it counts (on_goal_achieved).
+        issue_for_goal(session, goal, now=now)
     return milestone
 
 

@@ -17,7 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from content import load_catalog
+from lti_tool.store.badges import list_own_badges
 from lti_tool.store.goals import Goal, GoalCheckIn, GoalStatus, GoalVisibility, PracticeEntry
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import Launch, utcnow
 from tests.fixtures.platform import TestPlatform
 from tests.unit.web.conftest import LearnerBrowser, ours, outbox_statements
@@ -275,6 +277,10 @@ def test_self_reported_progress_celebrates_halfway_and_achieves_at_target(
     page = text(learner.get(f"goals/{goal_id}/celebrate"))
     assert "Goal achieved!" in page
     assert "A next goal to consider" in page
+    # Reaching the target by hand earns the same badge the engine awards, exactly once.
+    assert [
+        b.goal_id for b in list_own_badges(session, LearnerKey(goal.platform_id, goal.sub))
+    ] == [goal.id]
 
 
 @pytest.mark.parametrize("value", ["-1", "many", "", "1e9"])

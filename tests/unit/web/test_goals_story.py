@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from content import load_catalog
 from lti_tool.services import Services
+from lti_tool.store.badges import list_own_badges
 from lti_tool.store.goals import GoalStatus
+from lti_tool.store.learning import LearnerKey
 from tests.unit.web.conftest import LearnerBrowser
 from tests.unit.web.test_goals_pages import TODAY, goal_row, set_goal, text
 from tests.unit.web.test_grade_publishing import take_quiz
@@ -50,6 +52,12 @@ def test_self_assessment_goal_quiz_practice_and_achievement(
     assert (goal.progress, goal.status) == (1.0, GoalStatus.ACHIEVED)
     assert "Progress: 1 of 1 quizzes (100%)" in text(learner.get(f"goals/{quizzes}"))
     assert "Goal achieved!" in text(learner.get(f"goals/{quizzes}/celebrate"))
+    # The engine's achievement awards the Open Badge, downloadable as a signed VC-JWT.
+    (badge,) = list_own_badges(session, LearnerKey(goal.platform_id, goal.sub))
+    assert badge.goal_id == goal.id
+    download = learner.get(f"badges/{badge.public_id}.jwt")
+    assert download.status_code == 200
+    assert download.get_data(as_text=True).count(".") == 2
 
     logged = learner.post(
         "practice",
