@@ -173,6 +173,14 @@ class QuestionBank(Item):
 # --- courses --------------------------------------------------------------------------
 
 
+# How a quiz scores questions that have parts (multiple response, ordering, matching);
+# docs/decisions/0019-scoring-policy.md says why all-or-nothing is the default.
+Credit = Literal["all_or_nothing", "partial"]
+ALL_OR_NOTHING: Credit = "all_or_nothing"
+PARTIAL: Credit = "partial"
+CREDIT_POLICIES: frozenset[str] = frozenset({ALL_OR_NOTHING, PARTIAL})
+
+
 class Quiz(Item):
     """A graded attempt: ``draw`` questions picked from the banks, passed at ``pass_mark``."""
 
@@ -183,6 +191,9 @@ class Quiz(Item):
     # Scaled score (0..1) needed to pass; the same number goes to the LMS gradebook.
     pass_mark: float = Field(ge=0.0, le=1.0)
     attempts: int = Field(ge=1)
+    # A quiz, not a bank, says how parts count: banks also feed ungraded knowledge checks,
+    # and what a pass mark means depends on how each question is scored.
+    credit: Credit = ALL_OR_NOTHING
 
 
 class Lesson(Item):
