@@ -6,6 +6,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from content.reading import lesson_minutes
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
 # Semantic Versioning 2.0.0 core plus an optional pre-release tag; build metadata is
 # left out because it must not change meaning and so has no place in content.
@@ -203,10 +205,15 @@ class Lesson(Item):
     title: Text
     summary: Text
     objectives: list[Text] = Field(min_length=1)
-    estimated_minutes: int = Field(ge=1, le=120)
     sources: list[SourceRef] = Field(min_length=1)
     knowledge_check: list[Slug]
     body: Text
+
+    @property
+    def estimated_minutes(self) -> int:
+        """Minutes to read the lesson and answer its check, from the word count
+        (content.reading); authors no longer state it, so an edit cannot leave it stale."""
+        return lesson_minutes(self.body, len(self.knowledge_check))
 
 
 class Module(Item):
