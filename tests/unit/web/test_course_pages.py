@@ -76,7 +76,7 @@ def test_opening_a_lesson_records_experienced_once_per_launch(
         statement["context"]["extensions"][
             ours("https://cx-academy.example/xapi/extensions/content-version")
         ]
-        == "1.0.0"
+        == catalog.require_course(COURSE).content_version
     )
     assert statement["context"]["registration"]
 
