@@ -314,10 +314,11 @@ def test_a_refused_submit_lands_on_a_summary_linking_each_problem(
     attempt = attempt_row(session, attempt_id)
     pool = load_catalog().list_quiz_pool(QUIZ.id)
     ordering = next(q for q in pool if q.type == "ordering")
-    # The draw is random; put an ordering question in it so the slip below is possible.
+    # The draw is random; put an ordering question in it so the slip below is possible
+    # (committed: the app reads the attempt through its own connection).
     if ordering.id not in attempt.question_ids:
         attempt.question_ids = [ordering.id, *attempt.question_ids[1:]]
-        session.flush()
+        session.commit()
     fields = [(f"q.{ordering.id}.{item.id}", "1") for item in ordering.items]  # type: ignore[union-attr]
     response = submit(learner, attempt_id, fields)
     assert response.status_code == 400
