@@ -104,7 +104,7 @@ def test_a_passed_then_failed_quiz_sends_the_best_score_both_times(
         assert row.grading_progress == "FullyGraded"
         assert row.activity_progress == "Completed"
         assert row.resource_id == f"quiz:{QUIZ.id}"
-    assert "Best of 2 attempt(s), attempt 1: 100%, passed." in (rows[-1].comment or "")
+    assert "Best of 2 attempts, attempt 1: 100%, passed." in (rows[-1].comment or "")
     # The quiz page says the same.
     page = learner.get(f"courses/{COURSE}/quiz").get_data(as_text=True)
     assert re.search(r"score that counts: 100% \(your best attempt, number 1\)", page)
