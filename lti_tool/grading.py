@@ -152,7 +152,7 @@ def _entry(
 
 
 def _count(n: int, noun: str) -> str:
-    """"1 attempt", "2 attempts". Gradebook comments are written in English for the LMS,
+    """ "1 attempt", "2 attempts". Gradebook comments are written in English for the LMS,
     outside any learner's locale, so English plural rules are the ones that apply."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
@@ -301,8 +301,7 @@ def publish_scenario_grade(
             maximum=maximum,
             activity_progress=COMPLETED,
             comment=(
-                f"{scenario.title}: {which} of {_count(len(finished), 'run')}: "
-                f"{_percent(scaled)}."
+                f"{scenario.title}: {which} of {_count(len(finished), 'run')}: {_percent(scaled)}."
             ),
             at=at,
         ),
