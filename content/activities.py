@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from content.catalog import Catalog
+from content.reading import MINUTES_PER_QUESTION
 from content.schema import Course, Lesson, Module, Quiz, Scenario
 
 COURSE = "course"
@@ -37,7 +38,6 @@ GOALS_MINUTES = 5
 # Estimates for items whose length the authors do not state. Our questions are short
 # single-screen items; a role-play decision is read, weighed and answered; a statement
 # of the self-assessment is one rating.
-MINUTES_PER_QUESTION = 1.0
 MINUTES_PER_DECISION = 2.0
 MINUTES_PER_STATEMENT = 0.5
 

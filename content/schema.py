@@ -6,6 +6,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from content.reading import lesson_minutes
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
 # Semantic Versioning 2.0.0 core plus an optional pre-release tag; build metadata is
 # left out because it must not change meaning and so has no place in content.
@@ -173,6 +175,14 @@ class QuestionBank(Item):
 # --- courses --------------------------------------------------------------------------
 
 
+# How a quiz scores questions that have parts (multiple response, ordering, matching);
+# docs/decisions/0019-scoring-policy.md says why all-or-nothing is the default.
+Credit = Literal["all_or_nothing", "partial"]
+ALL_OR_NOTHING: Credit = "all_or_nothing"
+PARTIAL: Credit = "partial"
+CREDIT_POLICIES: frozenset[str] = frozenset({ALL_OR_NOTHING, PARTIAL})
+
+
 class Quiz(Item):
     """A graded attempt: ``draw`` questions picked from the banks, passed at ``pass_mark``."""
 
@@ -183,6 +193,9 @@ class Quiz(Item):
     # Scaled score (0..1) needed to pass; the same number goes to the LMS gradebook.
     pass_mark: float = Field(ge=0.0, le=1.0)
     attempts: int = Field(ge=1)
+    # A quiz, not a bank, says how parts count: banks also feed ungraded knowledge checks,
+    # and what a pass mark means depends on how each question is scored.
+    credit: Credit = ALL_OR_NOTHING
 
 
 class Lesson(Item):
@@ -192,10 +205,15 @@ class Lesson(Item):
     title: Text
     summary: Text
     objectives: list[Text] = Field(min_length=1)
-    estimated_minutes: int = Field(ge=1, le=120)
     sources: list[SourceRef] = Field(min_length=1)
     knowledge_check: list[Slug]
     body: Text
+
+    @property
+    def estimated_minutes(self) -> int:
+        """Minutes to read the lesson and answer its check, from the word count
+        (content.reading); authors no longer state it, so an edit cannot leave it stale."""
+        return lesson_minutes(self.body, len(self.knowledge_check))
 
 
 class Module(Item):

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 from content.errors import ResponseError
 from content.schema import (
+    ALL_OR_NOTHING,
+    CREDIT_POLICIES,
+    PARTIAL,
+    Credit,
     DecisionNode,
     EndingNode,
     MatchingQuestion,
@@ -100,29 +104,37 @@ class SelfAssessmentResult:
 # --- questions --------------------------------------------------------------------------
 
 
-def score_question(question: Question, response: Response) -> QuestionScore:
+def score_question(
+    question: Question, response: Response, *, credit: Credit = ALL_OR_NOTHING
+) -> QuestionScore:
     """Score one response. Every question is worth 1 point.
 
-    Partial credit policy:
+    Single choice, true/false and scenario judgement earn 1 for the correct option, else 0,
+    under either policy. The other types depend on ``credit`` (docs/decisions/0019):
 
-    * single choice, true/false, scenario judgement: 1 for the correct option, else 0.
-    * multiple response: (correct options picked - wrong options picked) / correct options,
-      floored at 0. Ticking every box therefore earns nothing, and one wrong tick cancels
-      one right one.
-    * ordering: the share of item pairs the learner put in the right relative order
-      (Kendall's tau rescaled to 0..1); swapping two neighbours in a list of four keeps
-      5 of 6 pairs. Only the exact order counts as correct.
-    * matching: the share of prompts matched to their own answer.
+    * ``all_or_nothing`` (the default): 1 only for the exact answer, else 0.
+    * ``partial``:
+
+      - multiple response: (correct options picked - wrong options picked) / correct
+        options, floored at 0. Ticking every box earns nothing, and one wrong tick cancels
+        one right one.
+      - ordering: the share of item pairs in the right relative order (Kendall's tau
+        rescaled to 0..1); swapping two neighbours in a list of four keeps 5 of 6 pairs.
+      - matching: the share of prompts matched to their own answer.
+
+    ``correct`` always means the exact answer, whatever the policy.
 
     Raises :class:`~content.errors.ResponseError` when the response has the wrong shape
     or names options, items or pairs the question does not have.
     """
+    if credit not in CREDIT_POLICIES:
+        raise ValueError(f"unknown credit policy {credit!r}")
     if isinstance(question, OrderingQuestion):
-        return _score_ordering(question, response)
+        return _settle(_score_ordering(question, response), credit)
     if isinstance(question, MatchingQuestion):
-        return _score_matching(question, response)
+        return _settle(_score_matching(question, response), credit)
     if isinstance(question, MultipleResponseQuestion):
-        return _score_multiple(question, response)
+        return _settle(_score_multiple(question, response), credit)
     if not isinstance(response, str):
         raise ResponseError(f"{question.id}: expected one option id")
     option = next((o for o in question.options if o.id == response), None)
@@ -130,6 +142,13 @@ def score_question(question: Question, response: Response) -> QuestionScore:
         raise ResponseError(f"{question.id}: no option {response!r}")
     raw = 1.0 if option.correct else 0.0
     return QuestionScore(question.id, raw, 1.0, option.correct, (option.feedback,))
+
+
+def _settle(score: QuestionScore, credit: Credit) -> QuestionScore:
+    """Apply the credit policy to a score computed with partial credit."""
+    if credit == PARTIAL:
+        return score
+    return replace(score, raw=1.0 if score.correct else 0.0)
 
 
 def _score_multiple(question: MultipleResponseQuestion, response: Response) -> QuestionScore:
@@ -196,14 +215,15 @@ def draw_quiz_questions(quiz: Quiz, pool: Sequence[Question], seed: int | str) -
 def score_quiz(
     quiz: Quiz, questions: Sequence[Question], responses: Mapping[str, Response]
 ) -> QuizScore:
-    """Score an attempt at the drawn ``questions``; an unanswered question earns 0."""
+    """Score an attempt at the drawn ``questions`` under the quiz's credit policy; an
+    unanswered question earns 0."""
     scores: list[QuestionScore] = []
     for question in questions:
         response = responses.get(question.id)
         if response is None:
             scores.append(QuestionScore(question.id, 0.0, 1.0, False, ()))
         else:
-            scores.append(score_question(question, response))
+            scores.append(score_question(question, response, credit=quiz.credit))
     maximum = float(len(questions))
     raw = sum(score.raw for score in scores)
     scaled = raw / maximum if maximum else 0.0

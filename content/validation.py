@@ -24,13 +24,39 @@ from content.schema import (
     Option,
     OrderingQuestion,
     Question,
+    QuestionBank,
     Quiz,
     Scenario,
+    ScenarioJudgementQuestion,
     SelfAssessment,
+    SingleChoiceQuestion,
+    TrueFalseQuestion,
 )
 
 KNOWLEDGE_CHECK_SIZE = range(2, 5)
 MIN_DECISION_POINTS = 3
+
+# Answer-key patterns a test-wise learner can exploit without knowing the subject (issue 11).
+# Each is measured per bank (per scenario for reply positions), so one edit cannot bring a
+# pattern back unnoticed; docs/decisions/0019-scoring-policy.md says why these limits.
+#: Single-answer items (true/false aside) needed before the length rules apply.
+LENGTH_RULE_MIN_ITEMS = 4
+#: Most of a bank's single-answer items whose right option may be the longest one.
+MAX_SHARE_LONGEST_CORRECT = 0.4
+#: Most the right option may be longer than the average option, averaged over the bank.
+MAX_CORRECT_LENGTH_RATIO = 1.2
+#: Most of a bank's true/false answers that may be the same answer (from 3 items on).
+MAX_SHARE_SAME_TRUE_FALSE = 2 / 3
+#: Wrong options every multiple-response item needs: with one, "all but the odd one out" wins.
+MIN_WRONG_MULTIPLE_RESPONSE = 2
+#: Most of a scenario's decisions whose best reply may sit at the same place in the list.
+MAX_SHARE_BEST_REPLY_POSITION = 0.5
+# Feedback is shown beside every option, picked or not, and the page says right or wrong;
+# a feedback text that opens with a verdict would praise an option the learner got wrong.
+_VERDICT_OPENER = re.compile(
+    r"^(?:right|correct|incorrect|wrong|yes|no|exactly|best choice|not quite)\b[.!,:]",
+    re.IGNORECASE,
+)
 # Lessons are rendered and sanitised by the web layer, which strips HTML anyway; keeping it
 # out of the source means what authors see is what learners get.
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--")
@@ -93,6 +119,8 @@ class _Checker:
             yield from self.check_lesson(lesson)
         for question in self.catalog.list_questions():
             yield from self.check_question(question)
+        for bank in self.catalog.list_banks():
+            yield from self.check_answer_patterns(bank)
         for scenario in self.catalog.list_scenarios():
             yield from self.check_scenario(scenario)
         yield from self.check_metrics()
@@ -228,8 +256,67 @@ class _Checker:
             yield Problem(where, f"{correct} options marked correct, {question.type} needs one")
         if isinstance(question, MultipleResponseQuestion) and correct == len(options):
             yield Problem(where, "every option is correct, so the question tests nothing")
+        elif (
+            isinstance(question, MultipleResponseQuestion)
+            and len(options) - correct < MIN_WRONG_MULTIPLE_RESPONSE
+        ):
+            yield Problem(
+                where,
+                f"has {len(options) - correct} wrong option(s), needs at least "
+                f"{MIN_WRONG_MULTIPLE_RESPONSE} so leaving out the odd one is not the answer",
+            )
+        for index, option in enumerate(options):
+            if _VERDICT_OPENER.match(option.feedback):
+                yield Problem(
+                    where.at(f"[{index}].feedback"),
+                    "feedback opens with a verdict; the page says right or wrong beside it",
+                )
         if question.type == "true_false" and {o.id for o in options} != {"true", "false"}:
             yield Problem(where, "true_false options must have ids 'true' and 'false'")
+
+    def check_answer_patterns(self, bank: QuestionBank) -> Iterator[Problem]:
+        where = self.where(bank).at("questions")
+        lengths = [
+            ([len(option.text) for option in q.options], [o.correct for o in q.options])
+            for q in bank.questions
+            # An item without exactly one right option is reported by check_options.
+            if isinstance(q, SingleChoiceQuestion | ScenarioJudgementQuestion)
+            and sum(o.correct for o in q.options) == 1
+        ]
+        if len(lengths) >= LENGTH_RULE_MIN_ITEMS:
+            longest = sum(
+                1
+                for sizes, right in lengths
+                if sizes[right.index(True)] == max(sizes) and sizes.count(max(sizes)) == 1
+            )
+            if longest / len(lengths) > MAX_SHARE_LONGEST_CORRECT:
+                yield Problem(
+                    where,
+                    f"the right option is the longest in {longest} of {len(lengths)} "
+                    f"single-answer questions (at most {MAX_SHARE_LONGEST_CORRECT:.0%})",
+                )
+            ratio = sum(
+                sizes[right.index(True)] / (sum(sizes) / len(sizes)) for sizes, right in lengths
+            ) / len(lengths)
+            if ratio > MAX_CORRECT_LENGTH_RATIO:
+                yield Problem(
+                    where,
+                    f"right options are on average {ratio:.2f} times as long as the average "
+                    f"option (at most {MAX_CORRECT_LENGTH_RATIO})",
+                )
+        answers = Counter(
+            next(option.id for option in q.options if option.correct)
+            for q in bank.questions
+            if isinstance(q, TrueFalseQuestion) and any(o.correct for o in q.options)
+        )
+        total = sum(answers.values())
+        if total >= 3:
+            answer, count = answers.most_common(1)[0]
+            if count / total > MAX_SHARE_SAME_TRUE_FALSE:
+                yield Problem(
+                    where,
+                    f"{count} of {total} true/false answers are {answer!r}; balance them",
+                )
 
     # --- scenarios ------------------------------------------------------------------------
 
@@ -273,6 +360,7 @@ class _Checker:
                     )
                     yield Problem(node_where.at(f"[{c_index}].scores"), detail)
         yield from _check_graph(scenario, where)
+        yield from _check_best_reply_positions(scenario, where)
 
     # --- goals, self-assessment, skills -----------------------------------------------------
 
@@ -406,6 +494,26 @@ def _unique(where: Origin, values: Iterable[str], what: str) -> Iterator[Problem
     for value, count in counts.items():
         if count > 1:
             yield Problem(where, f"{what} {value!r} appears {count} times")
+
+
+def _check_best_reply_positions(scenario: Scenario, where: Origin) -> Iterator[Problem]:
+    """The best reply (highest total score) must not keep the same place in the list: a
+    page that shows choices in the authored order would otherwise teach "pick the first"."""
+    positions = Counter(
+        max(range(len(node.choices)), key=lambda i: sum(node.choices[i].scores.values()))
+        for node in scenario.nodes
+        if isinstance(node, DecisionNode)
+    )
+    decisions = sum(positions.values())
+    if decisions < MIN_DECISION_POINTS:
+        return
+    position, count = positions.most_common(1)[0]
+    if count / decisions > MAX_SHARE_BEST_REPLY_POSITION:
+        yield Problem(
+            where.at("nodes"),
+            f"the best reply is choice {position + 1} in {count} of {decisions} decisions "
+            f"(at most {MAX_SHARE_BEST_REPLY_POSITION:.0%}); vary its place",
+        )
 
 
 def _check_graph(scenario: Scenario, where: Origin) -> Iterator[Problem]:

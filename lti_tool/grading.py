@@ -151,6 +151,12 @@ def _entry(
     )
 
 
+def _count(n: int, noun: str) -> str:
+    """ "1 attempt", "2 attempts". Gradebook comments are written in English for the LMS,
+    outside any learner's locale, so English plural rules are the ones that apply."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _percent(scaled: float) -> str:
     return f"{round(scaled * 100)}%"
 
@@ -185,7 +191,7 @@ def publish_quiz_grade(
         label = quiz.title
     which = "Best" if placement.counts == BEST else "Last"
     comment = (
-        f"{quiz.title}: {which} of {len(submitted)} attempt(s), attempt {counted.number}: "
+        f"{quiz.title}: {which} of {_count(len(submitted), 'attempt')}, attempt {counted.number}: "
         f"{_percent(counted.score_scaled)}, {'passed' if counted.passed else 'not passed'}."
     )
     return add_grade(
@@ -294,7 +300,9 @@ def publish_scenario_grade(
             given=given,
             maximum=maximum,
             activity_progress=COMPLETED,
-            comment=f"{scenario.title}: {which} of {len(finished)} run(s): {_percent(scaled)}.",
+            comment=(
+                f"{scenario.title}: {which} of {_count(len(finished), 'run')}: {_percent(scaled)}."
+            ),
             at=at,
         ),
     )

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import Base, Launch, UTCDateTime, utcnow
 
 
@@ -24,6 +25,10 @@ class KnowledgeCheckSubmission(Base):
     """One knowledge-check form a learner sent at the end of a lesson, as it was scored."""
 
     __tablename__ = "knowledge_check_submission"
+    __table_args__ = (
+        # The completion rule reads one learner's submissions in a course via their launches.
+        Index("ix_knowledge_check_submission_launch_course", "launch_id", "course_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     # The launch carries the learner and the LMS context the statements need.
@@ -59,3 +64,24 @@ def record_knowledge_check(
     session.add(submission)
     session.flush()
     return submission
+
+
+def list_answered_questions(
+    session: Session, learner: LearnerKey, course_id: str
+) -> dict[str, set[str]]:
+    """The questions the learner has answered in each lesson's check of a course, by lesson id,
+    over every launch of theirs (a check answered through any link counts)."""
+    rows = session.execute(
+        select(KnowledgeCheckSubmission.lesson_id, KnowledgeCheckSubmission.responses)
+        .join(Launch, Launch.id == KnowledgeCheckSubmission.launch_id)
+        # The ownership filter: one learner never reads another's answers.
+        .where(
+            Launch.platform_id == learner.platform_id,
+            Launch.sub == learner.sub,
+            KnowledgeCheckSubmission.course_id == course_id,
+        )
+    )
+    answered: dict[str, set[str]] = {}
+    for lesson_id, responses in rows:
+        answered.setdefault(lesson_id, set()).update(responses)
+    return answered

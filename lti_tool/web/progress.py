@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Blueprint, render_template
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from content.schema import Course, Scenario
 from lti_tool.grading import publish_course_grade
 from lti_tool.recording import course_completed_event, record_event
+from lti_tool.store.knowledge_check import list_answered_questions
 from lti_tool.store.learning import (
     AttemptStatus,
     LearnerKey,
@@ -43,6 +44,10 @@ class CourseProgress:
     scenarios: list[Scenario]
     #: Where each record was made, by launch id: the link's and the LMS course's titles.
     places: dict[uuid.UUID, str]
+    #: Knowledge-check questions the learner answered, by lesson id (any launch, any time).
+    answered: dict[str, set[str]] = field(default_factory=dict)
+    #: Each lesson's knowledge-check question ids, by lesson id.
+    checks: dict[str, list[str]] = field(default_factory=dict)
 
     def place(self, record: QuizAttempt | ScenarioRun) -> str:
         return self.places.get(record.launch_id, "")
@@ -53,7 +58,17 @@ class CourseProgress:
 
     @property
     def lessons_done(self) -> int:
-        return sum(1 for m in self.course.modules for lid in m.lessons if lid in self.views)
+        """Lessons whose knowledge check was answered in full (opened, for a lesson without one)."""
+        return sum(1 for m in self.course.modules for lid in m.lessons if self.lesson_done(lid))
+
+    def lesson_done(self, lesson_id: str) -> bool:
+        # Answered, right or wrong: a knowledge check is practice, and the quiz is the
+        # measure. Opening a page proves nothing was learned (issue 11), so it counts only
+        # for a lesson that has no check to answer.
+        questions = self.checks.get(lesson_id, [])
+        if not questions:
+            return lesson_id in self.views
+        return set(questions) <= self.answered.get(lesson_id, set())
 
     @property
     def quiz_passed(self) -> bool:
@@ -71,7 +86,8 @@ class CourseProgress:
 
     @property
     def completed(self) -> bool:
-        """Every lesson opened and the final quiz passed (scenarios are practice, not gates)."""
+        """Every lesson's knowledge check answered and the final quiz passed (role-plays are
+        practice, not gates; docs/decisions/0019-scoring-policy.md)."""
         return self.lessons_done == self.lessons_total and self.quiz_passed
 
     def finished_runs(self, scenario_id: str) -> list[ScenarioRun]:
@@ -95,6 +111,11 @@ def course_progress(session: Session, learner: LearnerKey, course: Course) -> Co
         places={
             launch.id: _place_label(launch)
             for launch in list_own_launches(session, learner, launch_ids)
+        },
+        answered=list_answered_questions(session, learner, course.id),
+        checks={
+            lesson.id: list(lesson.knowledge_check)
+            for lesson in catalog().list_course_lessons(course.id)
         },
     )
 

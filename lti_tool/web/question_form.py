@@ -1,9 +1,11 @@
 """Questions as HTML form fields and back: what the learner sees and what we score.
 
 Field names are ``q.<question id>`` for choice questions and ``q.<question id>.<part id>``
-for the parts of ordering and matching questions. Ordering steps and matching answers are
-shown shuffled (seeded, so a reload shows the same order); matching answers are sent as
-opaque tokens so the page source does not say which answer belongs to which prompt.
+for the parts of ordering and matching questions. Options, ordering steps and matching
+answers are shown shuffled, seeded with the attempt id (a quiz) or the lesson id (a
+knowledge check), so a reload, a resumed attempt and its review show the same order and
+the order needs no column of its own. Options and matching answers are sent as opaque
+tokens (their place on the page), so the page source never says which one is right.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from content.schema import (
+    ChoiceQuestion,
     MatchingQuestion,
     MultipleResponseQuestion,
+    Option,
     OrderingQuestion,
     Question,
     ScenarioJudgementQuestion,
+    TrueFalseQuestion,
 )
 from content.scoring import Response
 from lti_tool.web.learning_errors import BadFormError
@@ -35,6 +40,8 @@ class Part:
 
     value: str
     text: str
+    #: The content id behind an option token; used for review, never sent to the page.
+    ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,11 @@ class QuestionView:
     def part_value(self, part_field: str) -> str:
         return str(self.answer.get("parts", {}).get(part_field, ""))
 
+    def reviewed_options(self) -> list[tuple[Any, bool]]:
+        """(option, picked by the learner) in the order the learner saw them."""
+        options = {o.id: o for o in getattr(self.question, "options", ())}
+        return [(options[part.ref], self.selected(part.value)) for part in self.options]
+
 
 def _rng(seed: str, question: Question) -> random.Random:
     # Not security-sensitive: it only shuffles display order, stably per attempt.
@@ -69,6 +81,16 @@ def _match_tokens(question: MatchingQuestion, seed: str) -> list[tuple[str, str,
     pairs = list(question.pairs)
     _rng(seed, question).shuffle(pairs)
     return [(f"m{index}", pair.id, pair.match) for index, pair in enumerate(pairs)]
+
+
+def _option_tokens(question: ChoiceQuestion, seed: str) -> list[tuple[str, Option]]:
+    """(token, option) in display order; the token is the option's place on the page."""
+    options = list(question.options)
+    # True before False reads naturally and gives nothing away: the validator keeps each
+    # bank's true/false answers balanced (content.validation).
+    if not isinstance(question, TrueFalseQuestion):
+        _rng(seed, question).shuffle(options)
+    return [(f"o{index}", option) for index, option in enumerate(options)]
 
 
 def _ordered_items(question: OrderingQuestion, seed: str) -> list[Any]:
@@ -124,6 +146,8 @@ def build_view(
             choices=tuple(Part(token, text) for token, _pid, text in tokens),
             answer=answer,
         )
+    option_tokens = _option_tokens(question, seed)
+    token_of_option = {option.id: token for token, option in option_tokens}
     picked: tuple[str, ...] = ()
     if isinstance(response, str):
         picked = (response,)
@@ -135,8 +159,8 @@ def build_view(
         name=name,
         kind="multiple" if isinstance(question, MultipleResponseQuestion) else "single",
         situation=question.situation if isinstance(question, ScenarioJudgementQuestion) else None,
-        options=tuple(Part(option.id, option.text) for option in question.options),
-        answer={"picked": picked},
+        options=tuple(Part(token, option.text, option.id) for token, option in option_tokens),
+        answer={"picked": tuple(token_of_option[p] for p in picked if p in token_of_option)},
     )
 
 
@@ -173,7 +197,7 @@ def parse_answers(
         elif isinstance(question, MatchingQuestion):
             _parse_matching(form, question, name, seed, parsed)
         else:
-            _parse_choice(form, question, name, parsed)
+            _parse_choice(form, question, name, seed, parsed)
     return parsed
 
 
@@ -192,13 +216,14 @@ def _one(form: MultiDict[str, str], key: str) -> str:
 
 
 def _parse_choice(
-    form: MultiDict[str, str], question: Any, name: str, parsed: ParsedAnswers
+    form: MultiDict[str, str], question: ChoiceQuestion, name: str, seed: str, parsed: ParsedAnswers
 ) -> None:
     _refuse_unknown_parts(form, name, set())
-    ids = {option.id for option in question.options}
-    values = form.getlist(name)
-    if any(value not in ids for value in values):
+    option_of_token = {token: option.id for token, option in _option_tokens(question, seed)}
+    tokens = form.getlist(name)
+    if any(token not in option_of_token for token in tokens):
         raise BadFormError(_("The answers named an option the question does not have."))
+    values = [option_of_token[token] for token in tokens]
     if isinstance(question, MultipleResponseQuestion):
         if len(set(values)) != len(values):
             raise BadFormError(_("The form sent one answer more than once."))

@@ -176,7 +176,7 @@ def start(token: str, course_id: str) -> Response:
             owner=visit.learner,
         )
         commit()
-    return redirect(url_for("quiz.attempt_page", attempt_id=attempt.id), code=303)
+    return redirect(url_for("quiz.attempt_page", attempt_id=attempt.id, _anchor="result"), code=303)
 
 
 def _require_attempt(
@@ -268,7 +268,10 @@ def answer(token: str, attempt_id: uuid.UUID) -> Response | tuple[str, int]:
         if not save_responses(session, attempt, dict(parsed.responses)):
             raise AlreadyFinishedError(_("This attempt was submitted in the meantime."))
         commit()
-        return redirect(url_for("quiz.attempt_page", attempt_id=attempt.id, saved=1), code=303)
+        return redirect(
+            url_for("quiz.attempt_page", attempt_id=attempt.id, saved=1, _anchor="feedback"),
+            code=303,
+        )
     try:
         score = score_quiz(quiz, questions, parsed.responses)
     except ResponseError as err:
@@ -318,4 +321,4 @@ def answer(token: str, attempt_id: uuid.UUID) -> Response | tuple[str, int]:
         at=now,
     )
     commit()
-    return redirect(url_for("quiz.attempt_page", attempt_id=attempt.id), code=303)
+    return redirect(url_for("quiz.attempt_page", attempt_id=attempt.id, _anchor="result"), code=303)

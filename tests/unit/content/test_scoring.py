@@ -104,9 +104,12 @@ def test_true_false_and_scenario_judgement_score_like_single_choice() -> None:
     ],
 )
 def test_multiple_response_partial_credit(picked: set[str], raw: float, correct: bool) -> None:
-    score = score_question(multiple(), sorted(picked))
+    score = score_question(multiple(), sorted(picked), credit="partial")
     assert (score.raw, score.correct) == (raw, correct)
     assert len(score.feedback) == 4  # feedback on every option, picked or not
+    # The default policy keeps the verdict and gives the point only for the exact answer.
+    strict = score_question(multiple(), sorted(picked))
+    assert (strict.raw, strict.correct) == (1.0 if correct else 0.0, correct)
 
 
 @pytest.mark.parametrize(
@@ -118,17 +121,26 @@ def test_multiple_response_partial_credit(picked: set[str], raw: float, correct:
     ],
 )
 def test_ordering_partial_credit(order: list[str], raw: float, correct: bool) -> None:
-    score = score_question(ordering(), order)
+    score = score_question(ordering(), order, credit="partial")
     assert score.raw == pytest.approx(raw)
     assert score.correct is correct
+    assert score_question(ordering(), order).raw == (1.0 if correct else 0.0)
 
 
 def test_matching_partial_credit() -> None:
     all_right = {"x": "x", "y": "y", "z": "z", "w": "w"}
     swapped = {"x": "y", "y": "x", "z": "z", "w": "w"}
+    assert score_question(matching(), all_right, credit="partial").raw == 1.0
+    assert score_question(matching(), swapped, credit="partial").raw == 0.5
+    assert score_question(matching(), {"x": "x"}, credit="partial").raw == 0.25
     assert score_question(matching(), all_right).raw == 1.0
-    assert score_question(matching(), swapped).raw == 0.5
-    assert score_question(matching(), {"x": "x"}).raw == 0.25
+    assert score_question(matching(), swapped).raw == 0.0
+    assert score_question(matching(), {"x": "x"}).raw == 0.0
+
+
+def test_unknown_credit_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="credit policy"):
+        score_question(single(), "a", credit="generous")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -162,19 +174,32 @@ QUIZ = Quiz(
 
 def test_quiz_score_and_pass_mark() -> None:
     questions: list[Question] = [single(), multiple(), ordering(), matching()]
-    passing = score_quiz(
-        QUIZ,
-        questions,
-        {"single": "a", "multi": ["a", "b"], "order": ["two", "one", "three", "four"]},
-    )
-    assert passing.max == 4.0
-    assert passing.min == 0.0
-    assert passing.raw == pytest.approx(2 + 5 / 6)
-    assert passing.scaled == pytest.approx((2 + 5 / 6) / 4, abs=1e-6)
-    assert passing.passed  # 0.708 >= 0.7; the unanswered matching question scored 0
+    nearly = {"single": "a", "multi": ["a", "b"], "order": ["two", "one", "three", "four"]}
+    strict = score_quiz(QUIZ, questions, nearly)
+    assert (strict.raw, strict.min, strict.max, strict.scaled) == (2.0, 0.0, 4.0, 0.5)
+    assert not strict.passed  # the swapped order earns nothing; matching was left blank
+    partial = score_quiz(QUIZ.model_copy(update={"credit": "partial"}), questions, nearly)
+    assert partial.raw == pytest.approx(2 + 5 / 6)
+    assert partial.scaled == pytest.approx((2 + 5 / 6) / 4, abs=1e-6)
+    assert partial.passed  # 0.708 >= 0.7: the quiz opted in to partial credit
     failing = score_quiz(QUIZ, questions, {"single": "b"})
     assert failing.scaled == 0.0
     assert not failing.passed
+
+
+def test_four_wrong_of_ten_cannot_pass_a_70_percent_quiz() -> None:
+    # The case behind the policy (issue 11): with partial credit, near misses on four
+    # part-scored questions added up to a pass although four answers were wrong.
+    quiz = QUIZ.model_copy(update={"draw": 10})
+    questions: list[Question] = [
+        *(single().model_copy(update={"id": f"s{i}"}) for i in range(6)),
+        *(ordering().model_copy(update={"id": f"o{i}"}) for i in range(4)),
+    ]
+    responses: dict[str, Any] = {f"s{i}": "a" for i in range(6)}
+    responses.update({f"o{i}": ["one", "two", "four", "three"] for i in range(4)})
+    assert not score_quiz(quiz, questions, responses).passed
+    partial = quiz.model_copy(update={"credit": "partial"})
+    assert score_quiz(partial, questions, responses).passed
 
 
 def test_exact_pass_mark_passes() -> None:

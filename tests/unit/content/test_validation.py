@@ -188,7 +188,9 @@ def test_option_with_empty_feedback(content_copy: Path) -> None:
 def test_unreachable_scenario_node(content_copy: Path) -> None:
     # The only way into "pushback" is the quote-policy choice; send it elsewhere.
     def reroute(scenario: Any) -> None:
-        scenario["nodes"][0]["choices"][2]["next"] = "verify"
+        for choice in scenario["nodes"][0]["choices"]:
+            if choice["id"] == "quote-policy":
+                choice["next"] = "verify"
 
     edit_yaml(content_copy / SCENARIO, reroute)
     found = problems_in(content_copy)
@@ -284,3 +286,86 @@ def test_true_false_needs_true_and_false_ids(content_copy: Path) -> None:
 def test_broken_yaml_is_reported_not_raised(content_copy: Path) -> None:
     (content_copy / "skills.yaml").write_text("skills: [unclosed\n")
     assert any(p.startswith("content/skills.yaml: invalid YAML") for p in problems_in(content_copy))
+
+
+# --- answer-key patterns (issue 11): each rule fails on the pattern it guards against ---
+
+
+def _single_answer(bank: Any) -> list[Any]:
+    return [q for q in bank["questions"] if q["type"] in ("single_choice", "scenario_judgement")]
+
+
+def test_right_option_longest_too_often_is_reported(content_copy: Path) -> None:
+    def pad_right_answers(bank: Any) -> None:
+        for question in _single_answer(bank):
+            for option in question["options"]:
+                if option.get("correct"):
+                    option["text"] += " This is explained in detail, with every caveat spelled out."
+
+    edit_yaml(content_copy / BANK, pad_right_answers)
+    found = problems_in(content_copy)
+    assert any(
+        p.startswith(f"content/{BANK}: questions: the right option is the longest in 11 of 11")
+        for p in found
+    ), found
+    assert any("times as long as the average option" in p for p in found)
+
+
+def test_true_false_answers_all_the_same_are_reported(content_copy: Path) -> None:
+    def all_false(bank: Any) -> None:
+        for question in bank["questions"]:
+            if question["type"] == "true_false":
+                for option in question["options"]:
+                    option["correct"] = option["id"] == "false"
+
+    edit_yaml(content_copy / BANK, all_false)
+    assert f"content/{BANK}: questions: 3 of 3 true/false answers are 'false'; balance them" in (
+        problems_in(content_copy)
+    )
+
+
+def test_multiple_response_with_one_wrong_option_is_reported(content_copy: Path) -> None:
+    def one_wrong(bank: Any) -> None:
+        question = next(q for q in bank["questions"] if q["id"] == "listening-signs")
+        question["options"] = [o for o in question["options"] if o["id"] != "script-next"]
+
+    edit_yaml(content_copy / BANK, one_wrong)
+    found = problems_in(content_copy)
+    assert any(
+        p.startswith(f"content/{BANK}: questions[1].options: has 1 wrong option(s)") for p in found
+    ), found
+
+
+@pytest.mark.parametrize("opener", ["Right.", "Correct!", "Yes,", "Best choice.", "No."])
+def test_feedback_that_opens_with_a_verdict_is_reported(content_copy: Path, opener: str) -> None:
+    edit_yaml(
+        content_copy / BANK,
+        lambda b: b["questions"][0]["options"][1].__setitem__("feedback", f"{opener} It waits."),
+    )
+    assert (
+        f"content/{BANK}: questions[0].options[1].feedback: feedback opens with a verdict; "
+        "the page says right or wrong beside it"
+    ) in problems_in(content_copy)
+
+
+def test_feedback_may_use_verdict_words_later_in_a_sentence(content_copy: Path) -> None:
+    edit_yaml(
+        content_copy / BANK,
+        lambda b: b["questions"][0]["options"][1].__setitem__(
+            "feedback", "Nobody is right every time; this reply waits too long."
+        ),
+    )
+    assert not [p for p in problems_in(content_copy) if "verdict" in p]
+
+
+def test_best_reply_always_first_is_reported(content_copy: Path) -> None:
+    def best_first(scenario: Any) -> None:
+        for node in scenario["nodes"]:
+            if node["type"] == "decision":
+                node["choices"].sort(key=lambda c: -sum(c["scores"].values()))
+
+    edit_yaml(content_copy / SCENARIO, best_first)
+    assert (
+        f"content/{SCENARIO}: nodes: the best reply is choice 1 in 6 of 6 decisions "
+        "(at most 50%); vary its place"
+    ) in problems_in(content_copy)

@@ -22,7 +22,7 @@ from content.schema import MatchingQuestion, OrderingQuestion
 from lti_tool.services import Services
 from lti_tool.store.learning import QuizAttempt
 from lti_tool.store.models import OutboxRow
-from lti_tool.web.question_form import _match_tokens
+from lti_tool.web.question_form import _match_tokens, _option_tokens
 from tests.fixtures.platform import TestPlatform
 from xapi.iris import rebase_iri
 
@@ -131,9 +131,10 @@ def answer_fields(question_ids: list[str], seed: str, *, correct: bool) -> list[
                 target = pid if correct else ids[(index + 1) % len(ids)]
                 fields.append((f"{name}.{pid}", token_of[target]))
         else:
-            for option in question.options:
+            # The page sends an option's token (its shuffled place), never its id.
+            for token, option in _option_tokens(question, seed):
                 if option.correct == correct:
-                    fields.append((name, option.id))
+                    fields.append((name, token))
                     if not correct or question.type != "multiple_response":
                         break
     return fields

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from content import load_catalog
 from content.schema import DecisionNode
 from lti_tool.store.grades import GradeRow, GradeStatus
+from lti_tool.store.models import OutboxRow
 from tests.fixtures.platform import TestPlatform
 from tests.unit.web.conftest import _CSRF, LearnerBrowser, answer_fields, attempt_row
 
@@ -103,7 +104,7 @@ def test_a_passed_then_failed_quiz_sends_the_best_score_both_times(
         assert row.grading_progress == "FullyGraded"
         assert row.activity_progress == "Completed"
         assert row.resource_id == f"quiz:{QUIZ.id}"
-    assert "Best of 2 attempt(s), attempt 1: 100%, passed." in (rows[-1].comment or "")
+    assert "Best of 2 attempts, attempt 1: 100%, passed." in (rows[-1].comment or "")
     # The quiz page says the same.
     page = learner.get(f"courses/{COURSE}/quiz").get_data(as_text=True)
     assert re.search(r"score that counts: 100% \(your best attempt, number 1\)", page)
@@ -208,3 +209,39 @@ def test_the_grade_is_queued_with_the_attempt_or_not_at_all(
     again = learner.post(f"attempts/{attempt_id}", [("action", "submit")])
     assert again.status_code == 409
     assert len(grade_rows(session)) == 1
+
+
+def test_near_misses_earn_nothing_alike_on_the_page_in_the_statement_and_in_the_gradebook(
+    client: FlaskClient, registered: TestPlatform, session: Session
+) -> None:
+    # All-or-nothing (docs/decisions/0019): an order with two neighbours swapped earns no
+    # share of its point (partial credit would give it most), and the page, the xAPI result
+    # and the grade all say so.
+    learner = launch_with(client, registered, ags_claim(registered))
+    attempt_id = learner.start_quiz(COURSE)
+    attempt = attempt_row(session, attempt_id)
+    ordering = next(q for q in load_catalog().list_quiz_pool(QUIZ.id) if q.type == "ordering")
+    others = [q for q in attempt.question_ids if q != ordering.id][: QUIZ.draw - 1]
+    attempt.question_ids = [ordering.id, *others]
+    session.commit()  # the app reads the attempt through its own connection
+    steps = [item.id for item in ordering.items]  # type: ignore[union-attr]
+    swapped = [steps[1], steps[0], *steps[2:]]
+    fields = [
+        *answer_fields(others, attempt_id, correct=True),
+        *((f"q.{ordering.id}.{step}", str(swapped.index(step) + 1)) for step in steps),
+    ]
+    response = learner.post(f"attempts/{attempt_id}", [*fields, ("action", "submit")])
+    assert response.status_code == 303
+    attempt = attempt_row(session, attempt_id)
+    right = QUIZ.draw - 1
+    assert (attempt.score_raw, attempt.score_max) == (right, QUIZ.draw)
+    [row] = grade_rows(session)
+    assert (row.score_given, row.score_maximum) == (right, QUIZ.draw)
+    result = next(
+        s["result"]
+        for s in (r.statement for r in session.scalars(select(OutboxRow)))
+        if s["verb"]["id"].endswith(("passed", "failed"))
+    )
+    assert result["score"] == {"raw": right, "min": 0.0, "max": QUIZ.draw, "scaled": right / 10}
+    page = learner.get(f"attempts/{attempt_id}").get_data(as_text=True)
+    assert f"{right} of {QUIZ.draw} points." in page

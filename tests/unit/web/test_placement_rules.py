@@ -88,7 +88,7 @@ def test_two_placements_keep_separate_attempt_limits_scores_and_grades(
         placement(registered, "week-2", {"cxa_activity": QUIZ_ID, "cxa_attempts": "2"}),
     )
     page = quiz_page(again)
-    assert "Attempts allowed: 2. Attempts left: 2." in page
+    assert "2 attempts allowed. 2 attempts left." in page
     assert "score that counts" not in page, "week 1's score does not count in week 2"
     failed = take_quiz(again, session, correct=False)
 
@@ -106,7 +106,7 @@ def test_two_placements_keep_separate_attempt_limits_scores_and_grades(
     ]
     # Week 2 still has an attempt left: its failed score is submitted, not final.
     assert rows[1].activity_progress == "Submitted"
-    assert "Best of 1 attempt(s)" in (rows[1].comment or "")
+    assert "Best of 1 attempt," in (rows[1].comment or "")
 
 
 def test_a_pass_mark_of_90_fails_a_learner_at_80_and_statement_and_grade_agree(
@@ -154,7 +154,7 @@ def test_questions_drawn_and_attempts_allowed_follow_the_options(
     learner = launch_with(client, registered, placement(registered, "short", custom))
     page = quiz_page(learner)
     assert "4 questions, drawn at random" in page
-    assert "Attempts allowed: 1. Attempts left: 1." in page
+    assert "1 attempt allowed. 1 attempt left." in page
 
     attempt_id = take_quiz(learner, session, correct=True)
 
@@ -190,7 +190,7 @@ def test_bad_option_values_fall_back_to_the_contents_settings(
     page = quiz_page(learner)
     assert f"{QUIZ.draw} questions, drawn at random" in page
     assert f"Pass mark: {round(QUIZ.pass_mark * 100)}%." in page
-    assert f"Attempts allowed: {QUIZ.attempts}." in page
+    assert f"{QUIZ.attempts} attempts allowed." in page
     assert "Your best attempt is the one that counts." in page
 
     attempt_id = learner.start_quiz(COURSE)
@@ -245,7 +245,7 @@ def test_another_learner_in_the_same_placement_sees_none_of_the_first_ones_recor
         sub="learner-2",
     )
 
-    assert "Attempts left: 1." in quiz_page(other)
+    assert "1 attempt left." in quiz_page(other)
     progress = other.get(f"courses/{COURSE}/progress").get_data(as_text=True)
     assert "No attempts yet." in progress and "Shared check" not in progress
     assert other.get(f"attempts/{mine}").status_code == 404

@@ -131,7 +131,7 @@ class Grades:
             "score_maximum": 10.0,
             "activity_progress": "Completed",
             "grading_progress": "FullyGraded",
-            "comment": "Best of 1 attempt(s)",
+            "comment": "Best of 1 attempt",
             "event_at": datetime(2026, 11, 30, 12, 0, 0, 400000, tzinfo=UTC),
         }
         values.update(changes)
