@@ -273,7 +273,7 @@ def _statement(
 
 
 def measure(url: str | None, history: int, count: int, batch: int) -> tuple[float, dict[str, int]]:
-    rng = random.Random(20261130)  # noqa: S311 - a benchmark's reproducible mix, not security
+    rng = random.Random(20261130)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         database_url = fresh_database(folder, url, f"goals{history}")
