@@ -39,10 +39,16 @@ class MalformedStatementError(ValueError):
     """Raised when a statement lacks what the engine reads (id, actor, verb, object, time)."""
 
 
+_SUFFIXES: dict[str, str] = {}
+
+
 def _suffix(iri: str) -> str:
     # Our own IRIs are moved under each operator's base (xapi.iris), so they are recognised
     # by what follows the base; ADL, cmi5 and Tin Can IRIs are compared whole.
-    return iri[len(vocabulary.CX_BASE) - 1 :] if iri.startswith(vocabulary.CX_BASE) else iri
+    found = _SUFFIXES.get(iri)
+    if found is None:
+        found = _SUFFIXES[iri] = iri[len(vocabulary.CX_BASE) - 1 :]
+    return found
 
 
 def _is(value: object, iri: str) -> bool:
