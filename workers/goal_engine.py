@@ -49,6 +49,8 @@ from workers.goal_rules import (
     GoalState,
     MalformedStatementError,
     Reading,
+    counted_key,
+    live_keys,
     read_statement,
 )
 from xapi.errors import LRSError, StatementError
@@ -289,9 +291,12 @@ class GoalEngine:
         for goal in live:
             by_learner.setdefault(goal.owner, []).append(goal)
         states: dict[int, GoalState] = {goal.id: GoalState(_spec(goal)) for goal in live}
-        for row in goal_ledger.list_ledger(session, states):
-            key = row.counted_key or row.statement_id
-            states[row.goal_id].rows[row.statement_id] = [key, row.amount]
+        for row in self._touchable_rows(session, states, items):
+            states[row.goal_id].rows[row.statement_id] = [row.key, row.amount]
+        for goal in live:
+            state = states[goal.id]
+            # The stored progress stands for every row not loaded (see GoalState).
+            state.base = goal.progress - live_keys(state.rows)
         known = {goal_id: set(state.rows) for goal_id, state in states.items()}
 
         # Each change of each goal, in stream order: one progressed statement per step, so
@@ -366,6 +371,26 @@ class GoalEngine:
                     session, other, progress[other.id], void_reading, launches, report, events
                 )
         self._record(session, events)
+
+    @staticmethod
+    def _touchable_rows(
+        session: Session,
+        states: Mapping[int, GoalState],
+        items: Sequence[tuple[tuple[Learner, ...], Reading]],
+    ) -> list[goal_ledger.LedgerRow]:
+        """The ledger rows the batch can touch: rows of its statements (redeliveries), of
+        the keys they could count as, and every row sharing a key with a voided statement."""
+        statement_ids = {reading.statement_id for _, reading in items}
+        voided = {reading.voids for _, reading in items if reading.voids is not None}
+        keys = set(statement_ids)
+        keys.update(counted_key(reading.object_id) for _, reading in items if reading.voids is None)
+        rows = goal_ledger.list_ledger_rows(
+            session, states, statement_ids=statement_ids | voided, keys=keys
+        )
+        more = {row.key for row in rows if row.statement_id in voided} - keys
+        if more:
+            rows += goal_ledger.list_ledger_rows(session, states, statement_ids=(), keys=more)
+        return rows
 
     def _update(
         self,

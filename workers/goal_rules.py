@@ -319,15 +319,21 @@ def in_window(goal: GoalSpec, reading: Reading) -> bool:
 
 @dataclass
 class GoalState:
-    """A goal's ledger in memory: statement id -> [counted key, amount] (amount 0: voided)."""
+    """A goal's ledger in memory: statement id -> [counted key, amount] (amount 0: voided).
+
+    ``rows`` may be part of the ledger, as long as it holds every row of each key it holds
+    (the engine loads only the rows a batch can touch, so its cost does not grow with a
+    goal's history); ``base`` is the progress the rows not held make up.
+    """
 
     spec: GoalSpec
     status: str = ACTIVE
     rows: dict[str, list[Any]] = field(default_factory=dict)
+    base: float = 0.0
 
     @property
     def progress(self) -> float:
-        return float(len({key for key, amount in self.rows.values() if amount > 0}))
+        return self.base + live_keys(self.rows)
 
     def offer(self, rules: GoalRules, reading: Reading) -> bool:
         """Count ``reading`` if it counts; True when it was added to the ledger."""
@@ -350,6 +356,11 @@ class GoalState:
             return False
         row[1] = 0.0
         return True
+
+
+def live_keys(rows: Mapping[str, Sequence[Any]]) -> float:
+    """How many distinct keys the ledger rows count (rows with amount 0 are voided)."""
+    return float(len({key for key, amount in rows.values() if amount > 0}))
 
 
 def replay_history(

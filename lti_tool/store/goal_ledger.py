@@ -76,6 +76,7 @@ class LiveGoal:
     target: float
     starts_at: datetime
     due_at: datetime
+    progress: float
 
 
 _LIVE_COLUMNS = (
@@ -87,6 +88,7 @@ _LIVE_COLUMNS = (
     Goal.target,
     Goal.starts_at,
     Goal.due_at,
+    Goal.progress,
 )
 
 
@@ -100,6 +102,7 @@ def _live(rows: Iterable[Any]) -> list[LiveGoal]:
             target=row.target,
             starts_at=row.starts_at,
             due_at=row.due_at,
+            progress=row.progress,
         )
         for row in rows
     ]
@@ -247,6 +250,45 @@ def list_ledger(session: Session, goal_ids: Collection[int]) -> list[GoalCounted
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    goal_id: int
+    statement_id: str
+    key: str
+    amount: float
+
+
+def list_ledger_rows(
+    session: Session,
+    goal_ids: Collection[int],
+    *,
+    statement_ids: Collection[str],
+    keys: Collection[str],
+) -> list[LedgerRow]:
+    """The ledger rows of ``goal_ids`` for these statements or counted keys: what a batch
+    can touch, so reading them costs what the batch holds, not the goals' history."""
+    if not goal_ids or not (statement_ids or keys):
+        return []
+    touched: ColumnElement[bool] = _among(
+        session, GoalCountedStatement.statement_id, sorted(statement_ids) or [""]
+    )
+    if keys:
+        touched = touched | _among(session, GoalCountedStatement.counted_key, sorted(keys))
+    rows = session.execute(
+        select(
+            GoalCountedStatement.goal_id,
+            GoalCountedStatement.statement_id,
+            GoalCountedStatement.counted_key,
+            GoalCountedStatement.amount,
+        )
+        .where(_among(session, GoalCountedStatement.goal_id, sorted(goal_ids)))
+        .where(touched)
+    ).all()
+    return [
+        LedgerRow(int(row[0]), str(row[1]), str(row[2] or row[1]), float(row[3])) for row in rows
+    ]
 
 
 def add_ledger_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
