@@ -76,6 +76,9 @@ class EnginePolicy:
     page_size: int = 500
     # How far before its last stored time the LRS cursor reads again (see the docstring).
     lrs_overlap: timedelta = timedelta(seconds=5)
+    # How long after its deadline a goal waits before it is marked missed: learning done
+    # just before the deadline may still be on its way (outbox kick, an LRS page).
+    missed_grace: timedelta = timedelta(minutes=15)
 
 
 @dataclass
@@ -192,9 +195,11 @@ class GoalEngine:
                 page, more = client.read_statements_page(more=cursor.more)
             else:
                 params = {"ascending": "true", "limit": str(self.policy.page_size)}
-                if previous is not None:
-                    since = previous - self.policy.lrs_overlap
-                    params["since"] = since.isoformat().replace("+00:00", "Z")
+                # A first pull starts at the earliest goal (nothing older can count), not at
+                # the beginning of an LRS that may hold years of other tools' records.
+                start = previous or goal_ledger.get_earliest_goal_start(session) or now
+                since = start - self.policy.lrs_overlap
+                params["since"] = since.isoformat().replace("+00:00", "Z")
                 page, more = client.read_statements_page(**params)
         except LRSError as err:
             # Nothing is lost: the cursor (position and "more") is left as it was.
@@ -240,7 +245,7 @@ class GoalEngine:
     def mark_missed(self, session: Session, now: datetime | None = None) -> int:
         """Mark active goals past their deadline missed and record it; the number marked."""
         moment = now or database_now(session)
-        goals = goal_ledger.list_overdue_goals(session, moment)
+        goals = goal_ledger.list_overdue_goals(session, moment - self.policy.missed_grace)
         launches = goal_ledger.list_latest_launches(
             session, {(g.platform_id, g.sub) for g in goals}
         )

@@ -360,6 +360,11 @@ def list_overdue_goals(session: Session, now: datetime, limit: int = 500) -> lis
     )
 
 
+def get_earliest_goal_start(session: Session) -> datetime | None:
+    """When the earliest goal (any status) started counting: where a new LRS source begins."""
+    return session.scalar(select(func.min(Goal.starts_at)))
+
+
 def count_goals_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(select(Goal.status, func.count()).group_by(Goal.status)).all()
     return {str(GoalStatus(status).value): int(n) for status, n in rows}
