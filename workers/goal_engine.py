@@ -25,6 +25,7 @@ the property test proves both paths agree.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -494,7 +495,7 @@ def _spec(goal: LiveGoal) -> GoalSpec:
     return GoalSpec(
         id=goal.id,
         metric=goal.metric_key,
-        params=dict(goal.metric_params),
+        params=json.loads(goal.metric_params_json) or {},
         target=goal.target,
         starts_at=goal.starts_at,
         due_at=goal.due_at,

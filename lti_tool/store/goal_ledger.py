@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, any_, func, literal, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Text,
+    any_,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -72,7 +84,9 @@ class LiveGoal:
     id: int
     owner: Learner
     metric_key: str
-    metric_params: Mapping[str, Any]
+    # As stored (JSON text): most candidates of a batch are dropped unread, and decoding
+    # thousands of parameter objects cost as much as the counting.
+    metric_params_json: str
     target: float
     starts_at: datetime
     due_at: datetime
@@ -84,7 +98,7 @@ _LIVE_COLUMNS = (
     Goal.platform_id,
     Goal.sub,
     Goal.metric_key,
-    Goal.metric_params,
+    cast(Goal.metric_params, Text).label("metric_params"),
     Goal.target,
     Goal.starts_at,
     Goal.due_at,
@@ -98,7 +112,7 @@ def _live(rows: Iterable[Any]) -> list[LiveGoal]:
             id=row.id,
             owner=(row.platform_id, row.sub),
             metric_key=row.metric_key,
-            metric_params=row.metric_params or {},
+            metric_params_json=row.metric_params or "{}",
             target=row.target,
             starts_at=row.starts_at,
             due_at=row.due_at,
