@@ -13,6 +13,10 @@ line reads ``goal engine: N statements/s, cost ratio R (1M vs 10k history), 1000
 goals``, where N is the rate behind the big history and R the time per statement behind
 1M over the time behind 10k (1.0: history costs nothing).
 
+``--lag N`` instead measures the embedded demo's path (SQLite, filesystem broker, a real
+Celery worker): N times, a quiz result committed by the web side's ``commit`` (which kicks
+the engine) and the time until the learner's goal shows the new progress.
+
 Run: ``.venv/bin/python -m benchmarks.goals [--database-url URL] [--history N]`` (the local
 PostgreSQL by default, in throwaway schemas; ``--database-url sqlite`` for a SQLite file).
 """
@@ -30,7 +34,8 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from benchmarks.delivery import drop_schemas, fresh_database
+from benchmarks.delivery import drop_schemas, fresh_database, wait_for_destinations
+from benchmarks.launch import start
 from content import load_catalog
 from lti_tool.services import Services
 from lti_tool.store.db import transaction
@@ -303,6 +308,78 @@ def measure(url: str | None, history: int, count: int, batch: int) -> tuple[floa
     return elapsed, totals
 
 
+def quiz_lag(samples: int) -> list[float]:
+    """Seconds from a committed quiz result to the goal's new progress, embedded demo."""
+    import statistics
+    import sys
+
+    from content.scoring import QuizScore
+    from lti_tool.app import create_app
+    from lti_tool.config import Settings
+    from lti_tool.recording import quiz_result_event, record_event
+    from lti_tool.web.db import commit, db
+    from tests.unit.workers.goal_world import GoalWorld
+
+    catalog = load_catalog()
+    courses = [c for c in catalog.list_courses() if c.quiz is not None]
+    lags: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        settings = Settings(
+            database_url=fresh_database(folder, None, "goallag"),
+            broker_url="filesystem://",
+            broker_dir=folder / "broker",
+            var_dir=folder / "var",
+            log_level="WARNING",
+            task_queue=f"bench-{uuid.uuid4().hex[:6]}",
+        )
+        (folder / "logs").mkdir()
+        worker = start(
+            "goal-lag-worker",
+            [str(Path(sys.executable).parent / "celery"), "-A", "workers.app", "worker",
+             "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            settings.as_env(),
+            folder / "logs",
+        )  # fmt: skip
+        services = Services.build(settings)
+        try:
+            app = create_app(services=services)
+            wait_for_destinations(services, worker.process)
+            world = GoalWorld(services)
+            world.add_platform()
+            launch = world.add_learner("lag")
+            for n in range(samples + 1):  # the first one warms the worker up, uncounted
+                goal_id = world.add_goal(
+                    "lag", "quizzes_passed", {"min_score": 0.5}, 10,
+                    starts_at=datetime.now(UTC) - timedelta(seconds=1),
+                )  # fmt: skip
+                course = courses[n % len(courses)]
+                assert course.quiz is not None
+                score = QuizScore(9.0, 0.0, 10.0, 0.9, True, ())
+                event = quiz_result_event(
+                    launch, course, course.quiz, score, uuid.uuid4(), timedelta(minutes=3),
+                    datetime.now(UTC),
+                )  # fmt: skip
+                started = time.perf_counter()
+                with app.app_context():
+                    record_event(db(), event, owner=world.key("lag"))
+                    commit()  # the web side's commit: kicks delivery and the goal engine
+                deadline = started + 60
+                while world.goal(goal_id).progress < 1 and time.perf_counter() < deadline:
+                    time.sleep(0.01)
+                if n:
+                    lags.append(time.perf_counter() - started)
+        finally:
+            services.close()
+            worker.stop()
+    print(
+        f"quiz to goal progress, embedded demo: median {statistics.median(lags) * 1000:.0f} ms, "
+        f"max {max(lags) * 1000:.0f} ms (n={len(lags)})"
+    )
+    return lags
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -313,7 +390,11 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=20_000)
     parser.add_argument("--history", type=int, default=1_000_000, help="The big history.")
     parser.add_argument("--batch", type=int, default=2000, help="Outbox rows per batch.")
+    parser.add_argument("--lag", type=int, default=0, help="Measure the demo's lag N times.")
     args = parser.parse_args()
+    if args.lag:
+        quiz_lag(args.lag)
+        return
     url = None if args.database_url == "sqlite" else args.database_url
     results = {}
     try:
