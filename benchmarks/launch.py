@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import signal
 import statistics
@@ -380,7 +381,9 @@ def one_launch(system: System, persona: str) -> float:
                 requests.compat.urljoin(answer.url, form.action), data=form.fields, timeout=60
             )
         if not system.landed(answer):
-            raise LaunchFailed(f"{answer.status_code} at {answer.url}")
+            # The error page names the check that failed; keep it, so a failure is a lead.
+            reason = " ".join(re.sub(r"<[^>]+>", " ", answer.text).split())[:300]
+            raise LaunchFailed(f"{answer.status_code} at {answer.url}: {reason}")
     return time.perf_counter() - started
 
 

@@ -1,5 +1,5 @@
-"""Placeable activities: every course, module, lesson, quiz, role-play and the
-self-assessment as one flat, described list with stable activity ids.
+"""Placeable activities: every course, module, lesson, quiz, role-play, the
+self-assessment and the goals page as one flat, described list with stable activity ids.
 
 An activity id is ``<kind>:<slug>`` (``quiz:service-foundations-quiz``). It is what an LMS
 stores when an instructor places one of our activities (Deep Linking ``custom`` and the
@@ -22,12 +22,17 @@ LESSON = "lesson"
 QUIZ = "quiz"
 SCENARIO = "scenario"
 SELF_ASSESSMENT = "self-assessment"
+GOALS = "goals"
 #: Kinds in the order a picker lists them.
-KINDS = (COURSE, MODULE, LESSON, QUIZ, SCENARIO, SELF_ASSESSMENT)
+KINDS = (COURSE, MODULE, LESSON, QUIZ, SCENARIO, SELF_ASSESSMENT, GOALS)
 #: Kinds that produce a score an LMS gradebook can take.
 GRADED_KINDS = frozenset({COURSE, QUIZ, SCENARIO})
 #: The self-assessment is one per catalogue; its id is fixed.
 SELF_ASSESSMENT_SLUG = "self-assessment"
+#: The learner's goals page is one per installation; its id is fixed.
+GOALS_SLUG = "my-goals"
+#: Setting a first goal from a suggestion: a few minutes.
+GOALS_MINUTES = 5
 
 # Estimates for items whose length the authors do not state. Our questions are short
 # single-screen items; a role-play decision is read, weighed and answered; a statement
@@ -120,6 +125,22 @@ class ActivityIndex:
                     summary=assessment.intro,
                     minutes=_minutes(len(assessment.statements) * MINUTES_PER_STATEMENT),
                     skills=_ordered(s.skill for s in assessment.statements),
+                    course_id=None,
+                )
+            )
+        if catalog.list_goal_templates():
+            activities.append(
+                Activity(
+                    kind=GOALS,
+                    slug=GOALS_SLUG,
+                    title="My goals",
+                    summary=(
+                        "Personal goals with weekly check-ins and a practice log: learners set "
+                        "SMART goals from their self-assessment or from scratch and see them "
+                        "progress as they learn."
+                    ),
+                    minutes=GOALS_MINUTES,
+                    skills=_ordered(t.skill for t in catalog.list_goal_templates()),
                     course_id=None,
                 )
             )

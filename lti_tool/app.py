@@ -18,9 +18,12 @@ from lti_tool.store.installation import statement_namespace
 from lti_tool.store.keys import ensure_active_key
 from lti_tool.store.outbox import register_destinations
 from lti_tool.web import (
+    admin,
     assessment,
+    badges,
     course,
     errors,
+    goals,
     health,
     instructor,
     language,
@@ -96,6 +99,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         xapi_profile.bp,
         xapi_iris.bp,
         registration.bp,
+        badges.bp,
+        admin.bp,
+        goals.bp,
     ):
         app.register_blueprint(blueprint)
 

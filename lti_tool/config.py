@@ -254,6 +254,15 @@ class Settings:
     # a URL the operator controls, so GET on an activity IRI returns its definition. Empty:
     # CXA_BASE_URL + "/xapi/". Choose it once: statements already sent carry these IRIs.
     xapi_iri_base: str = ""
+    # The organisation that issues Open Badges for achieved goals (the credentials' issuer
+    # Profile): its name, home page (empty: CXA_BASE_URL) and contact e-mail (empty: none).
+    badge_issuer_name: str = "CX Academy"
+    badge_issuer_url: str = ""
+    badge_issuer_email: str = ""
+    # LTI role URIs (comma-separated, matched exactly) that see the organisation-wide goals
+    # overview besides the LMS's institution and system Administrator roles, e.g. a custom
+    # "L&D" role your LMS sends. Empty: administrators only.
+    goals_insight_roles: tuple[str, ...] = ()
     # External LRSs the goal engine also counts learning from (statements about our learners
     # from other tools), as a JSON list of {name, endpoint, username, password, version,
     # token_url, client_id, client_secret}; each is read with its own cursor (batch_size is
@@ -377,6 +386,21 @@ class Settings:
                     f"CXA_FRAME_ANCESTORS_EXTRA: {source!r} is not an origin such as "
                     "https://lms.example.edu or https://*.example.edu"
                 )
+        if not self.badge_issuer_name.strip():
+            raise ConfigError("CXA_BADGE_ISSUER_NAME must not be empty")
+        if self.badge_issuer_url and urlsplit(self.badge_issuer_url).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ConfigError(
+                f"CXA_BADGE_ISSUER_URL must be an http(s) URL: {self.badge_issuer_url}"
+            )
+        if self.badge_issuer_email and not re.fullmatch(
+            r"[^@\s]+@[^@\s]+", self.badge_issuer_email
+        ):
+            raise ConfigError(
+                f"CXA_BADGE_ISSUER_EMAIL must be an e-mail address: {self.badge_issuer_email}"
+            )
         if self.production:
             self._check_production()
 
@@ -464,6 +488,13 @@ def _host_list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> t
     return tuple(h.strip().lower() for h in raw.split(",") if h.strip())
 
 
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 def _upper(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, default).upper()
 
@@ -540,5 +571,9 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("grade_max_attempts", "CXA_GRADE_MAX_ATTEMPTS", partial(_int, minimum=1)),
     ("grade_reconcile_seconds", "CXA_GRADE_RECONCILE_SECONDS", partial(_int, minimum=10)),
     ("xapi_iri_base", "CXA_XAPI_IRI_BASE", _text),
+    ("badge_issuer_name", "CXA_BADGE_ISSUER_NAME", _text),
+    ("badge_issuer_url", "CXA_BADGE_ISSUER_URL", _url),
+    ("badge_issuer_email", "CXA_BADGE_ISSUER_EMAIL", _text),
+    ("goals_insight_roles", "CXA_GOALS_INSIGHT_ROLES", _list),
     ("goal_sources", "CXA_GOAL_SOURCES", _destination_list),
 )

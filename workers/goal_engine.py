@@ -38,6 +38,7 @@ from content.catalog import Catalog
 from lti_tool import goal_events
 from lti_tool.recording import IRI_BASE, OUTBOX_TOUCHED
 from lti_tool.store import goal_ledger, outbox
+from lti_tool.store.badges import issue_for_goal
 from lti_tool.store.goal_ledger import OUTBOX_SOURCE, Learner, LiveGoal, lrs_source
 from lti_tool.store.goals import Goal, GoalSourceCursor, GoalStatus
 from lti_tool.store.installation import statement_namespace
@@ -105,7 +106,7 @@ def on_goal_achieved(session: Session, goal: Goal, now: datetime) -> None:
     credential here. Whatever it writes commits (or rolls back) with the achievement, so an
     achievement is never recorded without its credential nor the other way round.
     """
-    return None
+    issue_for_goal(session, goal, now=now)
 
 
 AchievedHook = Callable[[Session, Goal, datetime], None]

@@ -41,6 +41,7 @@ from lti_tool.lti.grades import (
     next_timestamp,
 )
 from lti_tool.lti.service_token import CachedServiceConnector, TimeoutSession
+from lti_tool.lti.submission_review import review_url, submission_review
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.queue import TASK_RECONCILE_GRADES, TASK_SEND_GRADES, TASK_SWEEP_GRADES
 from lti_tool.services import Services
@@ -86,9 +87,11 @@ def send_grades(
     policy: GradePolicy | None = None,
     grade_id: int | None = None,
     rand: Callable[[], float] = random.random,
+    tool_url: str | None = None,
 ) -> GradeReport:
     """Send every due pending score (or just row ``grade_id``), one row per transaction,
-    oldest first."""
+    oldest first. ``tool_url`` (the tool's base URL) lets a line item we create declare
+    our submission review URL."""
     policy = policy or GradePolicy()
     report = GradeReport()
     for _ in range(policy.max_rows):
@@ -96,7 +99,7 @@ def send_grades(
             rows = grades.claim_due(session, limit=1, grade_id=grade_id)
             if not rows:
                 break
-            _send_row(session, rows[0], client_for, policy, report, rand)
+            _send_row(session, rows[0], client_for, policy, report, rand, tool_url)
     with transaction(sessions) as session:
         report.retry_in = grades.next_due_in(session)
     return report
@@ -109,6 +112,7 @@ def _send_row(
     policy: GradePolicy,
     report: GradeReport,
     rand: Callable[[], float],
+    tool_url: str | None = None,
 ) -> None:
     now = utcnow()
     if grades.has_newer(session, row):
@@ -118,7 +122,7 @@ def _send_row(
     try:
         client = client_for(session, row.platform)
         known = None if row.lineitem_url else grades.last_sent_lineitem(session, row)
-        lineitem_url = _resolve_lineitem(client, row, known)
+        lineitem_url = _resolve_lineitem(client, row, known, tool_url)
         timestamp = next_timestamp(row.event_at, grades.last_sent_timestamp(session, row))
         client.post_score(lineitem_url, _score(row, timestamp))
     except OffPlatformURLError as err:
@@ -149,7 +153,9 @@ def _send_row(
         report.sent += 1
 
 
-def _resolve_lineitem(client: AgsClient, row: GradeRow, known: str | None) -> str:
+def _resolve_lineitem(
+    client: AgsClient, row: GradeRow, known: str | None, tool_url: str | None = None
+) -> str:
     """The line item to score: the link's own, else the one an earlier score for the same
     learner, activity and link went to, else the one of this activity and link in the
     container (AGS 2.0 section 3.2.5 filters), created when the scope allows."""
@@ -187,8 +193,14 @@ def _resolve_lineitem(client: AgsClient, row: GradeRow, known: str | None) -> st
         score_maximum=row.score_maximum,
         resource_id=row.resource_id,
         resource_link_id=row.resource_link_id,
+        submission_review=_submission_review(tool_url, row.resource_id),
     )
     return created.id
+
+
+def _submission_review(tool_url: str | None, resource_id: str) -> dict[str, Any] | None:
+    url = review_url(tool_url, resource_id) if tool_url else None
+    return submission_review(url) if url else None
 
 
 def _score(row: GradeRow, timestamp: datetime) -> Score:
@@ -372,7 +384,11 @@ def register(
         """Send due scores (or one row by id) to the LMS gradebooks."""
         services = get_services()
         report = send_grades(
-            services.sessions, clients.factory(services), policy=policy, grade_id=grade_id
+            services.sessions,
+            clients.factory(services),
+            policy=policy,
+            grade_id=grade_id,
+            tool_url=services.settings.base_url,
         )
         # One follow-up per kick for a retry due soon; later ones are the sweep's job, and a
         # follow-up never schedules another, so tasks cannot multiply.

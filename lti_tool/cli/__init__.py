@@ -1,5 +1,5 @@
 """`cxa`: the operator's command line (database, platforms, keys, outbox, sessions, grades,
-goals, demo).
+operators, refused launches, goals, demo).
 
 Invalid input is refused with a message and exit status 2; nothing is half-written.
 Each command group lives in a module of its own; this one only assembles them.
@@ -11,12 +11,15 @@ import sys
 
 import click
 
+from lti_tool.cli.badges import badges_group
 from lti_tool.cli.db import db
 from lti_tool.cli.goals import goals_group
 from lti_tool.cli.grades import grades_group
 from lti_tool.cli.keys import keys_group
+from lti_tool.cli.operators import operators_group
 from lti_tool.cli.outbox import outbox_group
 from lti_tool.cli.platform import platform
+from lti_tool.cli.refusals import refused_command
 from lti_tool.cli.registration import COMMANDS as REGISTRATION_COMMANDS
 from lti_tool.cli.sessions import sessions_group
 
@@ -29,7 +32,18 @@ def main() -> None:
 for command in REGISTRATION_COMMANDS:
     platform.add_command(command)
 
-for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group, goals_group):
+for group in (
+    db,
+    platform,
+    keys_group,
+    outbox_group,
+    sessions_group,
+    grades_group,
+    badges_group,
+    operators_group,
+    refused_command,
+    goals_group,
+):
     main.add_command(group)
 
 

@@ -6,8 +6,10 @@ import json
 
 import click
 
-from lti_tool.cli.command import Refused, one_transaction
-from lti_tool.store import grades, platforms
+from lti_tool import administration
+from lti_tool.administration import cli_actor
+from lti_tool.cli.command import one_transaction
+from lti_tool.store import grades
 from lti_tool.store.grades import GradeStatus
 
 
@@ -88,13 +90,12 @@ def grades_replay(
     exists; the newer one is the truth.
     """
     with one_transaction() as (session, settings):
-        if platform_id is not None and platforms.get_platform_by_id(session, platform_id) is None:
-            raise Refused(f"no platform with id {platform_id} (see `cxa platform list`)")
-        count = grades.replay_dead(
+        count = administration.replay_grades(
             session,
             platform_id=platform_id,
             error_contains=error_contains,
             row_ids=list(row_ids) or None,
+            actor=cli_actor(),
         )
         click.echo(
             f"requeued {count} scores; the worker sends them within "

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import click
 
+from lti_tool import administration
+from lti_tool.administration import cli_actor
 from lti_tool.cli.command import one_transaction
 from lti_tool.store import keys
 
@@ -37,13 +39,12 @@ def keys_list() -> None:
 def keys_rotate(publish_lead_hours: int, force: bool) -> None:
     """Advance key rotation one stage: publish a next key, or activate it once it is due."""
     with one_transaction() as (session, settings):
-        keys.ensure_active_key(session, settings.key_encryption_secret)
-        step = keys.rotate_keys(
+        step = administration.rotate_keys(
             session,
-            settings.key_encryption_secret,
+            settings,
             publish_lead=timedelta(hours=publish_lead_hours),
-            overlap=timedelta(seconds=settings.key_overlap_seconds),
             force=force,
+            actor=cli_actor(),
         )
         if step.action == "published":
             click.echo(

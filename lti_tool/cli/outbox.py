@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import click
 
+from lti_tool import administration
+from lti_tool.administration import cli_actor
 from lti_tool.cli.command import Refused, one_transaction, sessions
 from lti_tool.errors import ConfigError
 from lti_tool.store import outbox
@@ -174,19 +176,13 @@ def outbox_replay(
     """
     _date_range(since, until)
     with one_transaction() as (session, settings):
-        if destination is not None:
-            known = {d.name for d in outbox.list_destination_status(session)}
-            if destination not in known:
-                raise Refused(
-                    f"no destination named {destination!r} in the outbox "
-                    f"({', '.join(sorted(known)) or 'none'})"
-                )
-        count = outbox.replay_dead(
+        count = administration.replay_statements(
             session,
             destination=destination,
             since=_utc(since),
             until=_utc(until),
             error_contains=error_contains,
+            actor=cli_actor(),
         )
         click.echo(
             f"requeued {count} statements; the worker sends them within "

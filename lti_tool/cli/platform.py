@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
+from lti_tool import administration
+from lti_tool.administration import cli_actor
 from lti_tool.cli.command import one_transaction
-from lti_tool.egress import EgressPolicy
 from lti_tool.store import platforms
 from lti_tool.store.models import Platform
 
@@ -63,8 +64,7 @@ def platform_add(**options: Any) -> None:
     """Register a platform."""
     spec = platforms.PlatformSpec(**{**options, "deployment_ids": tuple(options["deployment_ids"])})
     with one_transaction() as (session, settings):
-        egress = EgressPolicy.from_settings(settings)
-        created = platforms.add_platform(session, spec, egress=egress)
+        created = administration.add_platform(session, settings, spec, actor=cli_actor())
         click.echo(f"registered platform {created.id}: {created.name} ({created.issuer})")
 
 
@@ -97,7 +97,7 @@ def platform_show(platform_id: int) -> None:
 def platform_remove(platform_id: int) -> None:
     """Remove a platform and its deployments (its learners can no longer launch)."""
     with one_transaction() as (session, _):
-        platforms.remove_platform(session, platform_id)
+        administration.remove_platform(session, platform_id, actor=cli_actor())
         click.echo(f"removed platform {platform_id}")
 
 
@@ -107,8 +107,7 @@ def platform_remove(platform_id: int) -> None:
 def platform_set_actor_format(platform_id: int, actor_format: str) -> None:
     """Choose how this platform's learners appear in xAPI statements from now on."""
     with one_transaction() as (session, _):
-        found = platforms.require_platform_by_id(session, platform_id)
-        platforms.set_actor_format(session, found, actor_format)
+        administration.set_actor_format(session, platform_id, actor_format, actor=cli_actor())
         click.echo(f"platform {platform_id}: learners appear as {actor_format} in new statements")
 
 
@@ -118,8 +117,7 @@ def platform_set_actor_format(platform_id: int, actor_format: str) -> None:
 def platform_set_actor_name(platform_id: int, choice: str) -> None:
     """Choose whether this platform's statements carry learners' names (default: omit)."""
     with one_transaction() as (session, _):
-        found = platforms.require_platform_by_id(session, platform_id)
-        platforms.set_actor_name(session, found, choice)
+        administration.set_actor_name(session, platform_id, choice, actor=cli_actor())
         if choice == "include":
             click.echo(f"platform {platform_id}: new statements carry learners' names")
         else:
@@ -132,6 +130,5 @@ def platform_set_actor_name(platform_id: int, choice: str) -> None:
 def platform_add_deployment(platform_id: int, deployment_id: str) -> None:
     """Allow launches from another deployment of a registered platform."""
     with one_transaction() as (session, _):
-        found = platforms.require_platform_by_id(session, platform_id)
-        platforms.add_deployment(session, found, deployment_id)
+        administration.add_deployment(session, platform_id, deployment_id, actor=cli_actor())
         click.echo(f"platform {platform_id} accepts deployment {deployment_id}")

@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import click
 
+from lti_tool import administration
+from lti_tool.administration import cli_actor
 from lti_tool.cli.command import Refused, one_transaction
-from lti_tool.store import platforms, registrations
+from lti_tool.store import registrations
 from lti_tool.store.models import PlatformState
 
 _DURATION = re.compile(r"^(\d+)([mhd])$")
@@ -39,11 +41,12 @@ def platform_invite(name: str | None, expires: str, auto_approve_deployments: bo
     """Create a one-time Dynamic Registration link to paste into the LMS."""
     lifetime = parse_lifetime(expires)
     with one_transaction() as (session, settings):
-        created = registrations.create_invitation(
+        created = administration.invite(
             session,
             lifetime=lifetime,
             name=name,
             auto_approve_deployments=auto_approve_deployments,
+            actor=cli_actor(),
         )
         expires_at = created.invitation.expires_at.isoformat(timespec="minutes")
         click.echo(f"{settings.base_url}/lti/register/{created.token}")
@@ -76,8 +79,7 @@ def platform_pending() -> None:
 def platform_approve_deployment(platform_id: int, deployment_id: str) -> None:
     """Approve a pending deployment: its launches are accepted from now on."""
     with one_transaction() as (session, _):
-        found = platforms.require_platform_by_id(session, platform_id)
-        registrations.approve_deployment(session, found, deployment_id)
+        administration.approve_deployment(session, platform_id, deployment_id, actor=cli_actor())
         click.echo(f"platform {platform_id} accepts deployment {deployment_id}")
 
 
@@ -86,9 +88,27 @@ def platform_approve_deployment(platform_id: int, deployment_id: str) -> None:
 def platform_activate(platform_id: int) -> None:
     """Let a pending registration's users launch."""
     with one_transaction() as (session, _):
-        found = platforms.require_platform_by_id(session, platform_id)
-        registrations.set_state(session, found, PlatformState.ACTIVE)
+        administration.set_platform_state(
+            session, platform_id, PlatformState.ACTIVE, actor=cli_actor()
+        )
         click.echo(f"platform {platform_id} is active")
 
 
-COMMANDS = (platform_invite, platform_pending, platform_approve_deployment, platform_activate)
+@click.command("disable")
+@click.argument("platform_id", type=int)
+def platform_disable(platform_id: int) -> None:
+    """Stop a registration's launches (they wait for approval); nothing is deleted."""
+    with one_transaction() as (session, _):
+        administration.set_platform_state(
+            session, platform_id, PlatformState.PENDING, actor=cli_actor()
+        )
+        click.echo(f"platform {platform_id} is disabled: its launches wait until `activate`")
+
+
+COMMANDS = (
+    platform_invite,
+    platform_pending,
+    platform_approve_deployment,
+    platform_activate,
+    platform_disable,
+)

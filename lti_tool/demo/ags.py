@@ -15,7 +15,11 @@ its token verification is used here, and the rules are written out against the s
 - paging with an RFC 8288 Link header, rel="next" (3.2.5).
 
 The gradebook lives in memory (the demo LMS runs one process); it starts with one line
-item per course link.
+item per course link, and gains one for each placed link whose Deep Linking content item
+asked for a ``lineItem`` (created by the platform and bound to the new link, as Moodle
+and Canvas do; the tool then finds it in the launch's ``lineitem`` claim). A line item may
+carry ``submissionReview`` (LTI Submission Review), which the gradebook page turns into a
+"Review submission" button.
 """
 
 from __future__ import annotations
@@ -58,6 +62,39 @@ class LineItemRecord:
     resource_id: str | None = None
     resource_link_id: str | None = None
     tag: str | None = None
+    submission_review: dict[str, Any] | None = None
+
+    def reviewable(self, result: ResultRecord | None) -> bool:
+        """Whether the gradebook offers the review of this result (its activityProgress is
+        one the line item's submissionReview lists)."""
+        if not self.submission_review or result is None:
+            return False
+        return result.activity_progress in self.submission_review.get("reviewableStatus", [])
+
+
+def check_submission_review(value: Any) -> dict[str, Any] | None:
+    """A line item's ``submissionReview`` as the platform keeps it; Refusal when malformed.
+    ``reviewableStatus`` is required and lists activityProgress values."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise Refusal(400, "submissionReview must be an object")
+    statuses = value.get("reviewableStatus")
+    if (
+        not isinstance(statuses, list)
+        or not statuses
+        or not all(s in ACTIVITY_PROGRESS for s in statuses)
+    ):
+        raise Refusal(
+            400, f"submissionReview.reviewableStatus must list values of {ACTIVITY_PROGRESS}"
+        )
+    for key in ("url", "label"):
+        if key in value and not isinstance(value[key], str):
+            raise Refusal(400, f"submissionReview.{key} must be a string")
+    custom = value.get("custom", {})
+    if not isinstance(custom, dict) or not all(isinstance(v, str) for v in custom.values()):
+        raise Refusal(400, "submissionReview.custom must map names to strings")
+    return {k: value[k] for k in ("reviewableStatus", "url", "label", "custom") if k in value}
 
 
 @dataclass
@@ -94,8 +131,29 @@ class Gradebook:
     def item_for_link(self, link_id: str) -> LineItemRecord | None:
         return next((i for i in self.items.values() if i.resource_link_id == link_id), None)
 
+    def add_item_from_content_item(self, link_id: str, line_item: Any) -> LineItemRecord:
+        """The line item a Deep Linking content item's ``lineItem`` asks for (Deep Linking
+        2.0 section 3.4.2.1), bound to the link just created; Refusal when malformed."""
+        if not isinstance(line_item, dict):
+            raise Refusal(400, "lineItem must be an object")
+        maximum = line_item.get("scoreMaximum")
+        if isinstance(maximum, bool) or not isinstance(maximum, int | float) or maximum <= 0:
+            raise Refusal(400, "lineItem.scoreMaximum must be a number above 0")
+        review = check_submission_review(line_item.get("submissionReview"))
+        with self.lock:
+            return self.add_item(
+                label=str(line_item.get("label") or "CX Academy activity"),
+                score_maximum=float(maximum),
+                resource_id=line_item.get("resourceId") or None,
+                resource_link_id=link_id,
+                tag=line_item.get("tag") or None,
+                submission_review=review,
+            )
 
-class _Refusal(Exception):
+
+class Refusal(Exception):
+    """Raised when a request breaks a rule of the spec; the handler answers ``status``."""
+
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
@@ -104,13 +162,13 @@ class _Refusal(Exception):
 
 def _parse_timestamp(raw: Any) -> datetime:
     if not isinstance(raw, str):
-        raise _Refusal(400, "timestamp is required (ISO 8601 with a time zone)")
+        raise Refusal(400, "timestamp is required (ISO 8601 with a time zone)")
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as err:
-        raise _Refusal(400, f"timestamp {raw!r} is not ISO 8601") from err
+        raise Refusal(400, f"timestamp {raw!r} is not ISO 8601") from err
     if value.tzinfo is None:
-        raise _Refusal(400, f"timestamp {raw!r} has no time zone")
+        raise Refusal(400, f"timestamp {raw!r} has no time zone")
     return value.astimezone(UTC)
 
 
@@ -119,34 +177,34 @@ def _number(body: dict[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Refusal(400, f"{name} must be a number")
+        raise Refusal(400, f"{name} must be a number")
     if value < 0:
-        raise _Refusal(400, f"{name} must not be negative")
+        raise Refusal(400, f"{name} must not be negative")
     return float(value)
 
 
 def check_score(book: Gradebook, item: LineItemRecord, body: Any) -> ResultRecord:
-    """The result a score body makes, or _Refusal saying which rule it broke."""
+    """The result a score body makes, or Refusal saying which rule it broke."""
     if not isinstance(body, dict):
-        raise _Refusal(400, "the score must be a JSON object")
+        raise Refusal(400, "the score must be a JSON object")
     for required in ("userId", "activityProgress", "gradingProgress", "timestamp"):
         if required not in body:
-            raise _Refusal(400, f"{required} is required")
+            raise Refusal(400, f"{required} is required")
     user_id = body["userId"]
     if not isinstance(user_id, str) or user_id not in book.learners:
-        raise _Refusal(422, f"userId {user_id!r} is not a learner of course {book.context_id}")
+        raise Refusal(422, f"userId {user_id!r} is not a learner of course {book.context_id}")
     if body["activityProgress"] not in ACTIVITY_PROGRESS:
-        raise _Refusal(400, f"activityProgress must be one of {', '.join(ACTIVITY_PROGRESS)}")
+        raise Refusal(400, f"activityProgress must be one of {', '.join(ACTIVITY_PROGRESS)}")
     if body["gradingProgress"] not in GRADING_PROGRESS:
-        raise _Refusal(400, f"gradingProgress must be one of {', '.join(GRADING_PROGRESS)}")
+        raise Refusal(400, f"gradingProgress must be one of {', '.join(GRADING_PROGRESS)}")
     given = _number(body, "scoreGiven")
     maximum = _number(body, "scoreMaximum")
     if given is not None and not maximum:
-        raise _Refusal(400, "scoreMaximum (above 0) is required with scoreGiven")
+        raise Refusal(400, "scoreMaximum (above 0) is required with scoreGiven")
     timestamp = _parse_timestamp(body["timestamp"])
     previous = book.results.get((item.id, user_id))
     if previous is not None and int(timestamp.timestamp()) <= int(previous.timestamp.timestamp()):
-        raise _Refusal(
+        raise Refusal(
             409,
             f"refusing score with an earlier timestamp for item {item.id} and user {user_id}",
         )
@@ -173,15 +231,17 @@ def install(
     links: dict[str, str],
     platform_conf: Callable[[], LTI1P3PlatformConfAbstract],
     instructor: str = "instructor",
+    knows_link: Callable[[str], bool] = lambda _link: False,
 ) -> Gradebook:
-    """Add the AGS endpoints and the gradebook page to the demo LMS ``app``."""
+    """Add the AGS endpoints and the gradebook page to the demo LMS ``app``; ``knows_link``
+    says whether a link id beyond ``links`` (a placed link) belongs to the course."""
     book = Gradebook(context_id=context_id, learners=dict(learners))
     for link_id, title in links.items():
         book.add_item(label=title, score_maximum=100.0, resource_link_id=link_id)
     root = f"{base_url}/ags/{context_id}"
 
     def item_url(item: LineItemRecord) -> str:
-        return f"{root}/lineitems/{item.id}/lineitem"
+        return lineitem_url(book, base_url, item)
 
     def item_json(item: LineItemRecord) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -193,6 +253,7 @@ def install(
             ("resourceId", item.resource_id),
             ("resourceLinkId", item.resource_link_id),
             ("tag", item.tag),
+            ("submissionReview", item.submission_review),
         ):
             if value:
                 body[key] = value
@@ -201,34 +262,34 @@ def install(
     def require_token(allowed: Sequence[str]) -> None:
         auth = request.headers.get("Authorization", "").split()
         if len(auth) != 2 or auth[0].lower() != "bearer":
-            raise _Refusal(401, "a bearer token is required")
+            raise Refusal(401, "a bearer token is required")
         conf = platform_conf()
         conf.get_registration()
         try:
             granted = conf.validate_token(auth[1], list(allowed))
         except Exception as err:  # any decode or claim failure means: not our token
-            raise _Refusal(401, f"invalid access token: {err}") from err
+            raise Refusal(401, f"invalid access token: {err}") from err
         if not granted:
-            raise _Refusal(403, f"the token lacks the scope this call needs ({allowed[0]})")
+            raise Refusal(403, f"the token lacks the scope this call needs ({allowed[0]})")
 
     def require_body(media_type: str) -> Any:
         given = (request.content_type or "").split(";")[0].strip()
         if given != media_type:
-            raise _Refusal(415, f"Content-Type must be {media_type}, got {given or 'none'}")
+            raise Refusal(415, f"Content-Type must be {media_type}, got {given or 'none'}")
         body = request.get_json(force=True, silent=True)
         if body is None:
-            raise _Refusal(400, "the body is not JSON")
+            raise Refusal(400, "the body is not JSON")
         return body
 
     def require_accept(media_type: str) -> None:
         accepted = request.headers.get("Accept", "*/*")
         if media_type not in accepted and "*/*" not in accepted:
-            raise _Refusal(406, f"this resource is served as {media_type}")
+            raise Refusal(406, f"this resource is served as {media_type}")
 
     def require_item(item_id: int) -> LineItemRecord:
         item = book.items.get(item_id)
         if item is None:
-            raise _Refusal(404, f"line item {item_id} does not exist")
+            raise Refusal(404, f"line item {item_id} does not exist")
         return item
 
     def page(rows: list[Any], url: str, query: dict[str, str]) -> tuple[list[Any], str | None]:
@@ -236,7 +297,7 @@ def install(
             limit = int(request.args.get("limit", DEFAULT_PAGE_SIZE))
             number = int(request.args.get("page", 1))
         except ValueError as err:
-            raise _Refusal(400, "limit and page must be whole numbers") from err
+            raise Refusal(400, "limit and page must be whole numbers") from err
         limit = max(1, min(limit, 100))
         number = max(1, number)
         start = (number - 1) * limit
@@ -254,13 +315,13 @@ def install(
             response.headers["Link"] = link
         return response
 
-    @app.errorhandler(_Refusal)
-    def refused(err: _Refusal) -> tuple[Response, int]:
+    @app.errorhandler(Refusal)
+    def refused(err: Refusal) -> tuple[Response, int]:
         return jsonify(reason=err.reason), err.status
 
     def check_context(context: str) -> None:
         if context != context_id:
-            raise _Refusal(404, f"course {context} does not exist")
+            raise Refusal(404, f"course {context} does not exist")
 
     @app.route("/ags/<context>/lineitems", methods=["GET", "POST"])
     def lineitems(context: str) -> Response:
@@ -271,12 +332,13 @@ def install(
             label = body.get("label") if isinstance(body, dict) else None
             maximum = body.get("scoreMaximum") if isinstance(body, dict) else None
             if not isinstance(label, str) or not label.strip():
-                raise _Refusal(400, "label is required")
+                raise Refusal(400, "label is required")
             if isinstance(maximum, bool) or not isinstance(maximum, int | float) or maximum <= 0:
-                raise _Refusal(400, "scoreMaximum must be a number above 0")
+                raise Refusal(400, "scoreMaximum must be a number above 0")
             link = body.get("resourceLinkId")
-            if link is not None and link not in links:
-                raise _Refusal(400, f"resourceLinkId {link!r} is no link of this course")
+            if link is not None and link not in links and not knows_link(link):
+                raise Refusal(400, f"resourceLinkId {link!r} is no link of this course")
+            review = check_submission_review(body.get("submissionReview"))
             with book.lock:
                 item = book.add_item(
                     label=label.strip(),
@@ -284,6 +346,7 @@ def install(
                     resource_id=body.get("resourceId") or None,
                     resource_link_id=link,
                     tag=body.get("tag") or None,
+                    submission_review=review,
                 )
             return answer(item_json(item), LINEITEM_MEDIA_TYPE, 201)
         require_token([SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY])
@@ -366,7 +429,7 @@ def install(
         raw_item = request.form.get("item", "")
         raw_score = request.form.get("score", "").strip()
         if learner not in book.learners or not raw_item.isdigit():
-            raise _Refusal(400, "choose a learner and a line item of this course")
+            raise Refusal(400, "choose a learner and a line item of this course")
         item = require_item(int(raw_item))
         with book.lock:
             if not raw_score:
@@ -375,9 +438,9 @@ def install(
                 try:
                     value = float(raw_score)
                 except ValueError as err:
-                    raise _Refusal(400, "the grade must be a number") from err
+                    raise Refusal(400, "the grade must be a number") from err
                 if not 0 <= value <= item.score_maximum:
-                    raise _Refusal(400, f"the grade must be 0 to {item.score_maximum:g}")
+                    raise Refusal(400, f"the grade must be 0 to {item.score_maximum:g}")
                 book.results[(item.id, learner)] = ResultRecord(
                     user_id=learner,
                     score_given=value,
@@ -409,6 +472,11 @@ def install(
     return book
 
 
+def lineitem_url(gradebook: Gradebook, base_url: str, item: LineItemRecord) -> str:
+    """A line item's own URL (its ``id``)."""
+    return f"{base_url}/ags/{gradebook.context_id}/lineitems/{item.id}/lineitem"
+
+
 def launch_claim(gradebook: Gradebook, base_url: str, link_id: str) -> dict[str, Any]:
     """The AGS claim of a launch from ``link_id`` (AGS 2.0 3.1): the link's own line item
     and the course's container, with every scope the demo LMS grants."""
@@ -416,5 +484,5 @@ def launch_claim(gradebook: Gradebook, base_url: str, link_id: str) -> dict[str,
     claim: dict[str, Any] = {"scope": list(SCOPES), "lineitems": f"{root}/lineitems"}
     item = gradebook.item_for_link(link_id)
     if item is not None:
-        claim["lineitem"] = f"{root}/lineitems/{item.id}/lineitem"
+        claim["lineitem"] = lineitem_url(gradebook, base_url, item)
     return {ENDPOINT_CLAIM: claim}

@@ -21,6 +21,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from lti_tool.demo.ags import Refusal, check_submission_review
+
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 DEEP_LINK_HINT = "deep-link"
@@ -146,9 +148,36 @@ def check_response(
             maximum = line_item.get("scoreMaximum") if isinstance(line_item, dict) else None
             if not isinstance(maximum, int | float) or maximum <= 0:
                 raise ResponseRefusedError("lineItem.scoreMaximum must be a positive number")
+            try:
+                check_submission_review(line_item.get("submissionReview"))
+            except Refusal as err:
+                raise ResponseRefusedError(f"lineItem: {err.reason}") from err
     # Settled only once everything else held: a refused response must not burn the request.
     login = placements.settle(claims.get(DL_CLAIM + "data"), claims.get("nonce"), float(exp))
     return login, items
+
+
+def login_initiation_url(
+    tool_login_url: str,
+    *,
+    issuer: str,
+    client_id: str,
+    deployment_id: str,
+    login: str,
+    hint: str,
+    target: str,
+) -> str:
+    """The third-party initiated login (LTI 1.3 section 4.1) that starts a launch of
+    ``target`` for ``login``; ``hint`` tells the authorization endpoint what to send."""
+    params = {
+        "iss": issuer,
+        "login_hint": login,
+        "target_link_uri": target,
+        "lti_message_hint": hint,
+        "client_id": client_id,
+        "lti_deployment_id": deployment_id,
+    }
+    return tool_login_url + "?" + urlencode(params)
 
 
 def install(
@@ -163,19 +192,26 @@ def install(
     tool_url: str,
     personas: dict[str, Any],
     decode_tool_jwt: Callable[[str], dict[str, Any]],
+    create_line_item: Callable[[str, dict[str, Any]], Any] | None = None,
 ) -> None:
-    """Add the Deep Linking routes and the ``placed_links`` template variable."""
+    """Add the Deep Linking routes and the ``placed_links`` template variable.
+
+    ``create_line_item(link_id, lineItem)`` makes the gradebook column a content item asks
+    for, bound to the placed link (Deep Linking 2.0 section 3.4.2.1: the platform creates
+    it; the tool learns of it from the link's launches)."""
 
     def start_login(login: str, hint: str, target: str) -> Response:
-        params = {
-            "iss": issuer,
-            "login_hint": login,
-            "target_link_uri": target,
-            "lti_message_hint": hint,
-            "client_id": client_id,
-            "lti_deployment_id": deployment_id,
-        }
-        return redirect(tool_login_url + "?" + urlencode(params))
+        return redirect(
+            login_initiation_url(
+                tool_login_url,
+                issuer=issuer,
+                client_id=client_id,
+                deployment_id=deployment_id,
+                login=login,
+                hint=hint,
+                target=target,
+            )
+        )
 
     @app.context_processor
     def _placed_links() -> dict[str, Any]:
@@ -228,6 +264,10 @@ def install(
             for item in items
         ]
         placements.add_links(links)
+        if create_line_item is not None:
+            for link in links:
+                if link.line_item is not None:
+                    create_line_item(link.id, link.line_item)
         return (
             render_template(
                 "demo_dl_result.html",

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lti_tool.config import is_production_url
-from lti_tool.demo import ags, deep_linking, nrps
+from lti_tool.demo import ags, deep_linking, nrps, submission_review
 from lti_tool.demo import registration as dynamic_registration
 from lti_tool.errors import ConfigError
 from lti_tool.lti import roles
@@ -35,6 +35,7 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEPLOYMENT_ID = "cxa-demo-deployment"
 # Launches in our iframe keep their LTI Platform Storage in the frame page itself.
 STORAGE_TARGET = "_parent"
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,22 @@ class Persona:
     name: str
     email: str
     roles: tuple[str, ...]
+    #: On the course's class list (NRPS); an organisation-wide role is not a member.
+    in_course: bool = True
 
 
 PERSONAS = {
     "ada": Persona("ada", "Ada Okafor", "ada.okafor@demo-lms.test", (roles.LEARNER,)),
     "sam": Persona("sam", "Sam Lindqvist", "sam.lindqvist@demo-lms.test", (roles.LEARNER,)),
     "grace": Persona("grace", "Grace Mendes", "grace.mendes@demo-lms.test", (roles.INSTRUCTOR,)),
+    # Learning and development: the LMS's institution administrator sees the goals overview.
+    "lena": Persona(
+        "lena",
+        "Lena Brandt",
+        "lena.brandt@demo-lms.test",
+        (roles.INSTITUTION_ADMINISTRATOR,),
+        in_course=False,
+    ),
 }
 
 COURSE = {"id": "demo-course-101", "title": "Service Desk Onboarding", "label": "SD-101"}
@@ -199,6 +210,22 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         conf.get_registration()
         return conf.tool_validate_and_decode(token)
 
+    instructor = next(p.login for p in PERSONAS.values() if roles.INSTRUCTOR in p.roles)
+    gradebook = ags.install(
+        app,
+        base_url=config.base_url,
+        context_id=COURSE["id"],
+        learners={p.login: p.name for p in PERSONAS.values() if roles.LEARNER in p.roles},
+        links=LINKS,
+        platform_conf=lambda: _PlatformConf(config=config),
+        instructor=instructor,
+        knows_link=lambda link_id: placements.get_link(link_id) is not None,
+    )
+    # The gradebook lives in memory, placed links on disk: a restart gives each placed
+    # link its column back.
+    for placed in placements.list_links():
+        if placed.line_item is not None:
+            gradebook.add_item_from_content_item(placed.id, placed.line_item)
     deep_linking.install(
         app,
         placements,
@@ -210,15 +237,18 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         tool_url=config.tool_url,
         personas=PERSONAS,
         decode_tool_jwt=decode_tool_jwt,
+        create_line_item=gradebook.add_item_from_content_item,
     )
-    gradebook = ags.install(
+    submission_review.install(
         app,
-        base_url=config.base_url,
-        context_id=COURSE["id"],
-        learners={p.login: p.name for p in PERSONAS.values() if roles.LEARNER in p.roles},
-        links=LINKS,
-        platform_conf=lambda: _PlatformConf(config=config),
-        instructor=next(p.login for p in PERSONAS.values() if roles.INSTRUCTOR in p.roles),
+        gradebook,
+        placements,
+        issuer=config.issuer,
+        client_id=CLIENT_ID,
+        deployment_id=DEPLOYMENT_ID,
+        tool_login_url=config.tool_login_url,
+        tool_launch_url=config.tool_launch_url,
+        instructor=instructor,
     )
 
     nrps.install(
@@ -226,7 +256,11 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         base_url=config.base_url,
         context=COURSE,
         roster=[
-            *(nrps.RosterEntry(p.login, p.name, p.email, p.roles) for p in PERSONAS.values()),
+            *(
+                nrps.RosterEntry(p.login, p.name, p.email, p.roles)
+                for p in PERSONAS.values()
+                if p.in_course
+            ),
             *ROSTER_ONLY,
         ],
         links=LINKS,
@@ -278,7 +312,11 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
         link = source.get("lti_message_hint", "")
         if persona is None:
             abort(400, "login_hint names no user of this LMS")
-        if link not in LINKS and not deep_linking.knows_hint(link, placements):
+        if (
+            link not in LINKS
+            and not deep_linking.knows_hint(link, placements)
+            and not submission_review.knows_hint(link, gradebook)
+        ):
             abort(400, "lti_message_hint names no link in this course")
         client = registered.get(source.get("client_id", ""))
         conf = _PlatformConf(config=config, client=client) if client else platform_conf
@@ -316,8 +354,20 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
             message, link, placements, config.base_url + "/deep-link/return"
         )
         message.set_extra_claims(nrps.launch_claim(config.base_url, COURSE["id"]))
+        # The link actually launched (a placed link's own id, not the hint naming it).
+        link_id = (message.lti_claim_resource_link or {}).get(CLAIM + "resource_link", {})
         if roles.LEARNER in persona.roles:
-            message.set_extra_claims(ags.launch_claim(gradebook, config.base_url, link))
+            message.set_extra_claims(
+                ags.launch_claim(gradebook, config.base_url, link_id.get("id", link))
+            )
+        submission_review.prepare_message(
+            message,
+            link,
+            gradebook,
+            placements,
+            base_url=config.base_url,
+            tool_launch_url=config.tool_launch_url,
+        )
         return message.lti_launch()  # type: ignore[no-any-return]
 
     spent_jtis: dict[str, float] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,14 +139,19 @@ class LineItem:
     label: str
     resource_id: str
     tag: str
+    #: The line item's ``submissionReview`` (lti_tool.lti.submission_review), if any.
+    submission_review: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "scoreMaximum": self.score_maximum,
             "label": self.label,
             "resourceId": self.resource_id,
             "tag": self.tag,
         }
+        if self.submission_review:
+            body["submissionReview"] = dict(self.submission_review)
+        return body
 
 
 @dataclass(frozen=True)

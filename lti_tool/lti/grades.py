@@ -8,20 +8,29 @@ decides what to retry without reading status codes itself.
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import requests
-from pylti1p3.exception import LtiServiceException
-
 from lti_tool.errors import ToolError
+from lti_tool.lti.service_client import (
+    TIMEOUT,
+    OffPlatformURLError,
+    ServiceClient,
+    TokenSource,
+    next_page,
+    require_platform_url,
+)
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "TIMEOUT",
+    "OffPlatformURLError",
+    "TokenSource",
+    "next_page",
+    "require_platform_url",
+]
 
 #: The launch claim announcing the service (AGS 2.0 section 3.1).
 ENDPOINT_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -39,10 +48,6 @@ LINEITEM_CONTAINER_MEDIA_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+js
 RESULT_CONTAINER_MEDIA_TYPE = "application/vnd.ims.lis.v2.resultcontainer+json"
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 
-# Connect and read timeouts for every call to a platform, token endpoint included.
-TIMEOUT = (3.05, 15.0)
-# How much of an LMS's refusal we keep: enough for a person to read why.
-REASON_LENGTH = 500
 # Pages followed at most when listing line items or results, so a platform whose next link
 # loops cannot hold a worker forever.
 MAX_PAGES = 50
@@ -50,10 +55,6 @@ MAX_PAGES = 50
 
 class GradeServiceError(ToolError):
     """Base class of every AGS failure."""
-
-
-class OffPlatformURLError(GradeServiceError):
-    """Raised when a service URL does not belong to the registered platform."""
 
 
 class GradeRefusedError(GradeServiceError):
@@ -239,38 +240,6 @@ def _parse_time(raw: Any) -> datetime | None:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def require_platform_url(url: str, owners: Sequence[str], allowed_hosts: Sequence[str]) -> str:
-    """``url`` when it belongs to the platform, else OffPlatformURLError.
-
-    A line item URL comes from the launch (or from the platform's answers): if it pointed
-    anywhere, a forged or misconfigured claim would make us send learners' scores, with a
-    bearer token, to a stranger. It must share scheme, host and port with one of
-    ``owners`` (the registration's token URL and issuer) or be on an operator-allowed host.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OffPlatformURLError(f"not an http(s) URL: {url[:200]!r}")
-    origin = _origin(url)
-    if any(_origin(owner) == origin for owner in owners if owner):
-        return url
-    if parts.hostname.lower() in {host.lower() for host in allowed_hosts}:
-        return url
-    raise OffPlatformURLError(
-        f"{origin} is neither the platform's ({', '.join(_origin(o) for o in owners if o)}) "
-        "nor an allowed host (CXA_SERVICE_ALLOWED_HOSTS)"
-    )
-
-
-def _origin(url: str) -> str:
-    """scheme://host:port with the default port spelled out, so equal origins compare equal."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    except ValueError:  # a port that is not a number: no origin matches it
-        port = -1
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
 def service_url(url: str, suffix: str, query: Mapping[str, str] | None = None) -> str:
     """A sub-resource of ``url``: the suffix goes on the path, before any query string.
 
@@ -286,54 +255,39 @@ def service_url(url: str, suffix: str, query: Mapping[str, str] | None = None) -
     return urlunsplit((parts.scheme, parts.netloc, path, params, ""))
 
 
-_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*?\brel\s*=\s*[\"'\u201c\u201d]?next\b", re.IGNORECASE)
+class _AgsErrors:
+    """AGS names its failures so the grade worker can tell a retry from a dead letter."""
+
+    @staticmethod
+    def refused(status: int | None, reason: str) -> Exception:
+        return GradeRefusedError(status, reason)
+
+    @staticmethod
+    def unauthorized(status: int, reason: str) -> Exception:
+        return GradeUnauthorizedError(status, reason)
+
+    @staticmethod
+    def unavailable(reason: str, retry_after: float | None) -> Exception:
+        return GradeUnavailableError(reason, retry_after)
+
+    @staticmethod
+    def off_platform(err: OffPlatformURLError) -> Exception:
+        # Raised as it is: the worker marks it dead without a retry.
+        return err
 
 
-def next_page(link_header: str | None) -> str | None:
-    """The rel="next" URL of an RFC 8288 Link header (AGS 2.0 section 3.2.5 paging).
+class AgsClient(ServiceClient):
+    """AGS calls for one platform registration (lti_tool.lti.service_client: URL rule,
+    one token renewal on 401/403, a second refusal is GradeUnauthorizedError)."""
 
-    Quotes are optional in RFC 8288 and Moodle 4.x writes typographic ones, so the
-    parser accepts rel=next, rel="next" and rel=\u201cnext\u201d alike.
-    """
-    if not link_header:
-        return None
-    match = _NEXT.search(link_header.replace("\n", " "))
-    return match.group(1).strip() if match else None
-
-
-#: Gives a bearer token for these scopes; ``renew`` forgets the cached one first.
-TokenSource = Callable[[Sequence[str], bool], str]
-
-
-class AgsClient:
-    """AGS calls for one platform registration.
-
-    Every URL is checked with :func:`require_platform_url` before a token goes near it.
-    A 401 or 403 is answered once by renewing the token and trying again (a platform may
-    revoke a token before its expiry); a second refusal raises GradeUnauthorizedError.
-    """
-
-    def __init__(
-        self,
-        http: requests.Session,
-        token: TokenSource,
-        *,
-        owners: Sequence[str],
-        allowed_hosts: Sequence[str] = (),
-    ) -> None:
-        self._http = http
-        self._token = token
-        self._owners = tuple(owners)
-        self._allowed_hosts = tuple(allowed_hosts)
-
-    def check_url(self, url: str) -> str:
-        return require_platform_url(url, self._owners, self._allowed_hosts)
+    errors = _AgsErrors()
+    service = "AGS"
 
     # --- scores -----------------------------------------------------------------------
 
     def post_score(self, lineitem_url: str, score: Score) -> None:
         """POST a score to the line item's scores service (section 3.4)."""
-        self._call(
+        self.call(
             "POST",
             service_url(self.check_url(lineitem_url), "/scores"),
             [SCOPE_SCORE],
@@ -377,8 +331,10 @@ class AgsClient:
         resource_id: str | None = None,
         resource_link_id: str | None = None,
         tag: str | None = None,
+        submission_review: Mapping[str, Any] | None = None,
     ) -> LineItem:
-        """POST a new line item to the container (section 3.2.3)."""
+        """POST a new line item to the container (section 3.2.3); ``submission_review`` is
+        its ``submissionReview`` (lti_tool.lti.submission_review)."""
         body: dict[str, Any] = {"label": label, "scoreMaximum": score_maximum}
         if resource_id:
             body["resourceId"] = resource_id
@@ -386,24 +342,26 @@ class AgsClient:
             body["resourceLinkId"] = resource_link_id
         if tag:
             body["tag"] = tag
-        response = self._call(
+        if submission_review:
+            body["submissionReview"] = dict(submission_review)
+        response = self.call(
             "POST",
             self.check_url(lineitems_url),
             [SCOPE_LINEITEM],
             headers={"Content-Type": LINEITEM_MEDIA_TYPE, "Accept": LINEITEM_MEDIA_TYPE},
             json=body,
         )
-        item = LineItem.from_json(_json(response))
+        item = LineItem.from_json(self.json(response))
         self.check_url(item.id)
         return item
 
     def get_lineitem(
         self, lineitem_url: str, scopes: Sequence[str] = (SCOPE_LINEITEM,)
     ) -> LineItem:
-        response = self._call(
+        response = self.call(
             "GET", self.check_url(lineitem_url), scopes, headers={"Accept": LINEITEM_MEDIA_TYPE}
         )
-        return LineItem.from_json(_json(response))
+        return LineItem.from_json(self.json(response))
 
     # --- results ----------------------------------------------------------------------
 
@@ -421,110 +379,6 @@ class AgsClient:
             results.extend(Result.from_json(r) for r in body if isinstance(r, Mapping))
         return results
 
-    # --- HTTP -------------------------------------------------------------------------
-
     def _pages(self, url: str, scopes: Sequence[str], accept: str) -> Iterator[Any]:
-        seen: set[str] = set()
-        next_url: str | None = url
-        while next_url and next_url not in seen and len(seen) < MAX_PAGES:
-            seen.add(next_url)
-            response = self._call("GET", self.check_url(next_url), scopes, {"Accept": accept})
-            yield _json(response)
-            next_url = next_page(response.headers.get("Link"))
-
-    def _call(
-        self,
-        method: str,
-        url: str,
-        scopes: Sequence[str],
-        headers: Mapping[str, str],
-        json: Any = None,
-    ) -> requests.Response:
-        response = self._send(method, url, scopes, headers, json, renew=False)
-        if response.status_code in (401, 403):
-            # One fresh token, then the platform's answer stands (AGS rides on the Security
-            # Framework's bearer tokens, which a platform may revoke before they expire).
-            log.info("AGS %s %s answered %s: renewing the token once", method, url, response)
-            response = self._send(method, url, scopes, headers, json, renew=True)
-            if response.status_code in (401, 403):
-                raise GradeUnauthorizedError(response.status_code, _reason(response))
-        if response.ok:
-            return response
-        if response.status_code in (408, 429) or response.status_code >= 500:
-            raise GradeUnavailableError(
-                f"HTTP {response.status_code}: {_reason(response)}", _retry_after(response)
-            )
-        raise GradeRefusedError(response.status_code, _reason(response))
-
-    def _send(
-        self,
-        method: str,
-        url: str,
-        scopes: Sequence[str],
-        headers: Mapping[str, str],
-        json: Any,
-        *,
-        renew: bool,
-    ) -> requests.Response:
-        token = self._bearer(scopes, renew)
-        try:
-            return self._http.request(
-                method,
-                url,
-                headers={**headers, "Authorization": f"Bearer {token}"},
-                json=json,
-                timeout=TIMEOUT,
-                allow_redirects=False,
-            )
-        except requests.RequestException as err:
-            raise GradeUnavailableError(f"{type(err).__name__}: {err}") from err
-
-    def _bearer(self, scopes: Sequence[str], renew: bool) -> str:
-        try:
-            return self._token(scopes, renew)
-        except LtiServiceException as err:
-            response = err.response
-            if response.status_code in (408, 429) or response.status_code >= 500:
-                raise GradeUnavailableError(
-                    f"token endpoint HTTP {response.status_code}: {_reason(response)}",
-                    _retry_after(response),
-                ) from err
-            raise GradeRefusedError(
-                response.status_code, f"token endpoint refused: {_reason(response)}"
-            ) from err
-        except requests.RequestException as err:
-            raise GradeUnavailableError(f"token endpoint: {type(err).__name__}: {err}") from err
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError as err:
-        raise GradeRefusedError(response.status_code, "the platform's answer was not JSON") from err
-
-
-def _reason(response: requests.Response) -> str:
-    """The platform's own explanation: a JSON error field, else the body, else the status."""
-    text = ""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, Mapping):
-        for key in ("reason", "error_description", "message", "error"):
-            if isinstance(body.get(key), str) and body[key]:
-                text = body[key]
-                break
-    if not text:
-        text = (response.text or "").strip()
-    return (text or response.reason or f"HTTP {response.status_code}")[:REASON_LENGTH]
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    raw = response.headers.get("Retry-After")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
+        for response in self.pages(url, scopes, accept, max_pages=MAX_PAGES, strict=False):
+            yield self.json(response)

@@ -35,6 +35,8 @@ from lti_tool.lti.jwks import require_key_set
 from lti_tool.lti.login_binding import BindingPath, BrowserEvidence, choose_binding_path
 from lti_tool.lti.platform_storage import platform_origin, require_storage_target
 from lti_tool.lti.state import StateStore
+from lti_tool.lti.submission_review import MESSAGE_TYPE as SUBMISSION_REVIEW_REQUEST
+from lti_tool.lti.submission_review import ReviewRequest
 from lti_tool.lti.tool_conf import DbToolConf
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,9 @@ log = logging.getLogger(__name__)
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
-SUPPORTED_MESSAGE_TYPES = frozenset({RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST})
+SUPPORTED_MESSAGE_TYPES = frozenset(
+    {RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST, SUBMISSION_REVIEW_REQUEST}
+)
 # Tolerated clock difference between the platform and us (seconds).
 CLOCK_LEEWAY = 60
 
@@ -387,6 +391,10 @@ class _Launch(FlaskMessageLaunch):
         if message_type == DEEP_LINKING_REQUEST:
             # Before pylti1p3's own check, so the instructor reads which setting failed.
             DeepLinkingSettings.from_claims(self._jwt["body"]).require_resource_links()
+        elif message_type == SUBMISSION_REVIEW_REQUEST:
+            # pylti1p3's SubmissionReviewLaunchValidator runs next (for_user and lineitem);
+            # ours adds the resource link a placement needs and says which claim failed.
+            ReviewRequest.from_claims(self._jwt["body"])
 
     def validate_message(self) -> _Launch:
         try:

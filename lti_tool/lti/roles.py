@@ -13,6 +13,7 @@ INSTRUCTOR = _MEMBERSHIP + "Instructor"
 CONTENT_DEVELOPER = _MEMBERSHIP + "ContentDeveloper"
 ADMINISTRATOR = _MEMBERSHIP + "Administrator"
 # Sub-roles hang off the role URI with a slash (LTI 1.3 appendix A.2.3.1).
+INSTITUTION_ADMINISTRATOR = _INSTITUTION + "Administrator"
 TEACHING_ASSISTANT = (
     "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 )
@@ -63,3 +64,15 @@ def _placing_role(role: str) -> bool:
 def is_instructor_type(roles: Iterable[str]) -> bool:
     """Instructor-type: may place CX Academy activities in a course (Deep Linking)."""
     return any(_placing_role(r) for r in roles)
+
+
+# Organisation-wide roles (LTI 1.3 appendix A.2.1 and A.2.2): the LMS's administrators.
+_ORGANISATION_ADMINS = frozenset({INSTITUTION_ADMINISTRATOR, _SYSTEM + "Administrator"})
+
+
+def is_insight_role(roles: Iterable[str], configured: Iterable[str] = ()) -> bool:
+    """L&D: may see goal figures across a whole platform. The LMS's institution or system
+    Administrator, or a role the operator configured (CXA_GOALS_INSIGHT_ROLES), matched
+    exactly; a course-level Administrator is not enough."""
+    allowed = _ORGANISATION_ADMINS | set(configured)
+    return any(role in allowed for role in roles)

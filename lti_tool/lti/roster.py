@@ -1,33 +1,20 @@
 """Names and Role Provisioning Services 2.0 client: a course's membership over HTTP.
 
-A thin client over the spec (https://www.imsglobal.org/spec/lti-nrps/v2p0/). It shares
-the AGS client's rules for everything a platform call needs: the service token (one
-renewal on 401/403), the URL rule (a membership URL must belong to the registered
-platform) and the RFC 8288 paging parser; every failure becomes one of its own errors.
+A thin client over the spec (https://www.imsglobal.org/spec/lti-nrps/v2p0/). Everything a
+platform call needs (the service token with one renewal on 401/403, the URL rule, RFC 8288
+paging) is lti_tool.lti.service_client's, shared with the AGS client; every failure
+becomes one of this module's errors.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import requests
-from pylti1p3.exception import LtiServiceException
-
 from lti_tool.errors import ToolError
-from lti_tool.lti.grades import (
-    TIMEOUT,
-    OffPlatformURLError,
-    TokenSource,
-    _reason,
-    next_page,
-    require_platform_url,
-)
-
-log = logging.getLogger(__name__)
+from lti_tool.lti.service_client import OffPlatformURLError, ServiceClient
 
 #: The launch claim announcing the service (NRPS 2.0 section 3.6.1).
 CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -152,39 +139,44 @@ def memberships_url(url: str, *, rlid: str | None = None, limit: int = PAGE_SIZE
     return urlunsplit((parts.scheme, parts.netloc, parts.path, params, ""))
 
 
-class RosterClient:
+class _RosterErrors:
+    """NRPS failures are refused or unavailable; a dead token is a refusal like any 4xx."""
+
+    @staticmethod
+    def refused(status: int | None, reason: str) -> Exception:
+        return RosterRefusedError(f"HTTP {status}: {reason}" if status else reason)
+
+    @staticmethod
+    def unauthorized(status: int, reason: str) -> Exception:
+        return RosterRefusedError(f"HTTP {status}: {reason}")
+
+    @staticmethod
+    def unavailable(reason: str, retry_after: float | None) -> Exception:
+        return RosterUnavailableError(reason)
+
+    @staticmethod
+    def off_platform(err: OffPlatformURLError) -> Exception:
+        return RosterRefusedError(f"refused: {err}")
+
+
+class RosterClient(ServiceClient):
     """NRPS calls for one platform registration; every URL (each page's too) is checked
-    with :func:`lti_tool.lti.grades.require_platform_url` before a token goes near it."""
+    against the registered platform before a token goes near it (service_client)."""
 
-    def __init__(
-        self,
-        http: requests.Session,
-        token: TokenSource,
-        *,
-        owners: Sequence[str],
-        allowed_hosts: Sequence[str] = (),
-    ) -> None:
-        self._http = http
-        self._token = token
-        self._owners = tuple(owners)
-        self._allowed_hosts = tuple(allowed_hosts)
-
-    def close(self) -> None:
-        self._http.close()
+    errors = _RosterErrors()
+    service = "NRPS"
 
     def list_members(self, endpoint: NrpsEndpoint, *, rlid: str | None = None) -> list[Member]:
         """Every member of the context (or of the link, with ``rlid``), following rel=next."""
         members: dict[str, Member] = {}
-        seen: set[str] = set()
-        next_url: str | None = memberships_url(endpoint.memberships_url, rlid=rlid)
-        while next_url and next_url not in seen:
-            if len(seen) >= MAX_PAGES:
-                raise RosterRefusedError(
-                    f"the membership has more than {MAX_PAGES} pages; only the first were read"
-                )
-            seen.add(next_url)
-            response = self._get(next_url)
-            body = _json(response)
+        for response in self.pages(
+            memberships_url(endpoint.memberships_url, rlid=rlid),
+            [SCOPE_MEMBERSHIP_READONLY],
+            MEMBERSHIP_MEDIA_TYPE,
+            max_pages=MAX_PAGES,
+            strict=True,
+        ):
+            body = self.json(response, "membership answer")
             entries = body.get("members") if isinstance(body, Mapping) else None
             if not isinstance(entries, list):
                 raise RosterRefusedError("the membership container has no members list")
@@ -196,48 +188,4 @@ class RosterClient:
                     members[member.user_id] = member
             if len(members) > MAX_MEMBERS:
                 raise RosterRefusedError(f"the membership lists more than {MAX_MEMBERS} people")
-            next_url = next_page(response.headers.get("Link"))
         return list(members.values())
-
-    def _get(self, url: str) -> requests.Response:
-        try:
-            require_platform_url(url, self._owners, self._allowed_hosts)
-        except OffPlatformURLError as err:
-            log.warning("NRPS membership URL refused: %s", err)
-            raise RosterRefusedError(f"refused: {err}") from err
-        response = self._send(url, renew=False)
-        if response.status_code in (401, 403):
-            # One fresh token, then the platform's answer stands (a platform may revoke a
-            # token before its expiry).
-            response = self._send(url, renew=True)
-            if response.status_code in (401, 403):
-                raise RosterRefusedError(f"HTTP {response.status_code}: {_reason(response)}")
-        if response.ok:
-            return response
-        if response.status_code in (408, 429) or response.status_code >= 500:
-            raise RosterUnavailableError(f"HTTP {response.status_code}: {_reason(response)}")
-        raise RosterRefusedError(f"HTTP {response.status_code}: {_reason(response)}")
-
-    def _send(self, url: str, *, renew: bool) -> requests.Response:
-        try:
-            token = self._token([SCOPE_MEMBERSHIP_READONLY], renew)
-        except LtiServiceException as err:
-            raise RosterRefusedError(f"token endpoint refused: {_reason(err.response)}") from err
-        except requests.RequestException as err:
-            raise RosterUnavailableError(f"token endpoint: {type(err).__name__}") from err
-        try:
-            return self._http.get(
-                url,
-                headers={"Accept": MEMBERSHIP_MEDIA_TYPE, "Authorization": f"Bearer {token}"},
-                timeout=TIMEOUT,
-                allow_redirects=False,
-            )
-        except requests.RequestException as err:
-            raise RosterUnavailableError(f"{type(err).__name__}: {err}") from err
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError as err:
-        raise RosterRefusedError("the platform's membership answer was not JSON") from err

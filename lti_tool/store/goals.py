@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Date,
     Enum,
     Float,
@@ -27,10 +30,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lti_tool.store.models import Base, UTCDateTime, utcnow
+from lti_tool.store.learning import LearnerKey, SelfAssessmentRecord
+from lti_tool.store.models import Base, Launch, UTCDateTime, utcnow
 
 
 def _values(enum_cls: type[enum.Enum]) -> list[str]:
@@ -167,7 +173,7 @@ class GoalCountedStatement(Base):
     # What the statement counts as: the lesson, quiz or course for metrics that count each
     # one once (a hash when the IRI is long), else the statement id. Progress is the number
     # of distinct keys, so a lesson seen twice counts once, and voiding the first of two
-    # passes of a quiz keeps the quiz counted. None on rows from before 0019: own statement.
+    # passes of a quiz keeps the quiz counted. None on older rows: own statement.
     counted_key: Mapped[str | None] = mapped_column(String(64), default=None)
     amount: Mapped[float] = mapped_column(Float, default=1.0)
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -193,3 +199,246 @@ class GoalSourceCursor(Base):
     # these are looked up again until they appear or are old enough to be rolled back ids.
     gaps: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- queries --------------------------------------------------------------------------------
+# Learner reads filter by owner (platform + sub); staff reads filter by platform first, so
+# nothing here ever reads across LMS registrations.
+
+#: Goals still being worked on: shown first, counted by the engine, reminded about.
+LIVE = (GoalStatus.ACTIVE, GoalStatus.PAUSED)
+#: Goals that ended; their progress no longer moves.
+ENDED = (GoalStatus.ACHIEVED, GoalStatus.MISSED, GoalStatus.ABANDONED)
+
+
+def _owned_by(model: Any, learner: LearnerKey) -> tuple[ColumnElement[bool], ...]:
+    return (model.platform_id == learner.platform_id, model.sub == learner.sub)
+
+
+def add_goal(session: Session, learner: LearnerKey, **values: Any) -> Goal:
+    """A new goal of the learner's; ``values`` are Goal columns (title, target, due_at...)."""
+    now = values.pop("now", None) or utcnow()
+    goal = Goal(
+        platform_id=learner.platform_id,
+        sub=learner.sub,
+        starts_at=now,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    session.add(goal)
+    session.flush()
+    return goal
+
+
+def get_goal(session: Session, learner: LearnerKey, public_id: uuid.UUID) -> Goal | None:
+    """The goal if it exists and is this learner's; None for anyone else's."""
+    return session.scalar(
+        select(Goal).where(Goal.public_id == public_id, *_owned_by(Goal, learner))
+    )
+
+
+def list_goals(session: Session, learner: LearnerKey) -> list[Goal]:
+    """Every goal of the learner's, soonest due first."""
+    return list(
+        session.scalars(
+            select(Goal).where(*_owned_by(Goal, learner)).order_by(Goal.due_at, Goal.id)
+        )
+    )
+
+
+def set_status(session: Session, goal: Goal, status: GoalStatus, *, now: datetime) -> None:
+    """Move a goal to ``status``; an ended goal keeps when it ended."""
+    goal.status = status
+    goal.updated_at = now
+    goal.ended_at = now if status in ENDED else None
+    session.flush()
+
+
+def add_check_in(
+    session: Session, goal: Goal, *, did: str, learned: str, confidence: int, now: datetime
+) -> GoalCheckIn:
+    check_in = GoalCheckIn(
+        goal_id=goal.id, did=did, learned=learned, confidence=confidence, created_at=now
+    )
+    session.add(check_in)
+    session.flush()
+    return check_in
+
+
+def list_check_ins(session: Session, goal: Goal) -> list[GoalCheckIn]:
+    """The goal's check-ins, newest first (the caller already owns ``goal``)."""
+    return list(
+        session.scalars(
+            select(GoalCheckIn)
+            .where(GoalCheckIn.goal_id == goal.id)
+            .order_by(GoalCheckIn.created_at.desc(), GoalCheckIn.id.desc())
+        )
+    )
+
+
+def last_check_ins(session: Session, goal_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each goal was last checked in on (goals never checked in on are absent)."""
+    ids = list(goal_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(GoalCheckIn.goal_id, func.max(GoalCheckIn.created_at))
+        .where(GoalCheckIn.goal_id.in_(ids))
+        .group_by(GoalCheckIn.goal_id)
+    )
+    return {goal_id: at for goal_id, at in rows}
+
+
+def check_in_due(goal: Goal, last: datetime | None, now: datetime) -> bool:
+    """A live, unpaused goal is due a check-in every ``check_in_days`` since it was set or
+    last checked in on."""
+    if goal.status is not GoalStatus.ACTIVE:
+        return False
+    since = last or goal.starts_at
+    return now - since >= timedelta(days=goal.check_in_days)
+
+
+def list_due_check_ins(session: Session, learner: LearnerKey, now: datetime) -> list[Goal]:
+    """The learner's active goals whose check-in is due (the reminder after a launch)."""
+    goals = list(
+        session.scalars(
+            select(Goal).where(*_owned_by(Goal, learner), Goal.status == GoalStatus.ACTIVE)
+        )
+    )
+    last = last_check_ins(session, (g.id for g in goals))
+    return [g for g in goals if check_in_due(g, last.get(g.id), now)]
+
+
+def add_practice_entry(
+    session: Session,
+    learner: LearnerKey,
+    *,
+    kind: str,
+    happened_on: date,
+    note: str,
+    link: str | None,
+    share_note: bool,
+    now: datetime,
+) -> PracticeEntry:
+    entry = PracticeEntry(
+        platform_id=learner.platform_id,
+        sub=learner.sub,
+        kind=kind,
+        happened_on=happened_on,
+        note=note,
+        link=link,
+        share_note=share_note,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_practice_entries(
+    session: Session, learner: LearnerKey, *, limit: int = 100
+) -> list[PracticeEntry]:
+    """The learner's practice log, latest first."""
+    return list(
+        session.scalars(
+            select(PracticeEntry)
+            .where(*_owned_by(PracticeEntry, learner))
+            .order_by(PracticeEntry.happened_on.desc(), PracticeEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# --- staff views ----------------------------------------------------------------------------
+
+
+def list_course_goals(session: Session, platform_id: int, context_id: str) -> list[Goal]:
+    """Goals set in one LMS course that their learners let staff see (never private ones)."""
+    return list(
+        session.scalars(
+            select(Goal)
+            .where(
+                Goal.platform_id == platform_id,
+                Goal.context_id == context_id,
+                Goal.visibility != GoalVisibility.PRIVATE,
+            )
+            .order_by(Goal.sub, Goal.due_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class GoalOutcome:
+    """What the L&D figures need of a goal: never its title or any text the learner wrote."""
+
+    skill: str | None
+    context_id: str | None
+    status: GoalStatus
+    starts_at: datetime
+    ended_at: datetime | None
+
+
+def list_shared_outcomes(session: Session, platform_id: int) -> list[GoalOutcome]:
+    """Every goal on one platform that its learner let staff see, as outcome facts only."""
+    rows = session.execute(
+        select(Goal.skill, Goal.context_id, Goal.status, Goal.starts_at, Goal.ended_at)
+        .where(Goal.platform_id == platform_id, Goal.visibility != GoalVisibility.PRIVATE)
+        .order_by(Goal.created_at)
+    )
+    return [GoalOutcome(*row) for row in rows]
+
+
+def count_practice_by_kind(session: Session, platform_id: int) -> dict[str, int]:
+    """Practice-log entries per kind on one platform (counts only; notes stay private)."""
+    rows = session.execute(
+        select(PracticeEntry.kind, func.count())
+        .where(PracticeEntry.platform_id == platform_id)
+        .group_by(PracticeEntry.kind)
+    )
+    return {kind: count for kind, count in rows}
+
+
+def latest_check_ins(session: Session, goal_ids: Iterable[int]) -> dict[int, GoalCheckIn]:
+    """Each goal's latest check-in (goals never checked in on are absent)."""
+    ids = list(goal_ids)
+    if not ids:
+        return {}
+    latest: dict[int, GoalCheckIn] = {}
+    rows = session.scalars(
+        select(GoalCheckIn)
+        .where(GoalCheckIn.goal_id.in_(ids))
+        .order_by(GoalCheckIn.created_at, GoalCheckIn.id)
+    )
+    for row in rows:
+        latest[row.goal_id] = row
+    return latest
+
+
+def list_context_titles(session: Session, platform_id: int) -> dict[str, str]:
+    """The latest title the LMS sent for each of its courses (context ids mean nothing)."""
+    titles: dict[str, str] = {}
+    rows = session.execute(
+        select(Launch.context_id, Launch.context_title)
+        .where(Launch.platform_id == platform_id, Launch.context_id.is_not(None))
+        .order_by(Launch.created_at)
+    )
+    for context_id, title in rows:
+        if title and context_id:
+            titles[context_id] = title
+    return titles
+
+
+def list_assessment_averages(
+    session: Session, platform_id: int
+) -> list[tuple[str, datetime, dict[str, float]]]:
+    """(learner sub, when, averages per skill) of every self-assessment on one platform, oldest
+    first: what "self-assessment movement per skill" compares, first result to latest."""
+    rows = session.execute(
+        select(
+            SelfAssessmentRecord.sub, SelfAssessmentRecord.created_at, SelfAssessmentRecord.averages
+        )
+        .where(SelfAssessmentRecord.platform_id == platform_id)
+        .order_by(SelfAssessmentRecord.created_at)
+    )
+    return [(sub, at, dict(averages or {})) for sub, at, averages in rows]

@@ -37,6 +37,21 @@ def _fernet(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def seal_private_key(secret: str, pem: bytes) -> str:
+    """A private key encrypted at rest the way the tool keys are (other key tables share it)."""
+    return _fernet(secret).encrypt(pem).decode()
+
+
+def open_private_key(secret: str, sealed: str) -> str:
+    """The PEM back; KeyStoreError if CXA_KEY_ENCRYPTION_SECRET is not the one that sealed it."""
+    try:
+        return _fernet(secret).decrypt(sealed.encode()).decode()
+    except InvalidToken as err:
+        raise KeyStoreError(
+            "a private key cannot be decrypted: CXA_KEY_ENCRYPTION_SECRET changed?"
+        ) from err
+
+
 def _new_key(secret: str, status: KeyStatus, now: datetime) -> ToolKey:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = private.private_bytes(

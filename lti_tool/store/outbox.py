@@ -472,7 +472,11 @@ def list_destination_status(session: Session) -> list[DestinationStatus]:
 
 
 def list_dead(
-    session: Session, *, destination: str | None = None, conflicts_only: bool = False
+    session: Session,
+    *,
+    destination: str | None = None,
+    conflicts_only: bool = False,
+    limit: int | None = None,
 ) -> list[OutboxRow]:
     """Dead-lettered rows, oldest first, with their error (and the LRS's version for a
     conflict), for an operator to inspect before a replay."""
@@ -481,7 +485,10 @@ def list_dead(
         conditions.append(OutboxRow.destination == destination)
     if conflicts_only:
         conditions.append(OutboxRow.lrs_statement.is_not(None))
-    return list(session.scalars(select(OutboxRow).where(*conditions).order_by(OutboxRow.id)))
+    stmt = select(OutboxRow).where(*conditions).order_by(OutboxRow.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
 
 
 def replay_dead(

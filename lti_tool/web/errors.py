@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from lti_tool.errors import ToolError
 from lti_tool.web.redaction import add_redaction
+from lti_tool.web.refusals import remember_refusal
 
 log = logging.getLogger("lti_tool.errors")
 # Refusals and crashes name the request path, which may hold a session token.
@@ -36,7 +37,9 @@ RETRY_AFTER_SECONDS = 30
 UNAVAILABLE = (OperationalError, PoolTimeoutError, redis.ConnectionError, redis.TimeoutError)
 
 
-def _page(status: int, title: str, message: str, reason: str) -> tuple[str, int]:
+def _page(
+    status: int, title: str, message: str, reason: str, *, record: bool = True
+) -> tuple[str, int]:
     reference = uuid.uuid4().hex[:12]
     log.warning(
         "refused %s %s: status=%s ref=%s reason=%s",
@@ -46,6 +49,8 @@ def _page(status: int, title: str, message: str, reason: str) -> tuple[str, int]
         reference,
         reason,
     )
+    if record:
+        remember_refusal(reference, status, reason)
     body = render_template(
         "error.html", status=status, title=title, message=message, reference=reference
     )
@@ -71,6 +76,8 @@ def init_app(app: Flask) -> None:
             "A service we rely on is not answering. Nothing you did caused this; please try "
             "again in a moment.",
             repr(err),
+            # The database is what is down: nothing could be recorded.
+            record=False,
         )
         return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 

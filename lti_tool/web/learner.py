@@ -14,10 +14,15 @@ from werkzeug.datastructures import MultiDict
 
 from content import Catalog, load_catalog
 from content.schema import Course, Module
-from lti_tool.lti.roles import describe_roles, is_instructor, is_instructor_type
+from lti_tool.lti.roles import (
+    describe_roles,
+    is_insight_role,
+    is_instructor,
+    is_instructor_type,
+)
 from lti_tool.store.learning import LearnerKey, get_latest_self_assessment
 from lti_tool.store.models import Launch
-from lti_tool.web.db import db
+from lti_tool.web.db import db, services
 from lti_tool.web.launch_session import check_csrf, csrf_token, require_launch
 from lti_tool.web.learning_errors import BadFormError, FormTokenError, PageNotFoundError
 
@@ -45,10 +50,14 @@ def open_visit(token: str) -> Visit:
     return Visit(token=token, launch=launch, learner=LearnerKey.of(launch))
 
 
-def require_form(token: str, allowed: Iterable[str] = ()) -> MultiDict[str, str]:
+def require_form(
+    token: str, allowed: Iterable[str] = (), *, max_length: int = MAX_FIELD_LENGTH
+) -> MultiDict[str, str]:
     """The POSTed form after the CSRF, size and field-name checks; raises before any change.
 
     ``allowed`` lists exact field names; names starting with "q." are left to the caller.
+    ``max_length`` raises the cap for forms with free text, which check each field's own
+    limit and name the field that is too long.
     """
     form = request.form
     if not check_csrf(token, form.get("csrf_token")):
@@ -59,7 +68,7 @@ def require_form(token: str, allowed: Iterable[str] = ()) -> MultiDict[str, str]
         raise BadFormError(_("The form had more fields than any of our pages send."))
     known = {"csrf_token", *allowed}
     for key, value in form.items(multi=True):
-        if len(key) > MAX_FIELD_LENGTH or len(value) > MAX_FIELD_LENGTH:
+        if len(key) > MAX_FIELD_LENGTH or len(value) > max_length:
             raise BadFormError(_("A field in the form was longer than our pages send."))
         if key not in known and not key.startswith("q."):
             raise BadFormError(_("The form had a field our pages never send."))
@@ -128,4 +137,5 @@ def home(token: str) -> str:
         courses=catalog().list_courses(),
         assessment=catalog().self_assessment,
         latest_assessment=get_latest_self_assessment(db(), visit.learner),
+        goal_insights=is_insight_role(launch.roles, services().settings.goals_insight_roles),
     )

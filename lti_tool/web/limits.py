@@ -26,14 +26,20 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _issuer_of_token(token: str) -> str | None:
-    """The id_token's iss, unverified: only used to pick a counter, never to trust."""
+def unverified_token_body(token: str) -> dict[str, Any] | None:
+    """The id_token's claims, unverified: only to pick a counter or describe a refusal,
+    never to trust."""
     try:
         payload = token.split(".")[1]
         body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError):
         return None
-    issuer = body.get("iss") if isinstance(body, dict) else None
+    return body if isinstance(body, dict) else None
+
+
+def _issuer_of_token(token: str) -> str | None:
+    body = unverified_token_body(token)
+    issuer = body.get("iss") if body is not None else None
     return issuer if isinstance(issuer, str) else None
 
 

@@ -20,6 +20,7 @@ from lti_tool.lti.launch import (
 )
 from lti_tool.lti.login_binding import BrowserEvidence
 from lti_tool.lti.state import RequestStateCache, StateStore
+from lti_tool.lti.submission_review import MESSAGE_TYPE as SUBMISSION_REVIEW_REQUEST
 from lti_tool.lti.tool_conf import DbToolConf
 from lti_tool.recording import launched_event, record_event
 from lti_tool.store import keys, launches, platforms, registrations
@@ -28,6 +29,7 @@ from lti_tool.store.models import Platform, PlatformState
 from lti_tool.web import browser_check
 from lti_tool.web.db import commit, db, services
 from lti_tool.web.instructor import open_selection, require_instructor_type
+from lti_tool.web.instructor.submission_review import require_review_access
 from lti_tool.web.launch_session import issue_token
 from lti_tool.web.placement import requested_activity
 
@@ -172,6 +174,11 @@ def _accept(browser: BrowserEvidence, store: StateStore) -> WerkzeugResponse:
         # Deep Linking 2.0 section 4.4: choosing content is for instructor-type roles;
         # refused before anything is stored.
         require_instructor_type(claims.roles)
+    review = claims.message_type == SUBMISSION_REVIEW_REQUEST
+    if review:
+        # Whose work this is, checked before anything is stored: a learner may open only
+        # their own, staff anyone's (within this launch's context, on the review page).
+        require_review_access(claims.roles, claims.sub, claims.raw)
     # The row validation already loaded: one platform query per launch.
     platform = tool_conf.find_platform(claims.issuer, claims.client_id)
     if platform is None:  # cannot pass validation, but never trust that silently
@@ -201,6 +208,11 @@ def _accept(browser: BrowserEvidence, store: StateStore) -> WerkzeugResponse:
         # After the commit: the embedded state store writes through a connection of its own.
         open_selection(record.id)
         target = url_for("instructor.picker_page", token=token)
+    elif review:
+        # Not a learning visit: no "launched" statement for the reviewer.
+        token = issue_token(record)
+        commit()
+        target = url_for("instructor.review_page", token=token)
     else:
         record_event(
             session, launched_event(record, datetime.now(UTC)), owner=LearnerKey.of(record)

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from content import Catalog
 from content.activities import (
     COURSE,
+    GOALS,
     LESSON,
     MODULE,
     QUIZ,
@@ -24,6 +25,7 @@ from content.activities import (
 )
 from content.placement import ACTIVITY_PARAM, PlacementOptions, options_from_custom
 from lti_tool.errors import NotLaunchedError
+from lti_tool.lti.submission_review import REVIEW_PATH
 from lti_tool.web.db import services
 from lti_tool.web.learner import catalog, open_visit
 
@@ -53,21 +55,23 @@ def requested_activity(claims: dict[str, Any]) -> str | None:
     """The activity id a launch asks for, or None for a plain link to the tool.
 
     The custom parameter wins: the platform stored it with the link we placed. The
-    target_link_uri (LTI 1.3 section 5.4.3, the item's url) is the fallback for a
-    platform that keeps the url but drops custom parameters.
+    target_link_uri (LTI 1.3 section 5.4.3, the item's url, or the line item's submission
+    review url) is the fallback for a platform that keeps the url but drops custom
+    parameters.
     """
     custom = claims.get(CLAIM + "custom")
     if isinstance(custom, dict) and isinstance(custom.get(ACTIVITY_PARAM), str):
         return str(custom[ACTIVITY_PARAM])
     target = claims.get(CLAIM + "target_link_uri")
     if isinstance(target, str):
-        base = urlsplit(services().settings.base_url + ACTIVITY_PATH)
         url = urlsplit(target)
-        if (url.scheme, url.netloc) == (base.scheme, base.netloc) and url.path.startswith(
-            base.path
-        ):
-            kind, _sep, slug = unquote(url.path[len(base.path) :]).strip("/").partition("/")
-            return activity_id(kind, slug)
+        for path in (ACTIVITY_PATH, REVIEW_PATH):
+            base = urlsplit(services().settings.base_url + path)
+            if (url.scheme, url.netloc) == (base.scheme, base.netloc) and url.path.startswith(
+                base.path
+            ):
+                kind, _sep, slug = unquote(url.path[len(base.path) :]).strip("/").partition("/")
+                return activity_id(kind, slug)
     return None
 
 
@@ -112,6 +116,8 @@ def activity_page(activity: Activity) -> str:
         return url_for("scenario.intro", course_id=course_id, scenario_id=activity.slug)
     if activity.kind == SELF_ASSESSMENT:
         return url_for("assessment.form_page")
+    if activity.kind == GOALS:
+        return url_for("goals.list_page")
     return url_for("learner.home")
 
 
@@ -127,6 +133,7 @@ def open_activity(token: str, value: str) -> Response | tuple[str, int]:
 
 
 @bp.get(ACTIVITY_PATH + "<kind>/<slug>")
+@bp.get(REVIEW_PATH + "<kind>/<slug>")
 def activity_link(kind: str, slug: str) -> Response:
     # A placed link opened outside its LMS: the launch must come from the course.
     raise NotLaunchedError(

@@ -55,7 +55,7 @@ def _require_scenario(course: Course, scenario_id: str) -> Scenario:
     return catalog().require_scenario(scenario_id)
 
 
-def _walk(scenario: Scenario, choices: list[str]) -> tuple[list[Turn], DecisionNode | EndingNode]:
+def walk(scenario: Scenario, choices: list[str]) -> tuple[list[Turn], DecisionNode | EndingNode]:
     turns: list[Turn] = []
     node = scenario.node(scenario.start)
     for choice_id in choices:
@@ -162,7 +162,7 @@ def _require_run(visit: Visit, run_id: uuid.UUID) -> tuple[Course, Scenario, Lau
 def run_page(token: str, run_id: uuid.UUID) -> str:
     visit = open_visit(token)
     course, scenario, launch, run = _require_run(visit, run_id)
-    turns, node = _walk(scenario, run.choices)
+    turns, node = walk(scenario, run.choices)
     result: ScenarioResult | None = None
     if isinstance(node, EndingNode):
         result = score_scenario_path(scenario, run.choices)
@@ -194,7 +194,7 @@ def choose(token: str, run_id: uuid.UUID) -> Response:
         raise AlreadyFinishedError(
             _("That step of the conversation was already answered. Continue from where you are.")
         )
-    _turns, node = _walk(scenario, run.choices)
+    _turns, node = walk(scenario, run.choices)
     assert isinstance(node, DecisionNode)  # an in-progress run always stands at a decision
     choice = next((c for c in node.choices if c.id == choice_id), None)
     if choice is None:

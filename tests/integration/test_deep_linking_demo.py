@@ -34,6 +34,7 @@ _PLACED = re.compile(r'href="(/placed/[0-9a-f]+/launch/ada)"')
 class Stack:
     tool_url: str
     lms_url: str
+    services: Services
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             serve(create_app(services=services), port=tool_port),
             serve(create_demo_lms(lms), port=lms_port),
         ):
-            yield Stack(settings.base_url, lms.base_url)
+            yield Stack(settings.base_url, lms.base_url, services)
     finally:
         services.close()
 

@@ -118,7 +118,7 @@ def test_key_set_is_cached_between_launches(client: FlaskClient, registered: Tes
         ({"aud": "someone-else"}, "addressed to another tool"),
         ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 4000}, "expired"),
         ({"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200}, "issued in the future"),
-        ({CLAIM + "message_type": "LtiSubmissionReviewRequest"}, "cannot handle LTI messages"),
+        ({CLAIM + "message_type": "DataPrivacyLaunchRequest"}, "cannot handle LTI messages"),
         ({CLAIM + "version": "1.1"}, "Incorrect version"),
         ({"sub": None}, "Must have a user"),
         ({CLAIM + "roles": None}, "Missing Roles Claim"),

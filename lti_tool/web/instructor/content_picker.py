@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, render_template, request
@@ -39,6 +40,7 @@ from lti_tool.lti.deep_linking import (
     build_response,
 )
 from lti_tool.lti.roles import is_instructor_type
+from lti_tool.lti.submission_review import review_url, submission_review
 from lti_tool.store.keys import require_signing_key
 from lti_tool.store.models import Launch
 from lti_tool.web.db import db, services
@@ -168,6 +170,12 @@ def _allowed_fields() -> set[str]:
     return names
 
 
+def _submission_review(activity: Activity) -> dict[str, Any] | None:
+    """Quizzes and role-plays have attempts the gradebook may open (LTI Submission Review)."""
+    url = review_url(services().settings.base_url, activity.activity_id)
+    return submission_review(url) if url else None
+
+
 def _item(activity: Activity, options: PlacementOptions | None) -> ResourceLink:
     custom = {ACTIVITY_PARAM: activity.activity_id}
     line_item = None
@@ -179,6 +187,7 @@ def _item(activity: Activity, options: PlacementOptions | None) -> ResourceLink:
                 label=activity.title,
                 resource_id=activity.activity_id,
                 tag=activity.kind,
+                submission_review=_submission_review(activity),
             )
     text = activity.summary if options is None else f"{activity.summary} {options.describe()}"
     return ResourceLink(

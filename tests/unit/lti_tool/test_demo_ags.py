@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from lti_tool.demo import ags
+from lti_tool.demo.deep_linking import PlacedLink, Placements
 from lti_tool.demo.lms import COURSE, DemoLMSConfig, _PlatformConf, create_demo_lms
 from lti_tool.lti.grades import (
     LINEITEM_CONTAINER_MEDIA_TYPE,
@@ -211,3 +212,78 @@ def test_a_learner_launch_carries_the_ags_claim(config: DemoLMSConfig) -> None:
     claim = ags.launch_claim(book, BASE, "cx-academy")[ags.ENDPOINT_CLAIM]
     assert claim["lineitem"] == f"{BASE}/ags/c/lineitems/{item.id}/lineitem"
     assert SCOPE_SCORE in claim["scope"]
+
+
+REVIEW = {"reviewableStatus": ["Submitted", "Completed"], "url": "http://tool.test/lti/review"}
+
+
+def test_a_line_item_keeps_its_submission_review_and_offers_the_review_once_handed_in(
+    lms: FlaskClient, config: DemoLMSConfig
+) -> None:
+    created = lms.post(
+        f"{ROOT}/lineitems",
+        json={
+            "label": "Quiz",
+            "scoreMaximum": 10,
+            "resourceId": "quiz:q",
+            "submissionReview": REVIEW,
+        },
+        headers=bearer(token(config, SCOPE_LINEITEM), **{"Content-Type": LINEITEM_MEDIA_TYPE}),
+    ).get_json()
+    assert created["submissionReview"] == REVIEW
+    item_id = created["id"].rsplit("/lineitems/", 1)[1].split("/")[0]
+    # Nothing handed in yet: no button, and the route refuses.
+    assert f"/gradebook/review/{item_id}/ada" not in lms.get("/gradebook").get_data(as_text=True)
+    assert lms.get(f"/gradebook/review/{item_id}/ada").status_code == 404
+    sent = lms.post(
+        f"{ROOT}/lineitems/{item_id}/lineitem/scores",
+        json=score(activityProgress="Submitted"),
+        headers=bearer(token(config, SCOPE_SCORE), **{"Content-Type": SCORE_MEDIA_TYPE}),
+    )
+    assert sent.status_code == 204
+    assert f"/gradebook/review/{item_id}/ada" in lms.get("/gradebook").get_data(as_text=True)
+    login = lms.get(f"/gradebook/review/{item_id}/ada")
+    assert login.status_code == 302
+    assert "lti_message_hint=review-" in login.headers["Location"]
+    assert "target_link_uri=http%3A%2F%2Ftool.test%2Flti%2Freview" in login.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "review",
+    [
+        "yes",
+        {"url": "http://tool.test/r"},
+        {"reviewableStatus": []},
+        {"reviewableStatus": ["Done"]},
+        {"reviewableStatus": ["Submitted"], "custom": {"a": 1}},
+    ],
+    ids=["not-object", "no-status", "empty-status", "unknown-status", "custom-not-strings"],
+)
+def test_a_malformed_submission_review_is_400(
+    lms: FlaskClient, config: DemoLMSConfig, review: Any
+) -> None:
+    answer = lms.post(
+        f"{ROOT}/lineitems",
+        json={"label": "Quiz", "scoreMaximum": 10, "submissionReview": review},
+        headers=bearer(token(config, SCOPE_LINEITEM), **{"Content-Type": LINEITEM_MEDIA_TYPE}),
+    )
+    assert answer.status_code == 400
+    assert "submissionReview" in answer.get_json()["reason"]
+
+
+def test_a_placed_links_column_comes_back_after_a_restart(config: DemoLMSConfig) -> None:
+    Placements(config.data_dir / "placed-links.json").add_links(
+        [
+            PlacedLink(
+                id="p1",
+                title="Quiz",
+                text="",
+                url="http://tool.test/lti/activities/quiz/q",
+                custom={},
+                line_item={"scoreMaximum": 100, "label": "Placed quiz", "submissionReview": REVIEW},
+                placed_by="grace",
+            )
+        ]
+    )
+    page = create_demo_lms(config).test_client().get("/gradebook").get_data(as_text=True)
+    assert "Placed quiz" in page

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from lti_tool.demo.ags import Gradebook
 from lti_tool.demo.deep_linking import Placements, ResponseRefusedError, check_response
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -84,6 +85,17 @@ def test_a_good_response_names_the_instructor_and_its_items(placements: Placemen
             {DL + "content_items": [{"type": "ltiResourceLink", "lineItem": {"label": "x"}}]},
             "scoreMaximum",
         ),
+        (
+            {
+                DL + "content_items": [
+                    {
+                        "type": "ltiResourceLink",
+                        "lineItem": {"scoreMaximum": 1, "submissionReview": {"url": "x"}},
+                    }
+                ]
+            },
+            "reviewableStatus",
+        ),
         ({"nonce": None}, "nonce"),
     ],
 )
@@ -120,3 +132,14 @@ def test_a_reused_nonce_is_refused_even_with_fresh_data(placements: Placements) 
 
     with pytest.raises(ResponseRefusedError, match="nonce"):
         check(response(second, nonce="same"), placements)
+
+
+def test_the_platform_creates_the_line_item_bound_to_the_new_link() -> None:
+    book = Gradebook(context_id="c", learners={"ada": "Ada"})
+    review = {"reviewableStatus": ["Completed"], "url": TOOL + "/lti/review/quiz/q"}
+    item = book.add_item_from_content_item(
+        "link-9",
+        {"scoreMaximum": 100, "label": "Q", "resourceId": "quiz:q", "submissionReview": review},
+    )
+    assert book.item_for_link("link-9") is item
+    assert (item.resource_id, item.score_maximum, item.submission_review) == ("quiz:q", 100, review)

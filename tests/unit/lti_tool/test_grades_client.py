@@ -307,3 +307,12 @@ def test_the_claim_is_read_with_its_scopes() -> None:
     assert endpoint.can_score and not endpoint.can_manage_lineitems
     assert endpoint.lineitem == LINEITEM
     assert AgsEndpoint.from_claims({}) is None
+
+
+def test_a_created_line_item_may_declare_submission_review(
+    http: responses.RequestsMock, client: AgsClient
+) -> None:
+    http.post(LINEITEMS, status=201, json={"id": f"{LMS}/li/9", "label": "Quiz"})
+    review = {"reviewableStatus": ["Submitted", "Completed"], "url": "https://tool/lti/review"}
+    client.create_lineitem(LINEITEMS, label="Quiz", score_maximum=10, submission_review=review)
+    assert json.loads(http.calls[0].request.body or b"{}")["submissionReview"] == review

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 import requests
 import responses
+from pylti1p3.exception import LtiServiceException
 from responses import matchers
 
 from lti_tool.lti.roster import (
@@ -21,6 +22,7 @@ from lti_tool.lti.roster import (
     RosterRefusedError,
     RosterUnavailableError,
 )
+from lti_tool.lti.service_client import TokenSource
 
 LMS = "https://lms.example"
 MEMBERS = f"{LMS}/mod/lti/services.php/CourseSection/7/bindings/3/memberships"
@@ -213,3 +215,28 @@ def test_member_fields_are_bounded_and_odd_status_means_active() -> None:
     assert member.name is not None and len(member.name) == 255
     assert member.roles == ("Learner",)
     assert Member.from_json({"user_id": "x" * 300}) is None
+
+
+def _token_endpoint_answering(status: int) -> TokenSource:
+    def token(scopes: Sequence[str], renew: bool) -> str:
+        response = requests.Response()
+        response.status_code = status
+        response._content = b'{"error": "temporarily_unavailable"}'
+        raise LtiServiceException("token endpoint", response)
+
+    return token
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(503, RosterUnavailableError), (400, RosterRefusedError)]
+)
+def test_a_token_endpoint_failure_is_sorted_like_any_platform_answer(
+    http: responses.RequestsMock, status: int, error: type[Exception]
+) -> None:
+    # The shared service client's rule (as for AGS): a 5xx is worth asking again later.
+    session = requests.Session()
+    client = RosterClient(session, _token_endpoint_answering(status), owners=(LMS,))
+    with pytest.raises(error, match="token endpoint"):
+        client.list_members(ENDPOINT)
+    assert len(http.calls) == 0
+    session.close()

@@ -62,6 +62,7 @@ def land(client: FlaskClient, response: Any) -> tuple[str, Any]:
         ),
         ("course:service-foundations", "/courses/service-foundations/", "Service Foundations"),
         ("self-assessment:self-assessment", "/self-assessment", "Self-assessment"),
+        ("goals:my-goals", "/goals", "My goals"),
     ],
 )
 def test_the_custom_parameter_opens_the_placed_activity(

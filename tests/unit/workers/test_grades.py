@@ -140,12 +140,13 @@ class Grades:
             assert row is not None
             return row.id
 
-    def send(self, **policy: Any) -> Any:
+    def send(self, tool_url: str | None = None, **policy: Any) -> Any:
         return send_grades(
             self.services.sessions,
             self.clients.factory(self.services),
             policy=GradePolicy(**policy),
             rand=lambda: 0.0,
+            tool_url=tool_url,
         )
 
     def row(self, row_id: int) -> GradeRow:
@@ -381,6 +382,25 @@ def test_without_a_link_line_item_one_is_created_when_none_matches(
         "resourceLinkId": "link-1",
     }
     assert outbox.row(row_id).sent_lineitem_url == LINEITEM
+
+
+def test_a_line_item_created_for_a_quiz_declares_our_submission_review(
+    lms: FakeLMS, outbox: Grades
+) -> None:
+    mock: responses.RequestsMock = lms.mock  # type: ignore[attr-defined]
+    mock.get(
+        f"{LINEITEMS}?resource_link_id=link-1&resource_id=quiz%3Aservice-foundations-quiz", json=[]
+    )
+    mock.post(LINEITEMS, status=201, json={"id": LINEITEM, "label": "Service foundations quiz"})
+    outbox.queue(lineitem_url=None)
+    assert outbox.send(tool_url="https://cxa.example").sent == 1
+    (creation,) = [
+        c.request for c in mock.calls if c.request.method == "POST" and c.request.url == LINEITEMS
+    ]
+    assert json.loads(creation.body or b"{}")["submissionReview"] == {
+        "reviewableStatus": ["Submitted", "Completed"],
+        "url": "https://cxa.example/lti/review/quiz/service-foundations-quiz",
+    }
 
 
 def test_a_line_item_found_once_serves_the_next_learners(lms: FakeLMS, outbox: Grades) -> None:

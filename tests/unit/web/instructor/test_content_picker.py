@@ -178,6 +178,11 @@ def test_choosing_a_quiz_sends_a_signed_response_with_its_options_and_line_item(
         "label": "Service Foundations final quiz",
         "resourceId": QUIZ,
         "tag": "quiz",
+        # LTI Submission Review: the gradebook may open the learner's attempt with us.
+        "submissionReview": {
+            "reviewableStatus": ["Submitted", "Completed"],
+            "url": "http://localhost/lti/review/quiz/service-foundations-quiz",
+        },
     }
 
 

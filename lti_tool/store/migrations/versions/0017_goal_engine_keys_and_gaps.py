@@ -1,16 +1,16 @@
 """goal engine: what each counted statement counts (distinct lessons, quizzes, courses) and
 the outbox cursor's open gaps
 
-Revision ID: 0019
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0019"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,149 @@
+"""The submission review page and the demo gradebook's review button in headless Chromium:
+axe-core reports no violation of any impact at 1280 and 390 px, no sideways scrolling on a
+phone, and the review button is reached with the Tab key.
+
+Set CXA_SCREENSHOTS_DIR (e.g. docs/screenshots) to also save the pages' screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lti_tool.demo.lms import DemoLMSConfig, create_demo_lms
+from lti_tool.lti.grades import LINEITEM_MEDIA_TYPE, SCOPE_LINEITEM, SCOPE_SCORE, SCORE_MEDIA_TYPE
+from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
+    _describe,
+    axe_source,
+    browser,
+)
+from tests.browser.test_class_view import DESKTOP, PHONE, _all_violations
+from tests.fixtures.platform import TestPlatform
+from tests.fixtures.servers import serve
+from tests.unit.lti_tool.test_demo_ags import ROOT, score, token
+from tests.unit.web.conftest import learner, session  # noqa: F401 - fixtures handed_in needs
+from tests.unit.web.instructor.test_submission_review import (  # noqa: F401 - a fixture
+    handed_in,
+    review_launch,
+)
+from tests.unit.web.test_scenario import best_path
+
+pytestmark = pytest.mark.browser
+
+
+def _review_path(client: FlaskClient, registered: TestPlatform, activity: str) -> str:
+    response = review_launch(
+        client,
+        registered,
+        role="Instructor",
+        sub="teacher-1",
+        for_user={"user_id": "learner-1", "name": "Lee Learner"},
+        activity=activity,
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return urlsplit(response.headers["Location"]).path
+
+
+def _check(browser: Any, axe: str, base_url: str, pages: dict[str, str]) -> dict[str, str]:  # noqa: F811
+    shots = os.environ.get("CXA_SCREENSHOTS_DIR")
+    failures: dict[str, str] = {}
+    for width, viewport in (("1280", DESKTOP), ("390", PHONE)):
+        context = browser.new_context(viewport=viewport, bypass_csp=True)
+        page = context.new_page()
+        for name, path in pages.items():
+            response = page.goto(base_url + path)
+            assert response is not None and response.ok, (name, width)
+            found = _all_violations(page, axe)
+            if found:
+                failures[f"{name} ({width})"] = _describe(found)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                failures[f"{name} ({width}) overflow"] = f"scrolls sideways by {overflow}px"
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(Path(shots) / f"{name}-{width}.png"), full_page=True)
+        context.close()
+    return failures
+
+
+def test_the_review_pages_have_no_axe_violations_of_any_impact(
+    app: Flask,
+    client: FlaskClient,
+    registered: TestPlatform,
+    handed_in: int,  # noqa: F811 - the fixture imported above
+    browser: Any,  # noqa: F811 - the fixture imported above
+    axe_source: str,  # noqa: F811 - the fixture imported above
+) -> None:
+    quiz_review = _review_path(client, registered, "quiz:service-foundations-quiz")
+    # learner-1 also plays the role-play to its end, from a fresh launch of link-1.
+    learner_page = registered.launch(client, role="Learner", sub="learner-1")
+    base = urlsplit(learner_page.headers["Location"]).path
+    csrf_page = client.get(base + "self-assessment").get_data(as_text=True)
+    csrf = csrf_page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    started = client.post(
+        base + "courses/service-foundations/scenarios/double-charge/runs",
+        data={"csrf_token": csrf},
+    )
+    run_path = urlsplit(started.headers["Location"]).path
+    for step, choice_id in enumerate(best_path()):
+        client.post(run_path, data={"csrf_token": csrf, "step": str(step), "choice": choice_id})
+    run_review = _review_path(client, registered, "scenario:double-charge")
+    with serve(app) as base_url:
+        failures = _check(
+            browser,
+            axe_source,
+            base_url,
+            {"submission-review-quiz": quiz_review, "submission-review-role-play": run_review},
+        )
+    assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
+
+
+def test_the_demo_gradebooks_review_button_passes_axe_and_takes_the_keyboard(
+    tmp_path: Path,
+    browser: Any,  # noqa: F811 - the fixture imported above
+    axe_source: str,  # noqa: F811 - the fixture imported above
+) -> None:
+    config = DemoLMSConfig("http://lms.test", "http://tool.test", tmp_path)
+    lms = create_demo_lms(config).test_client()
+    created = lms.post(
+        f"{ROOT}/lineitems",
+        json={
+            "label": "Service Foundations final quiz",
+            "scoreMaximum": 100,
+            "resourceId": "quiz:service-foundations-quiz",
+            "submissionReview": {"reviewableStatus": ["Submitted", "Completed"]},
+        },
+        headers={
+            "Authorization": f"Bearer {token(config, SCOPE_LINEITEM)}",
+            "Content-Type": LINEITEM_MEDIA_TYPE,
+        },
+    ).get_json()
+    sent = lms.post(
+        created["id"].removeprefix(config.base_url) + "/scores",
+        json=score(),
+        headers={
+            "Authorization": f"Bearer {token(config, SCOPE_SCORE)}",
+            "Content-Type": SCORE_MEDIA_TYPE,
+        },
+    )
+    assert sent.status_code == 204
+    app = lms.application
+    with serve(app) as base_url:
+        failures = _check(browser, axe_source, base_url, {"demo-gradebook-review": "/gradebook"})
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.goto(base_url + "/gradebook")
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent.trim()") == "Review submission":
+                break
+        else:
+            pytest.fail("the review button cannot be reached with the Tab key")
+        context.close()
+    assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
