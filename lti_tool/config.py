@@ -344,9 +344,9 @@ class Settings:
             )
         for destination in self.destinations:
             destination.check()
-        for source in self.goal_sources:
-            source.check("CXA_GOAL_SOURCES")
-        source_names = [source.name for source in self.goal_sources]
+        for goal_source in self.goal_sources:
+            goal_source.check("CXA_GOAL_SOURCES")
+        source_names = [goal_source.name for goal_source in self.goal_sources]
         if len(set(source_names)) != len(source_names):
             raise ConfigError(f"CXA_GOAL_SOURCES names must be unique: {source_names}")
         if self.state_store_url and not self.state_store_url.startswith(("redis://", "rediss://")):

@@ -1,1 +1,1 @@
-"""Celery workers: thin tasks over plain functions (delivery, and later grades and goals)."""
+"""Celery workers: thin tasks over plain functions (statement delivery, grades, goal progress)."""

@@ -25,8 +25,9 @@ the property test proves both paths agree.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,12 +36,12 @@ from sqlalchemy.orm import Session
 
 from content.catalog import Catalog
 from lti_tool import goal_events
-from lti_tool.recording import record_event
-from lti_tool.store import goal_ledger
+from lti_tool.recording import IRI_BASE, OUTBOX_TOUCHED
+from lti_tool.store import goal_ledger, outbox
 from lti_tool.store.badges import issue_for_goal
-from lti_tool.store.goal_ledger import OUTBOX_SOURCE, Learner, lrs_source
+from lti_tool.store.goal_ledger import OUTBOX_SOURCE, Learner, LiveGoal, lrs_source
 from lti_tool.store.goals import Goal, GoalSourceCursor, GoalStatus
-from lti_tool.store.learning import LearnerKey
+from lti_tool.store.installation import statement_namespace
 from lti_tool.store.models import Launch
 from lti_tool.store.outbox import database_now
 from workers.goal_rules import (
@@ -50,11 +51,14 @@ from workers.goal_rules import (
     GoalState,
     MalformedStatementError,
     Reading,
+    counted_key,
+    live_keys,
     read_statement,
 )
 from xapi.errors import LRSError, StatementError
+from xapi.events import LearningEvent
 from xapi.lrs import LRSClient
-from xapi.statements import mbox, mbox_sha1sum
+from xapi.statements import build_statement, mbox, mbox_sha1sum
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,9 @@ class EnginePolicy:
     page_size: int = 500
     # How far before its last stored time the LRS cursor reads again (see the docstring).
     lrs_overlap: timedelta = timedelta(seconds=5)
+    # How long after its deadline a goal waits before it is marked missed: learning done
+    # just before the deadline may still be on its way (outbox kick, an LRS page).
+    missed_grace: timedelta = timedelta(minutes=15)
 
 
 @dataclass
@@ -132,13 +139,14 @@ class GoalEngine:
         now = database_now(session)
         after = int(cursor.position or 0)
         gaps = dict(cursor.gaps or {})
-        ids = goal_ledger.list_outbox_ids(
+        listed = goal_ledger.list_outbox_ids(
             session, after=after, also=[int(i) for i in gaps], limit=self.policy.batch_size
         )
+        ids = [row_id for row_id, _ in listed]
         fresh = [i for i in ids if i > after]
         high = max(fresh, default=after)
-        found = set(ids)
-        for seen in found:
+        late = [i for i in ids if i <= after]
+        for seen in ids:
             gaps.pop(str(seen), None)
         stamp = now.isoformat()
         present = set(fresh)
@@ -149,7 +157,7 @@ class GoalEngine:
 
         items: list[tuple[tuple[Learner, ...], Reading]] = []
         seen_statements: set[str] = set()
-        for row in goal_ledger.read_outbox(session, ids):
+        for row in goal_ledger.read_outbox(session, after=after, high=high, also=late):
             # One row per destination: the first one read stands for the statement.
             if row.statement_id in seen_statements:
                 continue
@@ -159,8 +167,15 @@ class GoalEngine:
             except MalformedStatementError as err:
                 report.malformed += 1
                 log.warning("goal engine skipped outbox row %s: %s", row.id, err)
-        report.processed = len(seen_statements)
-        self.apply(session, items, now, report)
+
+        def load(metric_keys: Collection[str]) -> list[LiveGoal]:
+            return goal_ledger.list_live_goals_in_outbox(
+                session, metric_keys, after=after, high=high, also=late
+            )
+
+        # Every statement the batch covers is processed, read or not (one per destination).
+        report.processed = len({statement_id for _, statement_id in listed})
+        self.apply(session, items, now, report, load)
         cursor.position = str(high)
         cursor.gaps = gaps or None
         self._advance(cursor, report, now)
@@ -182,9 +197,11 @@ class GoalEngine:
                 page, more = client.read_statements_page(more=cursor.more)
             else:
                 params = {"ascending": "true", "limit": str(self.policy.page_size)}
-                if previous is not None:
-                    since = previous - self.policy.lrs_overlap
-                    params["since"] = since.isoformat().replace("+00:00", "Z")
+                # A first pull starts at the earliest goal (nothing older can count), not at
+                # the beginning of an LRS that may hold years of other tools' records.
+                start = previous or goal_ledger.get_earliest_goal_start(session) or now
+                since = start - self.policy.lrs_overlap
+                params["since"] = since.isoformat().replace("+00:00", "Z")
                 page, more = client.read_statements_page(**params)
         except LRSError as err:
             # Nothing is lost: the cursor (position and "more") is left as it was.
@@ -211,7 +228,14 @@ class GoalEngine:
                 report.processed += 1
             owners = identities.owners(reading.actor) if reading.voids is None else ()
             items.append((owners, reading))
-        self.apply(session, items, now, report)
+        learners = {owner for owners, _ in items for owner in owners}
+        self.apply(
+            session,
+            items,
+            now,
+            report,
+            lambda keys: goal_ledger.list_live_goals(session, learners, keys),
+        )
         cursor.more = more
         if newest is not None:
             cursor.position = newest.isoformat()
@@ -223,21 +247,20 @@ class GoalEngine:
     def mark_missed(self, session: Session, now: datetime | None = None) -> int:
         """Mark active goals past their deadline missed and record it; the number marked."""
         moment = now or database_now(session)
-        goals = goal_ledger.list_overdue_goals(session, moment)
+        goals = goal_ledger.list_overdue_goals(session, moment - self.policy.missed_grace)
         launches = goal_ledger.list_latest_launches(
             session, {(g.platform_id, g.sub) for g in goals}
         )
+        events: list[tuple[LearningEvent, Launch]] = []
         for goal in goals:
             goal.status = GoalStatus.MISSED
             goal.ended_at = moment
             goal.updated_at = moment
             launch = launches.get((goal.platform_id, goal.sub))
             if launch is not None:
-                self._record(
-                    session,
-                    launch,
-                    goal_events.goal_missed_event(launch, goal, self.catalog, goal.due_at),
-                )
+                event = goal_events.goal_missed_event(launch, goal, self.catalog, goal.due_at)
+                events.append((event, launch))
+        self._record(session, events)
         return len(goals)
 
     # --- counting -------------------------------------------------------------------------
@@ -248,25 +271,39 @@ class GoalEngine:
         items: Sequence[tuple[tuple[Learner, ...], Reading]],
         now: datetime,
         report: EngineReport,
+        load_goals: Callable[[Collection[str]], list[LiveGoal]],
     ) -> None:
-        """Count ``items`` (owners, reading) in stream order towards their learners' goals."""
-        wanted_learners: set[Learner] = set()
+        """Count ``items`` (owners, reading) in stream order towards their learners' goals.
+
+        ``load_goals`` returns the active goals, with one of the given metric keys, of the
+        learners the items are about: the metric index keeps goals no statement of the
+        batch can count for out of memory.
+        """
         wanted_metrics: set[str] = set()
+        wanted: set[tuple[Learner, str]] = set()
         metrics_of: list[frozenset[str]] = []
         for owners, reading in items:
             metrics = self.rules.metrics_for(reading)
             metrics_of.append(metrics)
-            if metrics:
-                wanted_learners.update(owners)
-                wanted_metrics.update(metrics)
-        goals = goal_ledger.list_live_goals(session, wanted_learners, wanted_metrics)
-        by_learner: dict[Learner, list[Goal]] = {}
-        for goal in goals:
-            by_learner.setdefault((goal.platform_id, goal.sub), []).append(goal)
-        states: dict[int, GoalState] = {goal.id: GoalState(_spec(goal)) for goal in goals}
-        for row in goal_ledger.list_ledger(session, states):
-            key = row.counted_key or row.statement_id
-            states[row.goal_id].rows[row.statement_id] = [key, row.amount]
+            wanted_metrics.update(metrics)
+            wanted.update((owner, metric) for owner in owners for metric in metrics)
+        # Only the goals some statement of the batch can count for: a learner's goal on
+        # another metric stays in the database, ledger and all.
+        live = [
+            goal
+            for goal in (load_goals(wanted_metrics) if items else [])
+            if (goal.owner, goal.metric_key) in wanted
+        ]
+        by_learner: dict[Learner, list[LiveGoal]] = {}
+        for goal in live:
+            by_learner.setdefault(goal.owner, []).append(goal)
+        states: dict[int, GoalState] = {goal.id: GoalState(_spec(goal)) for goal in live}
+        for row in self._touchable_rows(session, states, items):
+            states[row.goal_id].rows[row.statement_id] = [row.key, row.amount]
+        for goal in live:
+            state = states[goal.id]
+            # The stored progress stands for every row not loaded (see GoalState).
+            state.base = goal.progress - live_keys(state.rows)
         known = {goal_id: set(state.rows) for goal_id, state in states.items()}
 
         # Each change of each goal, in stream order: one progressed statement per step, so
@@ -317,24 +354,50 @@ class GoalEngine:
             elsewhere = goal_ledger.void_statements(session, voided) - set(states)
             report.voided = len(voided)
 
+        # ORM rows only for the goals that changed: loading every candidate as an object
+        # cost more than all the counting.
+        goals = goal_ledger.list_goals(session, set(steps))
         others = goal_ledger.list_goals(session, elsewhere)
         launches = goal_ledger.list_latest_launches(
-            session,
-            {(g.platform_id, g.sub) for g in goals if g.id in steps}
-            | {(g.platform_id, g.sub) for g in others},
+            session, {(g.platform_id, g.sub) for g in [*goals, *others]}
         )
-        for goal in goals:
-            for after, reading, reached in steps.get(goal.id, ()):
-                self._update(session, goal, after, reading, launches, report)
-                if reached and goal.status is GoalStatus.ACTIVE:
-                    self._achieve(session, goal, reading, launches, now, report)
+        events: list[tuple[LearningEvent, Launch]] = []
+        with session.no_autoflush:
+            for changed in goals:
+                for after, reading, reached in steps.get(changed.id, ()):
+                    self._update(session, changed, after, reading, launches, report, events)
+                    if reached and changed.status is GoalStatus.ACTIVE:
+                        self._achieve(session, changed, reading, launches, now, report, events)
         if others:
             # Goals the batch did not load (no statement in it could count for them) whose
             # counted statements were voided: their progress is recounted from the ledger.
             progress = goal_ledger.count_progress(session, elsewhere)
             void_reading = next(r for _, r in items if r.voids is not None)
-            for goal in others:
-                self._update(session, goal, progress[goal.id], void_reading, launches, report)
+            for other in others:
+                self._update(
+                    session, other, progress[other.id], void_reading, launches, report, events
+                )
+        self._record(session, events)
+
+    @staticmethod
+    def _touchable_rows(
+        session: Session,
+        states: Mapping[int, GoalState],
+        items: Sequence[tuple[tuple[Learner, ...], Reading]],
+    ) -> list[goal_ledger.LedgerRow]:
+        """The ledger rows the batch can touch: rows of its statements (redeliveries), of
+        the keys they could count as, and every row sharing a key with a voided statement."""
+        statement_ids = {reading.statement_id for _, reading in items}
+        voided = {reading.voids for _, reading in items if reading.voids is not None}
+        keys = set(statement_ids)
+        keys.update(counted_key(reading.object_id) for _, reading in items if reading.voids is None)
+        rows = goal_ledger.list_ledger_rows(
+            session, states, statement_ids=statement_ids | voided, keys=keys
+        )
+        more = {row.key for row in rows if row.statement_id in voided} - keys
+        if more:
+            rows += goal_ledger.list_ledger_rows(session, states, statement_ids=(), keys=more)
+        return rows
 
     def _update(
         self,
@@ -344,6 +407,7 @@ class GoalEngine:
         trigger: Reading,
         launches: Mapping[Learner, Launch],
         report: EngineReport,
+        events: list[tuple[LearningEvent, Launch]],
     ) -> None:
         if after == goal.progress:
             return
@@ -354,18 +418,15 @@ class GoalEngine:
         launch = launches.get((goal.platform_id, goal.sub))
         if launch is None:
             return
-        self._record(
-            session,
+        event = goal_events.goal_progressed_event(
             launch,
-            goal_events.goal_progressed_event(
-                launch,
-                goal,
-                self.catalog,
-                trigger=trigger.statement_id,
-                at=trigger.timestamp,
-                milestone=crossed_milestone(before, after, goal.target),
-            ),
+            goal,
+            self.catalog,
+            trigger=trigger.statement_id,
+            at=trigger.timestamp,
+            milestone=crossed_milestone(before, after, goal.target),
         )
+        events.append((event, launch))
 
     def _achieve(
         self,
@@ -375,26 +436,36 @@ class GoalEngine:
         launches: Mapping[Learner, Launch],
         now: datetime,
         report: EngineReport,
+        events: list[tuple[LearningEvent, Launch]],
     ) -> None:
         goal.status = GoalStatus.ACHIEVED
         goal.ended_at = now
         report.achieved += 1
         launch = launches.get((goal.platform_id, goal.sub))
         if launch is not None:
-            self._record(
-                session,
-                launch,
-                goal_events.goal_achieved_event(launch, goal, self.catalog, trigger.timestamp),
-            )
+            event = goal_events.goal_achieved_event(launch, goal, self.catalog, trigger.timestamp)
+            events.append((event, launch))
         self.achieved_hook(session, goal, now)
 
-    def _record(self, session: Session, launch: Launch, event: Any) -> None:
-        try:
-            record_event(session, event, owner=LearnerKey.of(launch))
-        except StatementError as err:
-            # A goal statement that cannot be built (a launch row with odd data) must not
-            # stop the engine: the progress itself is already in the goal row.
-            log.warning("goal statement not recorded: %s", err)
+    def _record(self, session: Session, events: Sequence[tuple[LearningEvent, Launch]]) -> None:
+        """Queue the goal statements of a batch in one INSERT (``record_event`` one at a time
+        would cost a destination query and a flush each)."""
+        if not events:
+            return
+        namespace = statement_namespace(session)
+        iri_base = session.info.get(IRI_BASE)
+        statements = []
+        for event, launch in events:
+            try:
+                statement = build_statement(event, namespace=namespace, iri_base=iri_base)
+            except StatementError as err:
+                # A goal statement that cannot be built (a launch row with odd data) must not
+                # stop the engine: the progress itself is already in the goal row.
+                log.warning("goal statement not recorded: %s", err)
+                continue
+            statements.append((statement, (launch.platform_id, launch.sub)))
+        outbox.add_statements(session, statements)
+        session.info[OUTBOX_TOUCHED] = True
 
     def _expire_gaps(self, gaps: dict[str, str], now: datetime) -> dict[str, str]:
         oldest = now - self.policy.gap_wait
@@ -421,11 +492,11 @@ def crossed_milestone(before: float, after: float, target: float) -> float | Non
     return crossed[-1] if crossed else None
 
 
-def _spec(goal: Goal) -> GoalSpec:
+def _spec(goal: LiveGoal) -> GoalSpec:
     return GoalSpec(
         id=goal.id,
         metric=goal.metric_key,
-        params=dict(goal.metric_params or {}),
+        params=json.loads(goal.metric_params_json) or {},
         target=goal.target,
         starts_at=goal.starts_at,
         due_at=goal.due_at,

@@ -24,7 +24,6 @@ from typing import Any
 from content.catalog import Catalog
 from content.goals import SELF_REPORTED
 from xapi import vocabulary
-from xapi.validation import is_timestamp
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 """xAPI 1.0.3 Part Two, 2.3.2: a statement with this verb voids the statement it refers to."""
@@ -40,10 +39,16 @@ class MalformedStatementError(ValueError):
     """Raised when a statement lacks what the engine reads (id, actor, verb, object, time)."""
 
 
+_SUFFIXES: dict[str, str] = {}
+
+
 def _suffix(iri: str) -> str:
     # Our own IRIs are moved under each operator's base (xapi.iris), so they are recognised
     # by what follows the base; ADL, cmi5 and Tin Can IRIs are compared whole.
-    return iri[len(vocabulary.CX_BASE) - 1 :] if iri.startswith(vocabulary.CX_BASE) else iri
+    found = _SUFFIXES.get(iri)
+    if found is None:
+        found = _SUFFIXES[iri] = iri[len(vocabulary.CX_BASE) - 1 :]
+    return found
 
 
 def _is(value: object, iri: str) -> bool:
@@ -105,11 +110,9 @@ def read_statement(data: object) -> Reading:
         raise MalformedStatementError(f"statement {statement_id} has no verb id")
     if not isinstance(obj, Mapping) or not isinstance(obj.get("id"), str):
         raise MalformedStatementError(f"statement {statement_id} has no object id")
-    if not isinstance(stamp, str) or not is_timestamp(stamp):
+    timestamp = _timestamp(stamp)
+    if timestamp is None:
         raise MalformedStatementError(f"statement {statement_id} has no valid timestamp")
-    timestamp = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    if timestamp.tzinfo is None:
-        timestamp = timestamp.replace(tzinfo=UTC)
     verb_id = str(verb["id"])
     if verb_id == VOIDED:
         if obj.get("objectType") != "StatementRef":
@@ -139,6 +142,18 @@ def read_statement(data: object) -> Reading:
         skill_scores=_skill_scores(_extension(result_ext, vocabulary.SKILL_SCORES)),
         skill_ratings=_skill_ratings(_extension(result_ext, vocabulary.SKILL_RATINGS)),
     )
+
+
+def _timestamp(value: object) -> datetime | None:
+    # Python's ISO 8601 reader is a fraction of the cost of a full RFC 3339 check and reads
+    # every form an LRS sends; a time without a zone is taken as UTC.
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _number(value: object) -> bool:
@@ -191,6 +206,7 @@ class GoalRules:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._metrics: dict[str, frozenset[str]] = {}
         self._lesson_skills: dict[str, frozenset[str]] = {
             lesson.id: frozenset(
                 question.skill
@@ -203,6 +219,15 @@ class GoalRules:
     def metrics_for(self, reading: Reading) -> frozenset[str]:
         """The metric keys ``reading`` could count for: the engine's index into goals, so a
         statement only ever loads goals whose metric can match it."""
+        # Asked once per goal a statement is offered to; a statement id names one statement.
+        found = self._metrics.get(reading.statement_id)
+        if found is None:
+            if len(self._metrics) > 100_000:
+                self._metrics.clear()
+            found = self._metrics[reading.statement_id] = self._metrics_for(reading)
+        return found
+
+    def _metrics_for(self, reading: Reading) -> frozenset[str]:
         if reading.voids is not None or _is_goal_record(reading):
             return frozenset()
         keys = {_EXTERNAL}
@@ -294,15 +319,21 @@ def in_window(goal: GoalSpec, reading: Reading) -> bool:
 
 @dataclass
 class GoalState:
-    """A goal's ledger in memory: statement id -> [counted key, amount] (amount 0: voided)."""
+    """A goal's ledger in memory: statement id -> [counted key, amount] (amount 0: voided).
+
+    ``rows`` may be part of the ledger, as long as it holds every row of each key it holds
+    (the engine loads only the rows a batch can touch, so its cost does not grow with a
+    goal's history); ``base`` is the progress the rows not held make up.
+    """
 
     spec: GoalSpec
     status: str = ACTIVE
     rows: dict[str, list[Any]] = field(default_factory=dict)
+    base: float = 0.0
 
     @property
     def progress(self) -> float:
-        return float(len({key for key, amount in self.rows.values() if amount > 0}))
+        return self.base + live_keys(self.rows)
 
     def offer(self, rules: GoalRules, reading: Reading) -> bool:
         """Count ``reading`` if it counts; True when it was added to the ledger."""
@@ -325,6 +356,11 @@ class GoalState:
             return False
         row[1] = 0.0
         return True
+
+
+def live_keys(rows: Mapping[str, Sequence[Any]]) -> float:
+    """How many distinct keys the ledger rows count (rows with amount 0 are voided)."""
+    return float(len({key for key, amount in rows.values() if amount > 0}))
 
 
 def replay_history(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -27,7 +28,7 @@ def goals_status(as_json: bool) -> None:
     # Configured sources are listed even before their first pull, so a typo in a name shows.
     names = [OUTBOX_SOURCE, *(lrs_source(s.name) for s in settings.goal_sources)]
     names += sorted(set(cursors) - set(names))
-    sources = []
+    sources: list[dict[str, Any]] = []
     for name in names:
         cursor = cursors.get(name)
         sources.append(
@@ -47,7 +48,7 @@ def goals_status(as_json: bool) -> None:
         click.echo(json.dumps({"sources": sources, "goals": goals}, indent=2))
         return
     for source in sources:
-        where = source["position"] or "(not started)"
+        where = str(source["position"] or "(not started)")
         if source["more"]:
             where += " (next page pending)"
         click.echo(

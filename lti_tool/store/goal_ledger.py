@@ -12,9 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Text,
+    any_,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from lti_tool.store.goals import Goal, GoalCountedStatement, GoalSourceCursor, GoalStatus
 from lti_tool.store.models import Launch, OutboxRow, Platform, utcnow
@@ -64,6 +76,52 @@ def list_cursors(session: Session) -> list[GoalSourceCursor]:
     return list(session.scalars(select(GoalSourceCursor).order_by(GoalSourceCursor.source)))
 
 
+@dataclass(frozen=True)
+class LiveGoal:
+    """What the engine reads of an active goal to count towards it (a plain row, not an ORM
+    object: a batch reads thousands)."""
+
+    id: int
+    owner: Learner
+    metric_key: str
+    # As stored (JSON text): most candidates of a batch are dropped unread, and decoding
+    # thousands of parameter objects cost as much as the counting.
+    metric_params_json: str
+    target: float
+    starts_at: datetime
+    due_at: datetime
+    progress: float
+
+
+_LIVE_COLUMNS = (
+    Goal.id,
+    Goal.platform_id,
+    Goal.sub,
+    Goal.metric_key,
+    cast(Goal.metric_params, Text).label("metric_params"),
+    Goal.target,
+    Goal.starts_at,
+    Goal.due_at,
+    Goal.progress,
+)
+
+
+def _live(rows: Iterable[Any]) -> list[LiveGoal]:
+    return [
+        LiveGoal(
+            id=row.id,
+            owner=(row.platform_id, row.sub),
+            metric_key=row.metric_key,
+            metric_params_json=row.metric_params or "{}",
+            target=row.target,
+            starts_at=row.starts_at,
+            due_at=row.due_at,
+            progress=row.progress,
+        )
+        for row in rows
+    ]
+
+
 # --- the outbox stream -------------------------------------------------------------------------
 
 
@@ -77,25 +135,36 @@ class OutboxStatement:
 
 def list_outbox_ids(
     session: Session, *, after: int, also: Collection[int] = (), limit: int = 1000
-) -> list[int]:
-    """Outbox row ids above ``after`` (at most ``limit``) plus the ``also`` ids that exist
-    (earlier gaps now committed), in id order: what one engine batch covers."""
-    wanted = OutboxRow.id > after
+) -> list[tuple[int, str]]:
+    """(id, statement id) of outbox rows above ``after`` (at most ``limit``) plus the ``also``
+    ids that exist (earlier gaps now committed), in id order: what one engine batch covers."""
+    wanted: ColumnElement[bool] = OutboxRow.id > after
     if also:
-        wanted = wanted | OutboxRow.id.in_(sorted(also))
-    return list(
-        session.scalars(
-            select(OutboxRow.id).where(wanted).order_by(OutboxRow.id).limit(limit + len(also))
-        )
-    )
+        wanted = wanted | _among(session, OutboxRow.id, sorted(also))
+    rows = session.execute(
+        select(OutboxRow.id, OutboxRow.statement_id)
+        .where(wanted)
+        .order_by(OutboxRow.id)
+        .limit(limit + len(also))
+    ).all()
+    return [(int(row[0]), str(row[1])) for row in rows]
 
 
-def read_outbox(session: Session, ids: Collection[int]) -> list[OutboxStatement]:
-    """The statements of outbox rows ``ids`` whose learner has a goal (any status), in id
-    order. Rows of learners without goals are never read: the bulk of a busy outbox, and
-    not parsing their JSON is most of the engine's speed."""
-    if not ids:
-        return []
+def _window(session: Session, after: int, high: int, also: Collection[int]) -> ColumnElement[bool]:
+    # A batch is an id range plus a few late ids: ranges keep the statements small and
+    # their plans cheap, however many rows the batch holds.
+    inside: ColumnElement[bool] = (OutboxRow.id > after) & (OutboxRow.id <= high)
+    if also:
+        inside = inside | _among(session, OutboxRow.id, sorted(also))
+    return inside
+
+
+def read_outbox(
+    session: Session, *, after: int, high: int, also: Collection[int] = ()
+) -> list[OutboxStatement]:
+    """The statements of the batch (ids above ``after`` up to ``high``, plus ``also``) whose
+    learner has a goal (any status), in id order. Rows of learners without goals are never
+    read: the bulk of a busy outbox, and not parsing their JSON is much of the engine's speed."""
     owners = select(Goal.platform_id, Goal.sub).distinct()
     rows = session.execute(
         select(
@@ -105,7 +174,7 @@ def read_outbox(session: Session, ids: Collection[int]) -> list[OutboxStatement]
             OutboxRow.sub,
             OutboxRow.statement,
         )
-        .where(OutboxRow.id.in_(sorted(ids)))
+        .where(_window(session, after, high, also))
         .where(tuple_(OutboxRow.platform_id, OutboxRow.sub).in_(owners))
         .order_by(OutboxRow.id)
     ).all()
@@ -120,28 +189,65 @@ def read_outbox(session: Session, ids: Collection[int]) -> list[OutboxStatement]
     ]
 
 
+def list_live_goals_in_outbox(
+    session: Session,
+    metric_keys: Collection[str],
+    *,
+    after: int,
+    high: int,
+    also: Collection[int] = (),
+) -> list[LiveGoal]:
+    """Active goals with one of ``metric_keys`` whose learner owns a statement of the batch
+    (served by ix_goal_learner_metric: the engine's index by learner and metric)."""
+    if not metric_keys:
+        return []
+    owners = select(OutboxRow.platform_id, OutboxRow.sub).where(_window(session, after, high, also))
+    return _live(
+        session.execute(
+            select(*_LIVE_COLUMNS)
+            .where(tuple_(Goal.platform_id, Goal.sub).in_(owners))
+            .where(Goal.metric_key.in_(sorted(metric_keys)))
+            .where(Goal.status == GoalStatus.ACTIVE)
+            .order_by(Goal.id)
+        )
+    )
+
+
+def _among(
+    session: Session, column: InstrumentedAttribute[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN values`` as one array parameter on PostgreSQL (thousands of ids would
+    otherwise be thousands of parameters to send and parse), a plain IN elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        item = Integer() if values and isinstance(values[0], int) else String()
+        return column == any_(literal(list(values), postgresql.ARRAY(item)))
+    return column.in_(values)
+
+
 # --- goals and the ledger ------------------------------------------------------------------------
 
 
 def list_live_goals(
     session: Session, learners: Collection[Learner], metric_keys: Collection[str]
-) -> list[Goal]:
+) -> list[LiveGoal]:
     """Active goals of ``learners`` whose metric is one of ``metric_keys``, oldest first
     (served by ix_goal_learner_metric: the engine's index by learner and metric)."""
     if not learners or not metric_keys:
         return []
-    found: list[Goal] = []
+    found: list[LiveGoal] = []
     ordered = sorted(learners)
     # Chunked so one batch of many learners stays within the database's parameter limits.
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         found.extend(
-            session.scalars(
-                select(Goal)
-                .where(tuple_(Goal.platform_id, Goal.sub).in_(chunk))
-                .where(Goal.metric_key.in_(sorted(metric_keys)))
-                .where(Goal.status == GoalStatus.ACTIVE)
-                .order_by(Goal.id)
+            _live(
+                session.execute(
+                    select(*_LIVE_COLUMNS)
+                    .where(tuple_(Goal.platform_id, Goal.sub).in_(chunk))
+                    .where(Goal.metric_key.in_(sorted(metric_keys)))
+                    .where(Goal.status == GoalStatus.ACTIVE)
+                    .order_by(Goal.id)
+                )
             )
         )
     return found
@@ -153,15 +259,64 @@ def list_ledger(session: Session, goal_ids: Collection[int]) -> list[GoalCounted
         return []
     return list(
         session.scalars(
-            select(GoalCountedStatement).where(GoalCountedStatement.goal_id.in_(sorted(goal_ids)))
+            select(GoalCountedStatement).where(
+                _among(session, GoalCountedStatement.goal_id, sorted(goal_ids))
+            )
         )
     )
 
 
-def add_ledger_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+@dataclass(frozen=True)
+class LedgerRow:
+    goal_id: int
+    statement_id: str
+    key: str
+    amount: float
+
+
+def list_ledger_rows(
+    session: Session,
+    goal_ids: Collection[int],
+    *,
+    statement_ids: Collection[str],
+    keys: Collection[str],
+) -> list[LedgerRow]:
+    """The ledger rows of ``goal_ids`` for these statements or counted keys: what a batch
+    can touch, so reading them costs what the batch holds, not the goals' history."""
+    if not goal_ids or not (statement_ids or keys):
+        return []
+    touched: ColumnElement[bool] = _among(
+        session, GoalCountedStatement.statement_id, sorted(statement_ids) or [""]
+    )
+    if keys:
+        touched = touched | _among(session, GoalCountedStatement.counted_key, sorted(keys))
+    rows = session.execute(
+        select(
+            GoalCountedStatement.goal_id,
+            GoalCountedStatement.statement_id,
+            GoalCountedStatement.counted_key,
+            GoalCountedStatement.amount,
+        )
+        .where(_among(session, GoalCountedStatement.goal_id, sorted(goal_ids)))
+        .where(touched)
+    ).all()
+    return [
+        LedgerRow(int(row[0]), str(row[1]), str(row[2] or row[1]), float(row[3])) for row in rows
+    ]
+
+
+def add_ledger_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert counted statements; a (goal, statement) pair already there is skipped, so a
-    redelivered statement counts nothing. The number inserted."""
-    return _insert_ignoring_duplicates(session, GoalCountedStatement, [dict(r) for r in rows])
+    redelivered statement counts nothing."""
+    if not rows:
+        return
+    # executemany of one cached statement: a multi-row VALUES would be compiled afresh for
+    # every batch size, which cost more than the insert itself.
+    dialect = session.get_bind().dialect.name
+    insert_stmt: Any = (postgresql if dialect == "postgresql" else sqlite).insert(
+        GoalCountedStatement
+    )
+    session.execute(insert_stmt.on_conflict_do_nothing(), [dict(r) for r in rows])
 
 
 def void_statements(session: Session, statement_ids: Collection[str]) -> set[int]:
@@ -172,7 +327,7 @@ def void_statements(session: Session, statement_ids: Collection[str]) -> set[int
     goal_ids = set(
         session.scalars(
             select(GoalCountedStatement.goal_id).where(
-                GoalCountedStatement.statement_id.in_(sorted(statement_ids)),
+                _among(session, GoalCountedStatement.statement_id, sorted(statement_ids)),
                 GoalCountedStatement.amount > 0,
             )
         )
@@ -217,6 +372,11 @@ def list_overdue_goals(session: Session, now: datetime, limit: int = 500) -> lis
             .limit(limit)
         )
     )
+
+
+def get_earliest_goal_start(session: Session) -> datetime | None:
+    """When the earliest goal (any status) started counting: where a new LRS source begins."""
+    return session.scalar(select(func.min(Goal.starts_at)))
 
 
 def count_goals_by_status(session: Session) -> dict[str, int]:

@@ -153,8 +153,9 @@ class PracticeEntry(Base):
 class GoalCountedStatement(Base):
     """The engine's ledger: one statement counted once towards one goal, and by how much.
 
-    Redelivery meets the unique key and counts nothing; a voiding statement removes its
-    target's rows and progress is recomputed from what is left.
+    Redelivery meets the unique key and counts nothing; a voiding statement sets its
+    target's rows to amount 0 (kept, so a redelivery of the voided statement still meets
+    its row) and progress is recounted from what is left.
     """
 
     __tablename__ = "goal_counted_statement"
@@ -162,6 +163,8 @@ class GoalCountedStatement(Base):
         UniqueConstraint("goal_id", "statement_id"),
         # Voiding looks a statement up by id across every goal it counted towards.
         Index("ix_goal_counted_statement_statement", "statement_id"),
+        # The engine reads a goal's rows for the keys a batch can count (goal_ledger).
+        Index("ix_goal_counted_statement_goal_key", "goal_id", "counted_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_DESTINATION",
     "DestinationStatus",
     "add_statement",
+    "add_statements",
     "claim_due",
     "copy_statements",
     "database_now",
@@ -128,6 +129,34 @@ def add_statement(
     now = _now_sql(session)
     rows = [_outbox_row(name, statement, now, owner) for name in names]
     return _insert_ignoring_duplicates(session, OutboxRow, rows) > 0
+
+
+def add_statements(
+    session: Session, statements: Sequence[tuple[dict[str, Any], tuple[int, str]]]
+) -> int:
+    """Queue many (statement, owner) pairs for every enabled destination in one INSERT, as
+    ``add_statement`` does for one (a worker recording many at once); the rows offered
+    (a statement already queued is skipped, as there)."""
+    if not statements:
+        return 0
+    names = list(
+        session.scalars(
+            select(DestinationState.name)
+            .where(DestinationState.enabled.is_(True))
+            .order_by(DestinationState.name)
+        )
+    ) or [DEFAULT_DESTINATION]
+    now = database_now(session)
+    rows = [
+        _outbox_row(name, statement, now, owner)
+        for statement, owner in statements
+        for name in names
+    ]
+    # executemany of one cached statement (a multi-row VALUES is compiled anew per size).
+    dialect = session.get_bind().dialect.name
+    stmt: Any = (postgresql if dialect == "postgresql" else sqlite).insert(OutboxRow)
+    session.execute(stmt.on_conflict_do_nothing(), rows)
+    return len(rows)
 
 
 def register_destinations(session: Session, names: Iterable[str]) -> None:

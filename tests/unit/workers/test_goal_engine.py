@@ -482,3 +482,32 @@ def test_goal_counts_by_status(world: GoalWorld) -> None:
     with world.services.sessions() as session:
         assert goal_ledger.count_goals_by_status(session) == {"active": 1, "missed": 1}
         assert session.scalar(select(Goal.id).limit(1)) is not None
+
+
+def test_a_goal_just_past_its_deadline_waits_for_late_records(
+    world: GoalWorld, engine: GoalEngine
+) -> None:
+    due = START + timedelta(days=1)
+    goal_id = world.add_goal("ana", "practice_logged", {"kind": "kb-article"}, 2, due_at=due)
+    with transaction(world.services.sessions) as session:
+        assert engine.mark_missed(session, due + timedelta(minutes=5)) == 0
+    assert world.goal(goal_id).status is GoalStatus.ACTIVE
+    with transaction(world.services.sessions) as session:
+        assert engine.mark_missed(session, due + engine.policy.missed_grace * 2) == 1
+
+
+def test_a_new_lrs_source_starts_at_the_earliest_goal(
+    world: GoalWorld, engine: GoalEngine, lrs: ScriptedLRS
+) -> None:
+    params = {"verb": EXTERNAL_VERB, "activity_type": EXTERNAL_TYPE}
+    goal_id = world.add_goal("ana", "external_statements", params, 10)
+    lrs.store(world.external(world.account("ana"), at=START - timedelta(days=300)))
+    lrs.store(world.external(world.account("ana")))
+
+    pull(world, engine, lrs)
+
+    assert lrs.calls[0]["since"] < START.isoformat()
+    assert world.goal(goal_id).progress == 1.0
+    with world.services.sessions() as session:
+        cursor = session.get(GoalSourceCursor, "lrs:videos")
+        assert cursor is not None and cursor.processed == 1
