@@ -19,6 +19,7 @@ from lti_tool.store.keys import ensure_active_key
 from lti_tool.store.outbox import register_destinations
 from lti_tool.web import (
     assessment,
+    branding,
     course,
     errors,
     health,
@@ -31,6 +32,7 @@ from lti_tool.web import (
     placement,
     progress,
     quiz,
+    regional,
     registration,
     scenario,
     xapi_iris,
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.init_app(app)
     launch_session.init_app(app)
     language.init_app(app)
+    regional.init_app(app)
     blueprints = (lti.bp, learner.bp, course.bp, quiz.bp, scenario.bp, assessment.bp, progress.bp)
     for blueprint in (
         *blueprints,
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         xapi_profile.bp,
         xapi_iris.bp,
         registration.bp,
+        branding.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from lti_tool.cli.brand import brand
 from lti_tool.cli.db import db
 from lti_tool.cli.grades import grades_group
 from lti_tool.cli.keys import keys_group
@@ -24,7 +25,7 @@ def main() -> None:
     """CX Academy: LTI 1.3 tool administration."""
 
 
-for command in REGISTRATION_COMMANDS:
+for command in (*REGISTRATION_COMMANDS, brand):
     platform.add_command(command)
 
 for group in (db, platform, keys_group, outbox_group, sessions_group, grades_group):

@@ -91,7 +91,7 @@ def test_a_learner_takes_a_whole_course_and_the_lrs_has_every_statement(
     step = 0
     while isinstance(node, DecisionNode):
         choice = max(node.choices, key=lambda c: sum(c.scores.values()))
-        answer = learner.post(f"runs/{run_id}", {"step": str(step), "choice": choice.id})
+        answer = learner.reply(run_id, step, node, choice.id)
         assert answer.status_code == 303
         node, step = scenario.node(choice.next), step + 1
     assert "Debrief" in learner.get(f"runs/{run_id}").get_data(as_text=True)
