@@ -23,6 +23,7 @@ from lti_tool.web import (
     course,
     errors,
     health,
+    home,  # noqa: F401 (importing it registers the home page on learner.bp)
     instructor,
     language,
     launch_session,
