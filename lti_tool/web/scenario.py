@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from content.debrief import review_path
@@ -155,7 +156,11 @@ def start(token: str, course_id: str, scenario_id: str) -> Response:
     if run is None:
         if rules.remaining(len(runs)) == 0:
             raise NoAttemptsLeftError(
-                _("You have used all %(n)d attempts at this role-play.", n=rules.attempts or 0)
+                ngettext(
+                    "You have used your only attempt at this role-play.",
+                    "You have used all %(num)d attempts at this role-play.",
+                    rules.attempts or 0,
+                )
             )
         run = add_run(
             session,
