@@ -284,3 +284,31 @@ def test_true_false_needs_true_and_false_ids(content_copy: Path) -> None:
 def test_broken_yaml_is_reported_not_raised(content_copy: Path) -> None:
     (content_copy / "skills.yaml").write_text("skills: [unclosed\n")
     assert any(p.startswith("content/skills.yaml: invalid YAML") for p in problems_in(content_copy))
+
+
+def test_unknown_prerequisite_is_named(content_copy: Path) -> None:
+    edit_yaml(
+        content_copy / f"{FOUNDATIONS}/course.yaml",
+        lambda course: course.update(prerequisites=["no-such-course"]),
+    )
+    assert any(
+        "prerequisites[0]: unknown course 'no-such-course'" in p for p in problems_in(content_copy)
+    )
+
+
+def test_prerequisite_cycle_is_refused(content_copy: Path) -> None:
+    # sharing-knowledge already requires service-foundations; closing the loop is an error.
+    edit_yaml(
+        content_copy / f"{FOUNDATIONS}/course.yaml",
+        lambda course: course.update(prerequisites=["sharing-knowledge"]),
+    )
+    assert any("requires itself" in p for p in problems_in(content_copy))
+
+
+def test_the_learning_path_puts_prerequisites_first() -> None:
+    from content import load_catalog
+
+    ids = [course.id for course in load_catalog().list_courses_in_path()]
+    assert ids[0] == "service-foundations"
+    assert ids.index("learning-team") > ids.index("sharing-knowledge")
+    assert ids.index("learning-team") > ids.index("growing-on-the-job")
