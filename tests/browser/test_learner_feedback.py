@@ -9,7 +9,6 @@ test_accessibility.py: a missing Chromium, playwright or npm fails, never skips.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,13 @@ from content import load_catalog
 from lti_tool.services import Services
 from lti_tool.store.branding import set_branding
 from lti_tool.store.models import Launch
-from tests.browser.test_accessibility import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
     DESKTOP,
     PHONE,
-    _axe_source,
     _describe,
     _violations,
+    axe_source,
+    browser,
 )
 from tests.fixtures.platform import TestPlatform
 from tests.fixtures.servers import serve
@@ -41,27 +39,6 @@ COURSE = "service-foundations"
 LESSON = "active-listening"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORTS = {"1280": DESKTOP, "390": PHONE}
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    return _axe_source()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _axe_clean(page: Any, axe: str, what: str) -> None:
@@ -84,7 +61,11 @@ def _shot(page: Any, name: str, width: str) -> None:
 
 
 def test_a_knowledge_check_lands_on_its_result_and_announces_it(
-    app: Flask, client: FlaskClient, registered: TestPlatform, browser: Any, axe_source: str
+    app: Flask,
+    client: FlaskClient,
+    registered: TestPlatform,
+    browser: Any,  # noqa: F811 - the fixture imported above
+    axe_source: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     learner = launch_learner(client, registered, "check-learner")
     lesson_path = f"{learner.base}courses/{COURSE}/lessons/{LESSON}"
@@ -116,7 +97,11 @@ def test_a_knowledge_check_lands_on_its_result_and_announces_it(
 
 
 def test_a_role_play_completes_by_keyboard_and_lands_on_each_reply_and_the_debrief(
-    app: Flask, client: FlaskClient, registered: TestPlatform, browser: Any, axe_source: str
+    app: Flask,
+    client: FlaskClient,
+    registered: TestPlatform,
+    browser: Any,  # noqa: F811 - the fixture imported above
+    axe_source: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     scenario = load_catalog().require_scenario("double-charge")
     with serve(app) as base_url:
@@ -161,7 +146,11 @@ def test_a_role_play_completes_by_keyboard_and_lands_on_each_reply_and_the_debri
 
 
 def test_self_assessment_grid_phone_steps_and_result_chart(
-    app: Flask, client: FlaskClient, registered: TestPlatform, browser: Any, axe_source: str
+    app: Flask,
+    client: FlaskClient,
+    registered: TestPlatform,
+    browser: Any,  # noqa: F811 - the fixture imported above
+    axe_source: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     learner = launch_learner(client, registered, "sa-learner")
     form = f"{learner.base}self-assessment"
@@ -223,8 +212,8 @@ def test_home_shows_the_path_brand_and_no_favicon_404(
     app: Flask,
     client: FlaskClient,
     registered: TestPlatform,
-    browser: Any,
-    axe_source: str,
+    browser: Any,  # noqa: F811 - the fixture imported above
+    axe_source: str,  # noqa: F811 - the fixture imported above
     services: Services,
 ) -> None:
     learner = launch_learner(client, registered, "home-learner")
