@@ -101,7 +101,7 @@ def test_a_learner_takes_a_whole_course_and_the_lrs_has_every_statement(
     ratings = {f"q.{s.id}": "1" if s.skill == "listening" else "4" for s in assessment.statements}
     result = learner.post("self-assessment", ratings)
     assert result.status_code == 303
-    assert "Recommended next" in client.get(urlsplit(result.headers["Location"]).path).get_data(
+    assert "Where to focus next" in client.get(urlsplit(result.headers["Location"]).path).get_data(
         as_text=True
     )
 
