@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, url_for
+from sqlalchemy.exc import SQLAlchemyError
 
 from lti_tool.branding import Brand, parse_accent
 from lti_tool.errors import BrandingError
@@ -23,9 +24,14 @@ def current_brand() -> Brand:
     """The branding of the launch this request serves; the product's own without one."""
     if "cxa_brand" not in g:
         launch = g.get("cxa_launch")
-        g.cxa_brand = (
-            get_brand(db(), launch.platform_id, launch.deployment_id) if launch else Brand()
-        )
+        try:
+            g.cxa_brand = (
+                get_brand(db(), launch.platform_id, launch.deployment_id) if launch else Brand()
+            )
+        except SQLAlchemyError:
+            # Error pages render through here too, sometimes because the database just
+            # failed: they show the product's own look rather than fail a second time.
+            g.cxa_brand = Brand()
     brand: Brand = g.cxa_brand
     return brand
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from lti_tool.store.branding import set_branding
@@ -46,3 +48,15 @@ def test_the_favicon_is_served_not_a_404(client: FlaskClient, learner: LearnerBr
         assert b"<svg" in response.data
     page = learner.get("").get_data(as_text=True)
     assert 'rel="icon"' in page and "favicon.svg" in page
+
+
+def test_a_failing_branding_lookup_falls_back_to_the_default_look(
+    learner: LearnerBrowser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise OperationalError("SELECT branding", {}, Exception("database went away"))
+
+    monkeypatch.setattr("lti_tool.web.branding.get_brand", broken)
+    response = learner.get("")
+    assert response.status_code == 200
+    assert "/brand/accent/" not in response.get_data(as_text=True)
