@@ -119,6 +119,24 @@ class Catalog:
     def list_courses(self) -> list[Course]:
         return list(self._courses)
 
+    def list_courses_in_path(self) -> list[Course]:
+        """Every course, each after its prerequisites; courses free to go next keep the
+        catalogue's order. Validation refuses prerequisite cycles; should one slip through,
+        the courses in it follow the rest rather than vanish."""
+        known = {course.id for course in self._courses}
+        placed: list[Course] = []
+        done: set[str] = set()
+        remaining = list(self._courses)
+        while remaining:
+            ready = next(
+                (c for c in remaining if all(p in done or p not in known for p in c.prerequisites)),
+                remaining[0],
+            )
+            placed.append(ready)
+            done.add(ready.id)
+            remaining.remove(ready)
+        return placed
+
     def list_modules(self) -> list[Module]:
         return list(self._modules)
 

@@ -232,6 +232,9 @@ class Course(Item):
     modules: list[Module] = Field(min_length=1)
     quiz: Quiz | None = None
     scenarios: list[Slug] = Field(default_factory=list)
+    #: Courses to take before this one; they set the learning-path order learners see
+    #: (Catalog.list_courses_in_path), foundations first.
+    prerequisites: list[Slug] = Field(default_factory=list)
 
 
 # --- scenarios ------------------------------------------------------------------------

@@ -166,6 +166,30 @@ class _Checker:
         for index, scenario_id in enumerate(course.scenarios):
             if self.catalog.get_scenario(scenario_id) is None:
                 yield Problem(where.at(f"scenarios[{index}]"), f"unknown scenario {scenario_id!r}")
+        yield from self.check_prerequisites(course)
+
+    def check_prerequisites(self, course: Course) -> Iterator[Problem]:
+        where = self.where(course)
+        for index, required in enumerate(course.prerequisites):
+            if self.catalog.get_course(required) is None:
+                yield Problem(where.at(f"prerequisites[{index}]"), f"unknown course {required!r}")
+        # A course that (through others) requires itself has no place in the path.
+        seen: set[str] = set()
+        waiting = list(course.prerequisites)
+        while waiting:
+            current = waiting.pop()
+            if current == course.id:
+                yield Problem(
+                    where.at("prerequisites"),
+                    f"course {course.id!r} requires itself through its prerequisites",
+                )
+                return
+            if current in seen:
+                continue
+            seen.add(current)
+            found = self.catalog.get_course(current)
+            if found is not None:
+                waiting.extend(found.prerequisites)
 
     def check_quiz(self, quiz: Quiz) -> Iterator[Problem]:
         where = self.where(quiz)

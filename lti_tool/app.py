@@ -21,10 +21,12 @@ from lti_tool.web import (
     admin,
     assessment,
     badges,
+    branding,
     course,
     errors,
     goals,
     health,
+    home,  # noqa: F401 (importing it registers the home page on learner.bp)
     instructor,
     language,
     launch_session,
@@ -34,6 +36,7 @@ from lti_tool.web import (
     placement,
     progress,
     quiz,
+    regional,
     registration,
     scenario,
     xapi_iris,
@@ -90,6 +93,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     errors.init_app(app)
     launch_session.init_app(app)
     language.init_app(app)
+    regional.init_app(app)
     blueprints = (lti.bp, learner.bp, course.bp, quiz.bp, scenario.bp, assessment.bp, progress.bp)
     for blueprint in (
         *blueprints,
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         badges.bp,
         admin.bp,
         goals.bp,
+        branding.bp,
     ):
         app.register_blueprint(blueprint)
 

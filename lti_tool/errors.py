@@ -58,3 +58,10 @@ class AwaitingApprovalError(ToolError):
 
     status = 403
     title = "Waiting for approval"
+
+
+class BrandingError(ToolError):
+    """Raised when a deployment's branding is invalid (a colour that fails contrast, a name
+    too long) or names a registration that does not exist."""
+
+    title = "Branding not accepted"

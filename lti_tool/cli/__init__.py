@@ -12,6 +12,7 @@ import sys
 import click
 
 from lti_tool.cli.badges import badges_group
+from lti_tool.cli.brand import brand
 from lti_tool.cli.db import db
 from lti_tool.cli.goals import goals_group
 from lti_tool.cli.grades import grades_group
@@ -29,7 +30,7 @@ def main() -> None:
     """CX Academy: LTI 1.3 tool administration."""
 
 
-for command in REGISTRATION_COMMANDS:
+for command in (*REGISTRATION_COMMANDS, brand):
     platform.add_command(command)
 
 for group in (

@@ -3,6 +3,7 @@
 # Registers the tables defined outside models.py on Base.metadata wherever the store is
 # imported, so Alembic's autogenerate and the app see one schema.
 import lti_tool.store.badges
+import lti_tool.store.branding
 import lti_tool.store.classroom
 import lti_tool.store.goals
 import lti_tool.store.grades

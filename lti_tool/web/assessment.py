@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from content.errors import ResponseError
-from content.schema import SelfAssessment
+from content.schema import SelfAssessment, Statement
 from content.scoring import assess_skills
 from lti_tool.recording import (
     record_event,
@@ -34,6 +34,20 @@ def _assessment() -> SelfAssessment:
     return assessment
 
 
+#: Recommendations the result page shows: the weakest skills only, so the learner gets a
+#: short list to act on rather than one entry per skill rated low.
+FOCUS_LIMIT = 3
+
+
+def _skill_groups(assessment: SelfAssessment) -> list[tuple[str, list[Statement]]]:
+    """The statements grouped by skill, in the order the skills first appear: one group is
+    one step of the form on a phone."""
+    groups: dict[str, list[Statement]] = {}
+    for statement in assessment.statements:
+        groups.setdefault(statement.skill, []).append(statement)
+    return list(groups.items())
+
+
 def _page(
     assessment: SelfAssessment, ratings: dict[str, int], error: str | None, status: int
 ) -> tuple[str, int]:
@@ -41,6 +55,7 @@ def _page(
         render_template(
             "assessment.html",
             assessment=assessment,
+            groups=_skill_groups(assessment),
             ratings=ratings,
             error=error,
             skills={s.id: s for s in catalog().list_skills()},
@@ -126,7 +141,7 @@ def result_page(token: str, record_id: uuid.UUID) -> str:
         raise PageNotFoundError(_("There is no self-assessment result of yours at this address."))
     result = assess_skills(assessment, record.ratings)
     recommendations = []
-    for recommendation in result.recommendations:
+    for recommendation in result.recommendations[:FOCUS_LIMIT]:
         modules = []
         for module_id in recommendation.modules:
             course = course_of_module(module_id)
@@ -140,5 +155,7 @@ def result_page(token: str, record_id: uuid.UUID) -> str:
         record=record,
         result=result,
         recommendations=recommendations,
+        more=max(0, len(result.recommendations) - FOCUS_LIMIT),
+        focus={r.skill for r in result.recommendations[:FOCUS_LIMIT]},
         skills={s.id: s for s in catalog().list_skills()},
     )

@@ -24,9 +24,15 @@ def statement_disclosure(launch: Launch) -> str:
         who = _("%(identity)s and your name", identity=identity)
     else:
         who = _("%(identity)s, without your name", identity=identity)
+    # Matches what lti_tool.recording sends for a submission: one "responded" statement
+    # per rated statement (its text and the rating chosen) and one "completed" statement
+    # listing the recommended modules. Averages and unrated statements are not sent.
     return _(
-        "What is sent: each rating you give and your result are recorded in your "
-        "organisation's learning record store (LRS) with %(who)s. People your organisation "
-        "lets read the LRS, such as your learning and development team, can see them.",
+        "For each statement you rate, the statement and the rating you chose are sent to "
+        "your organisation's learning record store (LRS); when you finish, so is the fact "
+        "that you completed the self-assessment, which modules it recommended to you "
+        "and your average rating per skill. Each of these records identifies you "
+        "by %(who)s. People your organisation lets read the LRS, such as your learning and "
+        "development team, can see them.",
         who=who,
     )

@@ -1,5 +1,6 @@
-"""The learner's landing page, plus what every learner page shares: who is visiting,
-the curriculum, CSRF and form checks."""
+"""What every learner page shares: who is visiting, the curriculum, CSRF and form checks.
+
+The landing page itself is lti_tool.web.home (registered on this blueprint)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from content import Catalog, load_catalog
 from content.schema import Course, Module
-from lti_tool.lti.roles import (
-    describe_roles,
-    is_insight_role,
-    is_instructor,
-    is_instructor_type,
-)
-from lti_tool.store.learning import LearnerKey, get_latest_self_assessment
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import Launch
-from lti_tool.web.db import db, services
 from lti_tool.web.launch_session import check_csrf, csrf_token, require_launch
 from lti_tool.web.learning_errors import BadFormError, FormTokenError, PageNotFoundError
 
@@ -121,21 +115,3 @@ def _keep_token(endpoint: str, values: dict[str, Any]) -> None:
 def _form_token() -> dict[str, Any]:
     token = g.get("launch_token")
     return {"csrf": csrf_token(token) if token else None, "token": token}
-
-
-@bp.get("/s/<token>/")
-def home(token: str) -> str:
-    visit = open_visit(token)
-    launch = visit.launch
-    return render_template(
-        "home.html",
-        launch=launch,
-        role_names=describe_roles(launch.roles),
-        instructor=is_instructor(launch.roles),
-        # The class view is open to every instructor-type role of a course launch.
-        class_view=bool(launch.context_id) and is_instructor_type(launch.roles),
-        courses=catalog().list_courses(),
-        assessment=catalog().self_assessment,
-        latest_assessment=get_latest_self_assessment(db(), visit.learner),
-        goal_insights=is_insight_role(launch.roles, services().settings.goals_insight_roles),
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,8 +11,10 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from content.debrief import review_path
 from content.errors import ResponseError
 from content.schema import Choice, Course, DecisionNode, EndingNode, Scenario
 from content.scoring import ScenarioResult, score_scenario_path
@@ -65,6 +68,28 @@ def walk(scenario: Scenario, choices: list[str]) -> tuple[list[Turn], DecisionNo
         node = scenario.node(choice.next)
     assert node is not None
     return turns, node
+
+
+def offered_choices(run_id: uuid.UUID, node: DecisionNode) -> list[Choice]:
+    """The node's replies in this run's order.
+
+    Content lists the strongest reply first more often than not, so the page shuffles them.
+    The order is a hash of the run and the reply, not a random draw: it needs no storage,
+    a resumed or reloaded run shows the same order, and another run gets another one.
+    """
+    return sorted(
+        node.choices,
+        key=lambda c: hashlib.sha256(f"{run_id}/{node.id}/{c.id}".encode()).digest(),
+    )
+
+
+def choice_by_position(run_id: uuid.UUID, node: DecisionNode, value: str) -> Choice | None:
+    """The reply a form value names. Values are positions in the run's order ("1", "2", ...)
+    so the page never shows content ids, some of which name the reply's quality."""
+    offered = offered_choices(run_id, node)
+    if not value.isdigit() or not 1 <= int(value) <= len(offered):
+        return None
+    return offered[int(value) - 1]
 
 
 @dataclass(frozen=True)
@@ -131,7 +156,11 @@ def start(token: str, course_id: str, scenario_id: str) -> Response:
     if run is None:
         if rules.remaining(len(runs)) == 0:
             raise NoAttemptsLeftError(
-                _("You have used all %(n)d attempts at this role-play.", n=rules.attempts or 0)
+                ngettext(
+                    "You have used your only attempt at this role-play.",
+                    "You have used all %(num)d attempts at this role-play.",
+                    rules.attempts or 0,
+                )
             )
         run = add_run(
             session,
@@ -167,6 +196,7 @@ def run_page(token: str, run_id: uuid.UUID) -> str:
     if isinstance(node, EndingNode):
         result = score_scenario_path(scenario, run.choices)
     rules = run_rules(launch, scenario)
+    reviews = review_path(scenario, run.choices) if result else ()
     return render_template(
         "scenario_run.html",
         rules=rules,
@@ -176,7 +206,10 @@ def run_page(token: str, run_id: uuid.UUID) -> str:
         run=run,
         turns=turns,
         node=node,
+        offered=offered_choices(run.id, node) if isinstance(node, DecisionNode) else [],
         result=result,
+        better=[r for r in reviews if r.improvable],
+        best_count=sum(1 for r in reviews if not r.improvable),
         skills={s.id: s for s in catalog().list_skills()},
     )
 
@@ -196,7 +229,7 @@ def choose(token: str, run_id: uuid.UUID) -> Response:
         )
     _turns, node = walk(scenario, run.choices)
     assert isinstance(node, DecisionNode)  # an in-progress run always stands at a decision
-    choice = next((c for c in node.choices if c.id == choice_id), None)
+    choice = choice_by_position(run.id, node, choice_id)
     if choice is None:
         raise BadFormError(_("Choose one of the replies offered."))
     path = [*run.choices, choice.id]
@@ -245,4 +278,7 @@ def choose(token: str, run_id: uuid.UUID) -> Response:
             at=now,
         )
     commit()
-    return redirect(url_for("scenario.run_page", run_id=run.id, _anchor="latest"), code=303)
+    # The page lands on what the learner needs next: the debrief once the conversation has
+    # ended, otherwise the coach's word on the reply just given.
+    anchor = "debrief" if ending is not None else "latest"
+    return redirect(url_for("scenario.run_page", run_id=run.id, _anchor=anchor), code=303)

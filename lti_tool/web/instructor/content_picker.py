@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -303,9 +304,9 @@ def choose(token: str) -> Response | tuple[str, int]:
         picker,
         items,
         ResponseMessage(
-            msg=_("%(n)d CX Academy activities added.", n=count)
-            if count > 1
-            else _("1 CX Academy activity added."),
+            msg=ngettext(
+                "%(num)d CX Academy activity added.", "%(num)d CX Academy activities added.", count
+            ),
             log=f"CX Academy placed {', '.join(a.activity_id for a in chosen)}",
         ),
     )

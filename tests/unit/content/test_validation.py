@@ -369,3 +369,31 @@ def test_best_reply_always_first_is_reported(content_copy: Path) -> None:
         f"content/{SCENARIO}: nodes: the best reply is choice 1 in 6 of 6 decisions "
         "(at most 50%); vary its place"
     ) in problems_in(content_copy)
+
+
+def test_unknown_prerequisite_is_named(content_copy: Path) -> None:
+    edit_yaml(
+        content_copy / f"{FOUNDATIONS}/course.yaml",
+        lambda course: course.update(prerequisites=["no-such-course"]),
+    )
+    assert any(
+        "prerequisites[0]: unknown course 'no-such-course'" in p for p in problems_in(content_copy)
+    )
+
+
+def test_prerequisite_cycle_is_refused(content_copy: Path) -> None:
+    # sharing-knowledge already requires service-foundations; closing the loop is an error.
+    edit_yaml(
+        content_copy / f"{FOUNDATIONS}/course.yaml",
+        lambda course: course.update(prerequisites=["sharing-knowledge"]),
+    )
+    assert any("requires itself" in p for p in problems_in(content_copy))
+
+
+def test_the_learning_path_puts_prerequisites_first() -> None:
+    from content import load_catalog
+
+    ids = [course.id for course in load_catalog().list_courses_in_path()]
+    assert ids[0] == "service-foundations"
+    assert ids.index("learning-team") > ids.index("sharing-knowledge")
+    assert ids.index("learning-team") > ids.index("growing-on-the-job")

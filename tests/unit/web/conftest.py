@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from content import load_catalog
-from content.schema import MatchingQuestion, OrderingQuestion
+from content.schema import DecisionNode, MatchingQuestion, OrderingQuestion
 from lti_tool.services import Services
 from lti_tool.store.learning import QuizAttempt
 from lti_tool.store.models import OutboxRow
 from lti_tool.web.question_form import _match_tokens, _option_tokens
+from lti_tool.web.scenario import offered_choices
 from tests.fixtures.platform import TestPlatform
 from xapi.iris import rebase_iri
 
@@ -56,6 +57,13 @@ class LearnerBrowser:
         response = self.post(f"courses/{course_id}/scenarios/{scenario_id}/runs")
         assert response.status_code == 303, response.get_data(as_text=True)
         return urlsplit(response.headers["Location"]).path.rsplit("/", 1)[-1]
+
+    def reply(self, run_id: str, step: int, node: DecisionNode, choice_id: str) -> Any:
+        """Post the reply ``choice_id`` at ``step``, by its position in the run's order as
+        the page offers it (the form never carries content ids)."""
+        offered = [c.id for c in offered_choices(uuid.UUID(run_id), node)]
+        value = str(offered.index(choice_id) + 1)
+        return self.post(f"runs/{run_id}", {"step": str(step), "choice": value})
 
 
 def launch_learner(client: FlaskClient, platform: TestPlatform, sub: str) -> LearnerBrowser:

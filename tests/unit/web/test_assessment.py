@@ -103,3 +103,51 @@ def test_a_registration_that_opts_in_says_names_are_sent_and_sends_them(
     ]
     assert ratings
     assert all(s["actor"].get("name") for s in ratings)
+
+
+def test_what_the_page_says_is_sent_is_exactly_what_is_sent(
+    learner: LearnerBrowser, session: Session
+) -> None:
+    page = learner.get("self-assessment").get_data(as_text=True)
+    assert "the statement and the rating you chose" in page
+    assert "which modules it recommended" in page
+    assert "your average rating per skill" in page
+    rated = dict(list(low_listening_ratings().items())[:4])
+    assert learner.post("self-assessment", rated).status_code == 303
+    sent = [s for s in outbox_statements(session) if not s["verb"]["id"].endswith("launched")]
+    responded = [s for s in sent if s["verb"]["id"].endswith("/responded")]
+    completed = [s for s in sent if s["verb"]["id"].endswith("/completed")]
+    # One statement per rated statement (its text and the rating), one completion.
+    assert len(responded) == len(rated) and len(completed) == 1
+    assert len(sent) == len(responded) + len(completed)
+    texts = {s.id: s.text for s in ASSESSMENT.statements}
+    for statement in responded:
+        definition = statement["object"]["definition"]
+        assert definition["description"]["en-US"] in {texts[k[2:]] for k in rated}
+        assert statement["result"] == {"response": statement["result"]["response"]}
+    # The completion lists the recommended modules and the average per skill, nothing else.
+    assert "score" not in completed[0]["result"]
+    assert set(completed[0]["result"]) == {"completion", "response", "extensions"}
+    (averages,) = completed[0]["result"]["extensions"].values()
+    skills = {s.id: s.skill for s in ASSESSMENT.statements}
+    assert set(averages) == {skills[key[2:]] for key in rated}
+
+
+def test_the_form_groups_statements_by_skill_one_step_each(learner: LearnerBrowser) -> None:
+    page = learner.get("self-assessment").get_data(as_text=True)
+    skills = list(dict.fromkeys(s.skill for s in ASSESSMENT.statements))
+    assert page.count("data-step>") == len(skills)
+    assert f"Skill 1 of {len(skills)}" in page
+    assert page.count('role="radiogroup"') == len(ASSESSMENT.statements)
+
+
+def test_the_result_shows_every_skill_and_at_most_three_focus_areas(
+    learner: LearnerBrowser,
+) -> None:
+    everything_low = {f"q.{s.id}": "1" for s in ASSESSMENT.statements}
+    response = learner.post("self-assessment", everything_low)
+    page = learner.client.get(urlsplit(response.headers["Location"]).path).get_data(as_text=True)
+    skills = {s.skill for s in ASSESSMENT.statements}
+    assert page.count("<meter ") == len(skills)
+    assert page.count("<li><h3>") == 3
+    assert f"{len(skills) - 3} more skills are rated low" in page

@@ -79,10 +79,7 @@ def finish_scenario(learner: LearnerBrowser) -> str:
     node, step = SCENARIO.node(SCENARIO.start), 0
     while isinstance(node, DecisionNode):
         choice = max(node.choices, key=lambda c: sum(c.scores.values()))
-        assert (
-            learner.post(f"runs/{run_id}", {"step": str(step), "choice": choice.id}).status_code
-            == 303
-        )
+        assert learner.reply(run_id, step, node, choice.id).status_code == 303
         node, step = SCENARIO.node(choice.next), step + 1
     return run_id
 

@@ -261,7 +261,7 @@ def test_a_placed_role_play_has_its_pass_mark_and_attempts(
     learner = launch_with(client, registered, placement(registered, "rp", custom))
     intro = learner.get(f"courses/{COURSE}/scenarios/{SCENARIO.id}").get_data(as_text=True)
     assert "Pass mark: 60% of the points" in intro
-    assert "Attempts allowed: 1. Attempts left: 1." in intro
+    assert "1 attempt allowed. 1 attempt left." in intro
 
     finish_scenario(learner)
 

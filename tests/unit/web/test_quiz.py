@@ -306,7 +306,7 @@ def test_a_save_lands_on_its_announcement(learner: LearnerBrowser, session: Sess
     assert 'role="status"' in status.group(1)
     assert "data-land" in status.group(1)
     assert 'tabindex="-1"' in status.group(1)
-    assert "landing.js" in page
+    assert "land.js" in page
 
 
 def test_a_refused_submit_lands_on_a_summary_linking_each_problem(

@@ -12,11 +12,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from content.schema import DecisionNode
 from lti_tool.lti.grades import ENDPOINT_CLAIM, SCOPE_SCORE
 from lti_tool.store.models import Launch
 from tests.fixtures.platform import CLAIM, TestPlatform
 from tests.unit.web.conftest import LearnerBrowser, answer_fields, attempt_row
-from tests.unit.web.test_scenario import best_path
+from tests.unit.web.test_scenario import SCENARIO, best_path
 
 QUIZ = "quiz:service-foundations-quiz"
 REVIEW_URL = "http://localhost/lti/review/quiz/service-foundations-quiz"
@@ -201,9 +202,11 @@ def test_an_instructor_sees_a_finished_role_play_run(
     client: FlaskClient, registered: TestPlatform, learner: LearnerBrowser
 ) -> None:
     run_id = learner.start_scenario("service-foundations", "double-charge")
+    node = SCENARIO.node(SCENARIO.start)
     for step, choice_id in enumerate(best_path()):
-        reply = learner.post(f"runs/{run_id}", {"step": str(step), "choice": choice_id})
-        assert reply.status_code == 303
+        assert isinstance(node, DecisionNode)
+        assert learner.reply(run_id, step, node, choice_id).status_code == 303
+        node = SCENARIO.node(next(c for c in node.choices if c.id == choice_id).next)
     response = review_launch(
         client,
         registered,

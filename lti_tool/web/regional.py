@@ -1,0 +1,52 @@
+"""Numbers, percentages and dates in the learner's regional format (the launch's locale).
+
+Text follows the interface language (lti_tool.web.language), which falls back to English
+where we ship no translation; numbers follow the launch's locale whenever Babel knows it,
+so a pt-BR learner reads "0,5" and "1.234" even on English pages, as their LMS shows them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+from flask import Flask, g
+
+from lti_tool.lti.claims import language_tag
+from lti_tool.web.language import DEFAULT
+
+
+def regional_locale(tag: str | None = None) -> Locale:
+    """The Babel locale for ``tag`` (default: the current launch's), English if unknown."""
+    if tag is None:
+        tag = language_tag(getattr(g.get("cxa_launch"), "locale", None))
+    if tag:
+        try:
+            return Locale.parse(tag.replace("-", "_"))
+        except (ValueError, UnknownLocaleError):
+            pass
+    return Locale.parse(DEFAULT)
+
+
+def number(value: float, digits: int = 0) -> str:
+    """``value`` with at most ``digits`` decimals, grouped the regional way."""
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=regional_locale())
+
+
+def percent(fraction: float) -> str:
+    """A 0..1 fraction as a whole percentage ("83 %" in some locales, "83%" in others)."""
+    return format_percent(fraction, locale=regional_locale())
+
+
+def day(value: date | datetime) -> str:
+    """A date in the regional medium format ("30 Nov 2026", "30 de nov. de 2026")."""
+    return format_date(value, format="medium", locale=regional_locale())
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(number, "number")
+    app.add_template_filter(percent, "percent")
+    app.add_template_filter(day, "day")
