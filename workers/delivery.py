@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.store import outbox
 from lti_tool.store.db import transaction
-from lti_tool.store.models import DestinationState, OutboxRow
+from lti_tool.store.models import OutboxRow
 from xapi.lrs import LRSClient, Outcome, PostResult
 
 log = logging.getLogger(__name__)
@@ -108,11 +108,11 @@ def deliver_outbox(
     report = DeliveryReport()
     for _ in range(policy.max_batches):
         with transaction(sessions) as session:
-            now = outbox.database_now(session)
-            state = outbox.enter_destination(session, destination)
-            if state is None:
+            entered = outbox.enter_destination(session, destination)
+            if entered is None:
                 report.busy = True
                 return report
+            state, now = entered
             if state.open_until is not None and state.open_until > now:
                 report.retry_in = (state.open_until - now).total_seconds()
                 return report
@@ -129,10 +129,9 @@ def deliver_outbox(
                 if age < policy.max_batch_age:
                     report.retry_in = policy.max_batch_age - age
                     return report
-            attempt = _send(session, client, rows, now)
-            # Re-read under its row lock: workers in other lanes update it too.
-            state = outbox.lock_destination_state(session, destination)
-            step = _record(session, state, attempt, now, policy, rand)
+            step = _record(
+                session, destination, _send(session, client, rows, now), now, policy, rand
+            )
         report += step
         if step.retry_in is not None:
             report.retry_in = step.retry_in
@@ -207,21 +206,22 @@ def _send(
 
 def _record(
     session: Session,
-    state: DestinationState,
+    destination: str,
     attempt: _Attempt,
     now: datetime,
     policy: DeliveryPolicy,
     rand: Callable[[], float],
 ) -> DeliveryReport:
     """Move the destination's cursor and breaker, and count the failed rows' attempts."""
-    if attempt.sent:
-        state.last_sent_id = max([row.id for row in attempt.sent] + [state.last_sent_id or 0])
-        state.last_success_at = now
+    last_sent_id = max((row.id for row in attempt.sent), default=None)
     if attempt.failure is None:
-        state.consecutive_failures = 0
-        state.open_until = None
-        state.last_error = None
+        outbox.record_success(session, destination, last_sent_id, now)
         return DeliveryReport(sent=len(attempt.sent), dead=attempt.dead)
+    # Re-read under its row lock: workers in other lanes update it too.
+    state = outbox.lock_destination_state(session, destination)
+    if last_sent_id is not None:
+        state.last_sent_id = max(last_sent_id, state.last_sent_id or 0)
+        state.last_success_at = now
     error = attempt.failure.detail
     state.consecutive_failures += 1
     wait = backoff(

@@ -9,7 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, text, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,13 +46,13 @@ __all__ = [
     "list_backfill_ids",
     "list_dead",
     "list_destination_status",
-    "list_due_lanes",
     "list_sending_destinations",
     "lock_destination",
     "lock_destination_state",
     "mark_conflict",
     "mark_failed",
     "mark_sent",
+    "record_success",
     "register_destinations",
     "replay_dead",
     "reroute_unconfigured",
@@ -321,26 +331,36 @@ def _try_advisory(session: Session, destination: str, lane: int, *, shared: bool
     )
 
 
-def enter_destination(session: Session, destination: str) -> DestinationState | None:
-    """The destination's state (unlocked) for one batch; None while its lanes are being changed.
+def enter_destination(
+    session: Session, destination: str
+) -> tuple[DestinationState, datetime] | None:
+    """The destination's state (unlocked) and the database's time, for one batch; None
+    while its lanes are being changed (or it does not exist).
 
     On PostgreSQL the batch holds the destination's shared advisory lock until it commits, so
     the lane count it reads cannot change under it. SQLite has one writer: nothing to hold.
+    One round trip for all three: the worker's CPU per statement is a figure we publish.
     """
-    if _is_postgresql(session) and not _try_advisory(session, destination, _WHOLE, shared=True):
-        return None
-    return session.scalars(
-        select(DestinationState)
+    entered: ColumnElement[Any] = (
+        func.pg_try_advisory_xact_lock_shared(_destination_key(destination), _WHOLE)
+        if _is_postgresql(session)
+        else literal(True)
+    )
+    found = session.execute(
+        select(DestinationState, entered, _now_sql(session))
         .where(DestinationState.name == destination)
         .execution_options(populate_existing=True)
     ).first()
+    if found is None or not found[1]:
+        return None
+    return found[0], found[2]
 
 
 def lock_destination_state(session: Session, destination: str) -> DestinationState:
-    """The destination's state row locked (waiting) for a short update: cursor and breaker.
+    """The destination's state row locked (waiting) to open its breaker after a failure.
 
     Taken after the POST, so workers in different lanes queue only for their few ms of
-    bookkeeping; a stale read would lose another lane's breaker update.
+    bookkeeping; a stale read would lose another lane's failure count.
     """
     return session.scalars(
         select(DestinationState)
@@ -421,41 +441,25 @@ def _pending(destination: str) -> ColumnElement[bool]:
     return (OutboxRow.destination == destination) & (OutboxRow.status == OutboxStatus.PENDING)
 
 
-# How far into the queue a worker looks for lanes with work. Lanes whose rows all lie further
-# back wait until the head drains; a bound keeps the probe cheap under a long backlog.
-_LANE_HEAD = 1000
-
-
-def list_due_lanes(session: Session, destination: str, lanes: int) -> list[int]:
-    """Lanes with pending rows near the head of the queue, the one with the oldest row first."""
-    if lanes == 1:
-        return [0]
-    head = (
-        select((OutboxRow.lane_key % lanes).label("lane"), OutboxRow.id)
-        .where(_pending(destination))
-        .order_by(OutboxRow.id)
-        .limit(_LANE_HEAD)
-        .subquery()
-    )
-    return list(
-        session.scalars(select(head.c.lane).group_by(head.c.lane).order_by(func.min(head.c.id)))
-    )
-
-
 def claim_due(
-    session: Session, destination: str, limit: int, *, lanes: int = 1, lane: int = 0
+    session: Session,
+    destination: str,
+    limit: int,
+    *,
+    lanes: int = 1,
+    among: Sequence[int] = (0,),
 ) -> list[OutboxRow]:
-    """The oldest pending rows of one lane of the destination, in recording order.
+    """The oldest pending rows of some lanes of the destination, in recording order.
 
-    Call it holding the lane (``claim_lanes``): then no other worker claims from it, so the
-    head of the lane is always what goes next and each learner's order is kept. Timing
+    Call it holding those lanes (``claim_lanes``): then no other worker claims from them, so
+    the head of each lane is always what goes next and each learner's order is kept. Timing
     (back-off, Retry-After) is decided per destination by its circuit breaker, not per row.
     """
     stmt = select(OutboxRow).where(_pending(destination))
     if lanes > 1:
-        stmt = stmt.where(OutboxRow.lane_key % lanes == lane)
-    # FOR UPDATE waits, never skips: inside a held lane only a status probe or a replay could
-    # hold a row, and skipping it would let the row behind it overtake. SQLite ignores it.
+        stmt = stmt.where((OutboxRow.lane_key % lanes).in_(list(among)))
+    # FOR UPDATE waits, never skips: inside a held lane only a replay could hold a row, and
+    # skipping it would let the row behind it overtake. SQLite ignores the clause.
     return list(session.scalars(stmt.order_by(OutboxRow.id).limit(limit).with_for_update()))
 
 
@@ -466,36 +470,93 @@ class LaneClaim:
     rows: list[OutboxRow] = field(default_factory=list)
     # Lanes with work that another worker holds.
     busy: bool = False
-    # Lanes with work left untouched because the batch was full: room for another worker.
+    # Lanes with work left untouched for the next worker: it is worth bringing one in.
     spare: bool = False
+
+
+def _try_lanes(session: Session, destination: str, lanes: Sequence[int]) -> list[int]:
+    """Hold those of ``lanes`` nobody else holds, until commit (one round trip); the held ones."""
+    if not _is_postgresql(session):
+        return list(lanes)
+    held = session.scalars(
+        text(
+            "SELECT lane FROM unnest(CAST(:lanes AS integer[])) WITH ORDINALITY AS t(lane, n) "
+            "WHERE pg_try_advisory_xact_lock(:key, lane) ORDER BY n"
+        ),
+        {"lanes": list(lanes), "key": _destination_key(destination)},
+    )
+    return list(held)
 
 
 def try_lock_lane(session: Session, destination: str, lane: int) -> bool:
     """Hold one lane of the destination until commit; False if another worker holds it."""
-    return not _is_postgresql(session) or _try_advisory(session, destination, lane)
+    return bool(_try_lanes(session, destination, [lane]))
 
 
 def claim_lanes(session: Session, destination: str, lanes: int, limit: int) -> LaneClaim:
-    """Up to ``limit`` pending rows from the free lanes with the oldest rows, in id order.
+    """Up to ``limit`` pending rows of lanes this worker now holds, in id order.
 
-    Lanes are held whole until commit, oldest first, until the batch is full: under a
-    backlog one lane fills a batch and the next worker takes the next lane; under a trickle
-    one batch gathers every lane's few rows, as the single stream did.
+    The head of the queue (the next ``limit`` rows, as the single stream would send them)
+    decides. If it is all that is due, or all one lane, every lane in it is held at once and
+    sent as one batch: under a trickle that is as few POSTs as before lanes. Under a backlog
+    the batch is one lane, the free one with the oldest row, so the next worker takes the
+    next lane and N workers send N lanes at once.
     """
+    head = session.execute(
+        select(OutboxRow.id, OutboxRow.lane_key)
+        .where(_pending(destination))
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    ).all()
+    if not head:
+        return LaneClaim()
+    due = list(dict.fromkeys(key % lanes for _, key in head))
     claim = LaneClaim()
-    due = list_due_lanes(session, destination, lanes)
-    for lane in due:
-        if len(claim.rows) >= limit:
-            claim.spare = True
-            break
-        if not try_lock_lane(session, destination, lane):
+    if len(head) < limit or len(due) == 1:
+        held = _try_lanes(session, destination, due)
+        claim.busy = len(held) < len(due)
+    else:
+        claim.spare = True
+        held = []
+        for lane in due:
+            held = _try_lanes(session, destination, [lane])
+            if held:
+                break
             claim.busy = True
-            continue
-        claim.rows += claim_due(
-            session, destination, limit - len(claim.rows), lanes=lanes, lane=lane
-        )
-    claim.rows.sort(key=lambda row: row.id)
+    if held:
+        claim.rows = claim_due(session, destination, limit, lanes=lanes, among=held)
     return claim
+
+
+def record_success(
+    session: Session, destination: str, last_sent_id: int | None, now: datetime
+) -> None:
+    """Close the breaker and move the cursor after a batch the LRS answered.
+
+    One UPDATE, read-free: workers in other lanes write the same row, so the cursor only
+    ever moves forward (CASE) and nothing read before the POST is written back.
+    """
+    values: dict[str, Any] = {
+        "consecutive_failures": 0,
+        "open_until": None,
+        "last_error": None,
+    }
+    if last_sent_id is not None:
+        values["last_sent_id"] = case(
+            (
+                (DestinationState.last_sent_id.is_(None))
+                | (DestinationState.last_sent_id < last_sent_id),
+                last_sent_id,
+            ),
+            else_=DestinationState.last_sent_id,
+        )
+        values["last_success_at"] = now
+    session.execute(
+        update(DestinationState)
+        .where(DestinationState.name == destination)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_sent(session: Session, rows: Sequence[OutboxRow], now: datetime | None = None) -> None:
