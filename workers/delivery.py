@@ -136,6 +136,9 @@ def deliver_outbox(
         if step.retry_in is not None:
             report.retry_in = step.retry_in
             return report
+        if claim.drained:
+            # Saves a third of a trickle's queries: the look that would find nothing.
+            return report
     return report
 
 

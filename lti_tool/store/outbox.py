@@ -472,6 +472,9 @@ class LaneClaim:
     busy: bool = False
     # Lanes with work left untouched for the next worker: it is worth bringing one in.
     spare: bool = False
+    # The batch holds everything that was due when it looked: no need to look again now
+    # (a row committed since has its own kick, sent after its commit).
+    drained: bool = False
 
 
 def _try_lanes(session: Session, destination: str, lanes: Sequence[int]) -> list[int]:
@@ -515,6 +518,7 @@ def claim_lanes(session: Session, destination: str, lanes: int, limit: int) -> L
     if len(head) < limit or len(due) == 1:
         held = _try_lanes(session, destination, due)
         claim.busy = len(held) < len(due)
+        claim.drained = len(head) < limit and not claim.busy
     else:
         claim.spare = True
         held = []
@@ -574,7 +578,8 @@ def mark_sent(session: Session, rows: Sequence[OutboxRow], now: datetime | None 
             attempts=OutboxRow.attempts + 1,
             last_error=None,
         )
-        .execution_options(synchronize_session="fetch")
+        # The rows are not read again before commit expires them: no need to refresh them.
+        .execution_options(synchronize_session=False)
     )
 
 
