@@ -65,9 +65,17 @@ LEARNER = STATEMENT_KINDS["launched"].learner
 
 
 def event(n: int, run: str) -> LearningEvent:
+    """The n-th event of a run, from one of 64 learners in turn (as a class records)."""
     return replace(
-        STATEMENT_KINDS["launched"], source_id=f"bench:{run}:{n}", timestamp=datetime.now(UTC)
+        STATEMENT_KINDS["launched"],
+        source_id=f"bench:{run}:{n}",
+        timestamp=datetime.now(UTC),
+        learner=replace(LEARNER, sub=f"learner-{n % 64}"),
     )
+
+
+def record(session: Any, learning: LearningEvent) -> None:
+    record_event(session, learning, owner=LearnerKey(1, learning.learner.sub))
 
 
 @contextmanager
@@ -102,7 +110,7 @@ def outbox_rate(ralph: RalphServer, database_url: str, count: int) -> float:
     try:
         with transaction(sessions) as session:
             for n in range(count):
-                record_event(session, event(n, "outbox"))
+                record(session, event(n, "outbox"))
         with LRSClient(
             ralph.config.endpoint, username=ralph.config.username, password=ralph.config.password
         ) as client:
@@ -123,7 +131,7 @@ def request_path(database_url: str, count: int) -> list[float]:
         for n in range(count):
             started = time.perf_counter()
             with transaction(sessions) as session:
-                record_event(session, event(n, "request"))
+                record(session, event(n, "request"))
             timings.append(time.perf_counter() - started)
     finally:
         engine.dispose()
@@ -152,7 +160,7 @@ def steady_lag(ralph: RalphServer, database_url: str, rate: float, seconds: floa
             n = 0
             while time.perf_counter() - started < seconds:
                 with transaction(sessions) as session:
-                    record_event(session, event(n, "lag"))
+                    record(session, event(n, "lag"))
                 kicked.set()
                 n += 1
                 time.sleep(max(0.0, started + n / rate - time.perf_counter()))
@@ -221,7 +229,7 @@ def celery_hop_lag(
             # One delivered statement first, so the worker's first-task set-up (engine, LRS
             # session) is not counted as lag: a deployed worker is long-running.
             with app.app_context():
-                record_event(db(), event(-1, f"hop-{name}"))
+                record(db(), event(-1, f"hop-{name}"))
                 commit()
             while pending(services.sessions):
                 time.sleep(0.05)
@@ -235,7 +243,7 @@ def celery_hop_lag(
             n = 0
             while time.perf_counter() - started < seconds:
                 with app.app_context():
-                    record_event(db(), event(n, f"hop-{name}"))
+                    record(db(), event(n, f"hop-{name}"))
                     commit()  # the web side's commit: kicks the worker, coalesced
                 n += 1
                 time.sleep(max(0.0, started + n / rate - time.perf_counter()))
@@ -308,12 +316,7 @@ def scale_out(
         try:
             with transaction(services.sessions) as session:
                 for n in range(count):
-                    learner = f"learner-{n % 64}"
-                    record_event(
-                        session,
-                        replace(event(n, f"scale-{name}"), learner=replace(LEARNER, sub=learner)),
-                        owner=LearnerKey(1, learner),
-                    )
+                    record(session, event(n, f"scale-{name}"))
             deadline = time.monotonic() + 120
             while len(services.celery.control.ping(timeout=0.5)) < workers:
                 if time.monotonic() > deadline:
