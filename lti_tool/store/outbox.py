@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    bindparam,
     case,
     func,
     insert,
@@ -331,6 +332,19 @@ def _try_advisory(session: Session, destination: str, lane: int, *, shared: bool
     )
 
 
+def _enter_select(session: Session) -> Any:
+    entered: ColumnElement[Any] = (
+        func.pg_try_advisory_xact_lock_shared(bindparam("key"), _WHOLE)
+        if _is_postgresql(session)
+        else literal(True)
+    )
+    return (
+        select(DestinationState, entered, _now_sql(session))
+        .where(DestinationState.name == bindparam("destination"))
+        .execution_options(populate_existing=True)
+    )
+
+
 def enter_destination(
     session: Session, destination: str
 ) -> tuple[DestinationState, datetime] | None:
@@ -341,15 +355,9 @@ def enter_destination(
     the lane count it reads cannot change under it. SQLite has one writer: nothing to hold.
     One round trip for all three: the worker's CPU per statement is a figure we publish.
     """
-    entered: ColumnElement[Any] = (
-        func.pg_try_advisory_xact_lock_shared(_destination_key(destination), _WHOLE)
-        if _is_postgresql(session)
-        else literal(True)
-    )
     found = session.execute(
-        select(DestinationState, entered, _now_sql(session))
-        .where(DestinationState.name == destination)
-        .execution_options(populate_existing=True)
+        _built(session, "enter", _enter_select),
+        {"destination": destination, "key": _destination_key(destination)},
     ).first()
     if found is None or not found[1]:
         return None
@@ -437,7 +445,7 @@ def list_sending_destinations(session: Session) -> dict[str, int] | None:
     return sending
 
 
-def _pending(destination: str) -> ColumnElement[bool]:
+def _pending(destination: str | ColumnElement[str]) -> ColumnElement[bool]:
     return (OutboxRow.destination == destination) & (OutboxRow.status == OutboxStatus.PENDING)
 
 
@@ -496,6 +504,15 @@ def try_lock_lane(session: Session, destination: str, lane: int) -> bool:
     return bool(_try_lanes(session, destination, [lane]))
 
 
+def _head_select(_: Session) -> Any:
+    return (
+        select(OutboxRow.id, OutboxRow.lane_key)
+        .where(_pending(bindparam("destination")))
+        .order_by(OutboxRow.id)
+        .limit(bindparam("limit"))
+    )
+
+
 def claim_lanes(session: Session, destination: str, lanes: int, limit: int) -> LaneClaim:
     """Up to ``limit`` pending rows of lanes this worker now holds, in id order.
 
@@ -506,10 +523,7 @@ def claim_lanes(session: Session, destination: str, lanes: int, limit: int) -> L
     next lane and N workers send N lanes at once.
     """
     head = session.execute(
-        select(OutboxRow.id, OutboxRow.lane_key)
-        .where(_pending(destination))
-        .order_by(OutboxRow.id)
-        .limit(limit)
+        _built(session, "head", _head_select), {"destination": destination, "limit": limit}
     ).all()
     if not head:
         return LaneClaim()
@@ -532,6 +546,50 @@ def claim_lanes(session: Session, destination: str, lanes: int, limit: int) -> L
     return claim
 
 
+# The per-batch statements, built once: constructing them anew on every batch was a tenth of
+# the worker's CPU per small batch (benchmarks/delivery.py). Keyed by database dialect where
+# the SQL differs.
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def _built(session: Session, name: str, build: Callable[[Session], Any]) -> Any:
+    key = (session.get_bind().dialect.name, name)
+    if key not in _BUILT:
+        _BUILT[key] = build(session)
+    return _BUILT[key]
+
+
+def _success_update(_: Session) -> Any:
+    return (
+        update(DestinationState)
+        .where(DestinationState.name == bindparam("destination"))
+        .values(
+            consecutive_failures=0,
+            open_until=None,
+            last_error=None,
+            last_sent_id=case(
+                (
+                    (DestinationState.last_sent_id.is_(None))
+                    | (DestinationState.last_sent_id < bindparam("last_sent_id")),
+                    bindparam("last_sent_id"),
+                ),
+                else_=DestinationState.last_sent_id,
+            ),
+            last_success_at=bindparam("now", type_=UTCDateTime()),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _breaker_reset(_: Session) -> Any:
+    return (
+        update(DestinationState)
+        .where(DestinationState.name == bindparam("destination"))
+        .values(consecutive_failures=0, open_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def record_success(
     session: Session, destination: str, last_sent_id: int | None, now: datetime
 ) -> None:
@@ -540,47 +598,39 @@ def record_success(
     One UPDATE, read-free: workers in other lanes write the same row, so the cursor only
     ever moves forward (CASE) and nothing read before the POST is written back.
     """
-    values: dict[str, Any] = {
-        "consecutive_failures": 0,
-        "open_until": None,
-        "last_error": None,
-    }
-    if last_sent_id is not None:
-        values["last_sent_id"] = case(
-            (
-                (DestinationState.last_sent_id.is_(None))
-                | (DestinationState.last_sent_id < last_sent_id),
-                last_sent_id,
-            ),
-            else_=DestinationState.last_sent_id,
+    if last_sent_id is None:
+        session.execute(
+            _built(session, "breaker_reset", _breaker_reset), {"destination": destination}
         )
-        values["last_success_at"] = now
+        return
     session.execute(
-        update(DestinationState)
-        .where(DestinationState.name == destination)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        _built(session, "success", _success_update),
+        {"destination": destination, "last_sent_id": last_sent_id, "now": now},
     )
 
 
-def mark_sent(session: Session, rows: Sequence[OutboxRow], now: datetime | None = None) -> None:
-    # One UPDATE for the batch, not one per row: on PostgreSQL the round trips were a third
-    # of the delivery time (benchmarks/delivery.py).
-    if not rows:
-        return
-    session.execute(
+def _sent_update(session: Session) -> Any:
+    return (
         update(OutboxRow)
-        .where(OutboxRow.id.in_([row.id for row in rows]))
+        .where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
         .values(
             status=OutboxStatus.SENT,
             # The database's clock, like created_at: sent_at - created_at is the true lag.
-            sent_at=now if now is not None else _now_sql(session),
+            sent_at=_now_sql(session),
             attempts=OutboxRow.attempts + 1,
             last_error=None,
         )
         # The rows are not read again before commit expires them: no need to refresh them.
         .execution_options(synchronize_session=False)
     )
+
+
+def mark_sent(session: Session, rows: Sequence[OutboxRow]) -> None:
+    # One UPDATE for the batch, not one per row: on PostgreSQL the round trips were a third
+    # of the delivery time (benchmarks/delivery.py).
+    if not rows:
+        return
+    session.execute(_built(session, "sent", _sent_update), {"ids": [row.id for row in rows]})
 
 
 def mark_failed(
