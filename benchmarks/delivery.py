@@ -13,6 +13,9 @@
    the worker's CPU ms per delivered statement and Ralph's CPU ms per stored statement (from
    /proc, same run). Lag runs from the row's created_at (just before its commit) to its
    sent_at (after Ralph answered), both read from one clock.
+6. Scale-out (PostgreSQL and Redis only): a backlog of statements from many learners, drained
+   by 1, 2 and 4 Celery workers (one process each) sharing one outbox through its lanes;
+   the delivery rate, and the workers' CPU per statement beside Ralph's, for each.
 
 Run: ``.venv/bin/python -m benchmarks.delivery [--database-url URL] [--redis-url URL]``
 (SQLite in a temporary folder by default; item 5 needs Redis). Loopback only; a few minutes.
@@ -43,9 +46,11 @@ from benchmarks.launch import cpu_seconds, start
 from lti_tool.app import create_app
 from lti_tool.config import Settings
 from lti_tool.demo.ralph import RalphConfig, RalphServer, free_port
+from lti_tool.queue import TASK_DELIVER_OUTBOX
 from lti_tool.recording import record_event
 from lti_tool.services import Services
 from lti_tool.store.db import make_engine, make_session_factory, transaction
+from lti_tool.store.learning import LearnerKey
 from lti_tool.store.migrate import upgrade
 from lti_tool.store.models import DestinationState, OutboxRow, OutboxStatus
 from lti_tool.web.db import commit, db, flush_kicks
@@ -56,12 +61,21 @@ from xapi.lrs import LRSClient
 from xapi.statements import build_statement
 
 BATCH = 100
+LEARNER = STATEMENT_KINDS["launched"].learner
 
 
 def event(n: int, run: str) -> LearningEvent:
+    """The n-th event of a run, from one of 64 learners in turn (as a class records)."""
     return replace(
-        STATEMENT_KINDS["launched"], source_id=f"bench:{run}:{n}", timestamp=datetime.now(UTC)
+        STATEMENT_KINDS["launched"],
+        source_id=f"bench:{run}:{n}",
+        timestamp=datetime.now(UTC),
+        learner=replace(LEARNER, sub=f"learner-{n % 64}"),
     )
+
+
+def record(session: Any, learning: LearningEvent) -> None:
+    record_event(session, learning, owner=LearnerKey(1, learning.learner.sub))
 
 
 @contextmanager
@@ -96,7 +110,7 @@ def outbox_rate(ralph: RalphServer, database_url: str, count: int) -> float:
     try:
         with transaction(sessions) as session:
             for n in range(count):
-                record_event(session, event(n, "outbox"))
+                record(session, event(n, "outbox"))
         with LRSClient(
             ralph.config.endpoint, username=ralph.config.username, password=ralph.config.password
         ) as client:
@@ -117,7 +131,7 @@ def request_path(database_url: str, count: int) -> list[float]:
         for n in range(count):
             started = time.perf_counter()
             with transaction(sessions) as session:
-                record_event(session, event(n, "request"))
+                record(session, event(n, "request"))
             timings.append(time.perf_counter() - started)
     finally:
         engine.dispose()
@@ -146,7 +160,7 @@ def steady_lag(ralph: RalphServer, database_url: str, rate: float, seconds: floa
             n = 0
             while time.perf_counter() - started < seconds:
                 with transaction(sessions) as session:
-                    record_event(session, event(n, "lag"))
+                    record(session, event(n, "lag"))
                 kicked.set()
                 n += 1
                 time.sleep(max(0.0, started + n / rate - time.perf_counter()))
@@ -215,7 +229,7 @@ def celery_hop_lag(
             # One delivered statement first, so the worker's first-task set-up (engine, LRS
             # session) is not counted as lag: a deployed worker is long-running.
             with app.app_context():
-                record_event(db(), event(-1, f"hop-{name}"))
+                record(db(), event(-1, f"hop-{name}"))
                 commit()
             while pending(services.sessions):
                 time.sleep(0.05)
@@ -229,7 +243,7 @@ def celery_hop_lag(
             n = 0
             while time.perf_counter() - started < seconds:
                 with app.app_context():
-                    record_event(db(), event(n, f"hop-{name}"))
+                    record(db(), event(n, f"hop-{name}"))
                     commit()  # the web side's commit: kicks the worker, coalesced
                 n += 1
                 time.sleep(max(0.0, started + n / rate - time.perf_counter()))
@@ -252,6 +266,99 @@ def celery_hop_lag(
             worker.stop()
     lags = [(sent - created).total_seconds() for created, sent in rows if sent]
     return HopFigures(lags, len(lags), worker_cpu, ralph_cpu, achieved)
+
+
+def start_worker(name: str, settings: Settings, logs: Path) -> Any:
+    return start(
+        name,
+        [str(Path(sys.executable).parent / "celery"), "-A", "workers.app", "worker",
+         "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h"],
+        settings.as_env(),
+        logs,
+    )  # fmt: skip
+
+
+@dataclass
+class ScaleFigures:
+    workers: int
+    delivered: int
+    seconds: float
+    worker_cpu: float
+    ralph_cpu: float
+
+
+def scale_out(
+    folder: Path, database_url: str, broker_url: str, workers: int, count: int, lanes: int
+) -> ScaleFigures:
+    """``count`` statements of 64 learners queued, then ``workers`` workers drain them."""
+    name = uuid.uuid4().hex[:6]
+    logs = folder / f"logs-{name}"
+    logs.mkdir()
+    with fresh_ralph(folder) as ralph:
+        settings = Settings(
+            database_url=database_url,
+            broker_url=broker_url,
+            broker_dir=folder / f"broker-{name}",
+            lrs_endpoint=ralph.config.endpoint,
+            lrs_username=ralph.config.username,
+            lrs_password=ralph.config.password,
+            lrs_batch_size=BATCH,
+            outbox_lanes=lanes,
+            # No sweep within the run: only the kick and the tasks it spreads to deliver.
+            outbox_sweep_seconds=3600,
+            var_dir=folder / f"var-{name}",
+            log_level="WARNING",
+            task_queue=f"bench-{name}",
+        )
+        services = Services.build(settings)
+        children = [start_worker(f"scale{n}-{name}", settings, logs) for n in range(workers)]
+        try:
+            with transaction(services.sessions) as session:
+                for n in range(count):
+                    record(session, event(n, f"scale-{name}"))
+            deadline = time.monotonic() + 120
+            while len(services.celery.control.ping(timeout=0.5)) < workers:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the Celery workers did not start (see {logs})")
+                time.sleep(0.2)
+            # One kick per worker, as a busy web side sends; each worker builds its engine and
+            # syncs the lane count on its first task. Measured from half a second after the
+            # first batch landed, on what is left, so start-up is not counted as delivery.
+            for _ in range(workers):
+                services.celery.send_task(TASK_DELIVER_OUTBOX)
+            while pending_count(services.sessions) == count:
+                time.sleep(0.02)
+            time.sleep(0.5)
+            pids = [child.process.pid for child in children]
+            assert ralph.pid is not None
+            worker_before, ralph_before = cpu_seconds(pids), cpu_seconds([ralph.pid])
+            left_before = pending_count(services.sessions)
+            started = time.perf_counter()
+            while pending(services.sessions):
+                if time.perf_counter() - started > 300:
+                    raise SystemExit("the backlog did not drain within 5 minutes")
+                time.sleep(0.02)
+            elapsed = time.perf_counter() - started
+            worker_cpu = cpu_seconds(pids) - worker_before
+            ralph_cpu = cpu_seconds([ralph.pid]) - ralph_before
+        finally:
+            services.close()
+            for child in children:
+                child.stop()
+    return ScaleFigures(workers, left_before, elapsed, worker_cpu, ralph_cpu)
+
+
+def pending_count(sessions: Any) -> int:
+    with sessions() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(OutboxRow.status == OutboxStatus.PENDING)
+            )
+            or 0
+        )
 
 
 def wait_for_destinations(services: Services, worker: Any) -> None:
@@ -338,6 +445,11 @@ def main() -> None:
         default="redis://127.0.0.1:6379/14",
         help="Redis for the Celery hop (item 5); 'none' skips it.",
     )
+    parser.add_argument("--backlog", type=int, default=6000, help="Statements for scale-out.")
+    parser.add_argument("--lanes", type=int, default=8, help="Lanes for scale-out.")
+    parser.add_argument(
+        "--only-scale", action="store_true", help="Run only the scale-out figures (item 6)."
+    )
     args = parser.parse_args()
     url = args.database_url
     try:
@@ -351,6 +463,9 @@ def run(args: argparse.Namespace, url: str | None) -> None:
         folder = Path(tmp)
         kind = "PostgreSQL" if url else "SQLite (embedded default)"
         print(f"database: {kind}; batch size {BATCH}; Ralph (FS backend) on loopback")
+        if args.only_scale:
+            run_scale(args, url, folder)
+            return
         with fresh_ralph(folder) as ralph:
             raw = raw_ingest(ralph, args.statements)
         with fresh_ralph(folder) as ralph:
@@ -382,6 +497,37 @@ def run(args: argparse.Namespace, url: str | None) -> None:
             folder, fresh_database(folder, None, "demo"), "filesystem://", args.rate, args.seconds
         )
         report_hop(f"embedded demo (filesystem broker, SQLite), {args.rate:.0f} events/s", demo)
+
+        if url is not None and args.redis_url != "none":
+            run_scale(args, url, folder)
+
+
+def run_scale(args: argparse.Namespace, url: str | None, folder: Path) -> None:
+    if url is None or args.redis_url == "none":
+        raise SystemExit("scale-out needs --database-url (PostgreSQL) and Redis")
+    print(
+        f"scale-out: a backlog of {args.backlog} statements from 64 learners, "
+        f"{args.lanes} lanes, batch {BATCH}, one Celery process per worker"
+    )
+    single = None
+    for workers in (1, 2, 4):
+        figures = scale_out(
+            folder,
+            fresh_database(folder, url, f"scale{workers}"),
+            args.redis_url,
+            workers,
+            args.backlog,
+            args.lanes,
+        )
+        rate = figures.delivered / figures.seconds
+        single = single or rate
+        print(
+            f"  {workers} worker(s): {rate:6.0f} statements/s (x{rate / single:.2f} of one; "
+            f"{figures.delivered} in {figures.seconds:.1f}s); workers "
+            f"{figures.worker_cpu / figures.delivered * 1000:.2f} ms CPU per statement, "
+            f"Ralph {figures.ralph_cpu / figures.delivered * 1000:.2f} ms "
+            f"(ratio {figures.worker_cpu / figures.ralph_cpu:.2f})"
+        )
 
 
 if __name__ == "__main__":

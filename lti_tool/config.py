@@ -199,6 +199,10 @@ class Settings:
     lrs_max_backoff_seconds: float = 1800.0
     # Seconds between the periodic outbox sweeps that catch rows whose task message was lost.
     outbox_sweep_seconds: int = 30
+    # Lanes each destination's stream is split into by learner: up to this many workers
+    # deliver to one LRS at once, each learner's statements still in order. Workers apply it
+    # (PostgreSQL waits for batches in flight to finish); give every worker the same value.
+    outbox_lanes: int = 8
     # Run the built-in demo LMS (embedded default only; never in production).
     demo_lms: bool = False
     # Where the demo LMS is served; its issuer too.
@@ -551,6 +555,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("lrs_max_attempts", "CXA_LRS_MAX_ATTEMPTS", partial(_int, minimum=1)),
     ("lrs_max_backoff_seconds", "CXA_LRS_MAX_BACKOFF_SECONDS", partial(_float, minimum=1.0)),
     ("outbox_sweep_seconds", "CXA_OUTBOX_SWEEP_SECONDS", partial(_int, minimum=1)),
+    ("outbox_lanes", "CXA_OUTBOX_LANES", partial(_int, minimum=1)),
     ("demo_lms", "CXA_DEMO_LMS", _bool),
     ("demo_lms_url", "CXA_DEMO_LMS_URL", _url),
     ("var_dir", "CXA_VAR_DIR", _path),

@@ -63,7 +63,11 @@ class _Runtime:
 
     def sync_destinations(self) -> None:
         with transaction(self.get_services().sessions) as session:
-            moved = outbox.sync_destinations(session, [d.name for d in self.settings.destinations])
+            moved = outbox.sync_destinations(
+                session,
+                [d.name for d in self.settings.destinations],
+                lanes=self.settings.outbox_lanes,
+            )
         if moved:
             log.warning(
                 "%d pending statements of destinations no longer configured were queued for "
@@ -113,11 +117,19 @@ def register(app: Celery, settings: Settings) -> _Runtime:
             log.warning("no LRS destination %r is configured; its rows wait", destination)
             return {"destination": destination, "configured": False}
         config = destinations[destination]
+
+        def bring_in_another_worker() -> None:
+            # Lanes with work nobody holds: one more task, which an idle worker picks up (and
+            # which may call one more itself), so a backlog spreads over every worker. Each
+            # task adds at most one, so the queue cannot grow faster than it is consumed.
+            deliver_statements.apply_async(kwargs={"destination": destination})
+
         report = deliver_outbox(
             runtime.get_services().sessions,
             runtime.get_client(config),
             destination=destination,
             policy=policy_for(settings, config),
+            on_spare_lanes=bring_in_another_worker,
         )
         # One follow-up per kick, for a batch still filling up, a short breaker wait, or a row
         # committed while another worker was finishing; longer waits are the sweep's job, and

@@ -50,14 +50,11 @@ def outbox_status(as_json: bool) -> None:
         return (d.name in configured) if configured else None
 
     def in_flight(d: outbox.DestinationStatus) -> int | None:
-        # The batch being sent is the oldest pending rows, up to the destination's batch size.
+        # Each lane being sent is at most one batch of the destination's batch size.
         if sending is None:
             return None
-        return (
-            min(d.pending, batch_sizes.get(d.name, settings.lrs_batch_size))
-            if d.name in sending
-            else 0
-        )
+        batch = batch_sizes.get(d.name, settings.lrs_batch_size)
+        return min(d.pending, sending.get(d.name, 0) * batch)
 
     if as_json:
         click.echo(
@@ -214,7 +211,9 @@ def outbox_backfill(destination: str, since: datetime, until: datetime, chunk_si
         except ConfigError as err:
             raise Refused(f"{err}; add it to CXA_LRS_DESTINATIONS first") from err
         with transaction(factory) as session:
-            outbox.sync_destinations(session, [d.name for d in settings.destinations])
+            outbox.sync_destinations(
+                session, [d.name for d in settings.destinations], lanes=settings.outbox_lanes
+            )
             row_ids = outbox.list_backfill_ids(
                 session, destination, since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)
             )

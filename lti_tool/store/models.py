@@ -330,6 +330,11 @@ class OutboxRow(Base):
     # No foreign key: a delivered statement outlives the platform's registration.
     platform_id: Mapped[int | None] = mapped_column(Integer, default=None)
     sub: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Stable hash of that learner (or of the actor, without one), fixed at insert: the
+    # delivery lane is lane_key % the destination's lane count, so all of a learner's rows
+    # share one lane whatever the count (docs/decisions/0021). The pending scan needs no
+    # index of its own: the (destination, status, id) index reads the head in id order.
+    lane_key: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DestinationState(Base):
@@ -353,3 +358,6 @@ class DestinationState(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Lanes this destination's stream is split into, one worker per lane at a time; set by
+    # the workers from CXA_OUTBOX_LANES, changed only while no batch is in flight.
+    lanes: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -77,8 +77,8 @@ def test_a_destination_a_worker_is_sending_to_is_left_for_the_next_sync(
         outbox.add_statement(session, _statement(1), "default")
 
     with sessions() as worker, worker.begin():
-        # A worker holds "default" for the length of its POST (workers/delivery.py).
-        assert outbox.lock_destination(worker, "default") is not None
+        # A worker is in "default" for the length of its POST (workers/delivery.py).
+        assert outbox.enter_destination(worker, "default") is not None
         with transaction(sessions) as session:
             assert outbox.sync_destinations(session, ["north"]) == 0
 

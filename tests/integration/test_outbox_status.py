@@ -58,11 +58,15 @@ def test_status_reports_the_batch_in_flight(tmp_path: Path) -> None:
                 assert status()["in_flight"] is None
                 return
             assert status()["in_flight"] == 0
-            # A worker holds the destination while it sends a batch (workers/delivery.py).
+            # A worker holds one lane of the destination while it sends a batch there
+            # (workers/delivery.py); each lane in flight is at most a batch.
             with sessions() as worker, worker.begin():
-                assert outbox.lock_destination(worker, "default") is not None
+                assert outbox.enter_destination(worker, "default") is not None
+                assert outbox.try_lock_lane(worker, "default", 0)
                 held = status()
                 assert (held["pending"], held["in_flight"]) == (10, 4)
+                assert outbox.try_lock_lane(worker, "default", 1)
+                assert status()["in_flight"] == 8
             assert status()["in_flight"] == 0
             with sessions() as session:  # the probe left no lock and changed nothing
                 assert session.scalars(select(DestinationState.name)).all() == ["default"]
