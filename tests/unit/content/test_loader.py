@@ -25,7 +25,7 @@ def test_lookups_return_typed_items() -> None:
     assert isinstance(lesson, Lesson)
     assert lesson.body.lstrip().startswith("Most customers")
     assert "## Summary" in lesson.body
-    assert isinstance(catalog.require_question("clarity-closing-order"), OrderingQuestion)
+    assert isinstance(catalog.require_question("clarity-engineer-close-order"), OrderingQuestion)
     assert catalog.require_course("service-foundations").modules[0].id == "listening-and-empathy"
     assert catalog.require_module("personal-goals").lessons == [
         "setting-smart-goals",

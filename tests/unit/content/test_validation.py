@@ -265,14 +265,14 @@ def test_knowledge_check_size(content_copy: Path) -> None:
 def test_ordering_and_matching_must_be_well_formed(content_copy: Path) -> None:
     def break_them(bank: Any) -> None:
         by_id = {q["id"]: q for q in bank["questions"]}
-        by_id["clarity-closing-order"]["items"][1]["id"] = "summarise"
+        by_id["clarity-engineer-close-order"]["items"][1]["id"] = "recap"
         by_id["empathy-match-feelings"]["pairs"][1]["match"] = by_id["empathy-match-feelings"][
             "pairs"
         ][0]["match"]
 
     edit_yaml(content_copy / BANK, break_them)
     found = " | ".join(problems_in(content_copy))
-    assert "items: item 'summarise' appears 2 times" in found
+    assert "items: item 'recap' appears 2 times" in found
     assert "pairs: match " in found
 
 
