@@ -399,6 +399,28 @@ def count_practice_by_kind(session: Session, platform_id: int) -> dict[str, int]
     return {kind: count for kind, count in rows}
 
 
+def list_shared_practice(
+    session: Session, platform_id: int, subs: Iterable[str], *, limit: int = 200
+) -> list[PracticeEntry]:
+    """Practice entries whose learner ticked "share" (never others), of these learners on
+    one platform, latest first."""
+    wanted = list(subs)
+    if not wanted:
+        return []
+    return list(
+        session.scalars(
+            select(PracticeEntry)
+            .where(
+                PracticeEntry.platform_id == platform_id,
+                PracticeEntry.sub.in_(wanted),
+                PracticeEntry.share_note.is_(True),
+            )
+            .order_by(PracticeEntry.happened_on.desc(), PracticeEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def latest_check_ins(session: Session, goal_ids: Iterable[int]) -> dict[int, GoalCheckIn]:
     """Each goal's latest check-in (goals never checked in on are absent)."""
     ids = list(goal_ids)

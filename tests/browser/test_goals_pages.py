@@ -75,8 +75,14 @@ def pages(app: Flask, client: FlaskClient, registered: TestPlatform) -> dict[str
         target="2",
         **{"p.quizzes_passed.min_score": "0.8"},
     )
-    for kind, note in (("mentoring-given", "Walked Sam through refunds"), ("kb-article", "Fixed")):
-        learner.post("practice", {"kind": kind, "happened_on": TODAY.isoformat(), "note": note})
+    for kind, note, share in (
+        ("mentoring-given", "Walked Sam through refunds", "yes"),  # on the instructor's page
+        ("kb-article", "Fixed", ""),
+    ):
+        learner.post(
+            "practice",
+            {"kind": kind, "happened_on": TODAY.isoformat(), "note": note, "share_note": share},
+        )
     teacher = in_course(client, registered, "course-7", sub="grace", role="Instructor")
     lnd = with_roles(app.test_client(), registered, [INSTITUTION_ADMIN])
     base = learner.base

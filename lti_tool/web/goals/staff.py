@@ -12,6 +12,7 @@ skill, measure and progress but none of the words the learner wrote.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import render_template
 from flask_babel import gettext as _
@@ -48,6 +49,17 @@ class StaffRow:
     specific: str | None
     relevance: str | None
     check_in: GoalCheckIn | None
+
+
+@dataclass(frozen=True)
+class SharedNote:
+    """A practice-log note its learner shared with staff."""
+
+    learner: str
+    kind: str
+    happened_on: date
+    note: str
+    link: str | None
 
 
 def _staff_row(goal: Goal, name: str, check_in: GoalCheckIn | None) -> StaffRow:
@@ -87,14 +99,29 @@ def class_goals(token: str) -> str:
     launch, course = _require_instructor(token)
     session = db()
     goals = store.list_course_goals(session, course.platform_id, course.context_id)
+    launchers = classroom.list_launchers(session, course)
     names = {
         person.sub: person.name or person.email or _("Learner %(n)s", n=person.sub[:8])
-        for person in classroom.list_launchers(session, course)
+        for person in launchers
     }
     shared = [g.id for g in goals if g.visibility is GoalVisibility.CONTENT]
     check_ins = store.latest_check_ins(session, shared)
     rows = [_staff_row(g, names.get(g.sub, g.sub[:8]), check_ins.get(g.id)) for g in goals]
-    return render_template("goals/class.html", launch=launch, rows=rows)
+    # Notes the learners of this course chose to share (staff who launched here are not
+    # its learners); the query itself leaves out every entry not marked shared.
+    learners = [p.sub for p in launchers if not is_instructor_type(p.roles)]
+    kinds = practice_kinds()
+    notes = [
+        SharedNote(
+            names.get(entry.sub, entry.sub[:8]),
+            kinds.get(entry.kind, entry.kind),
+            entry.happened_on,
+            entry.note,
+            entry.link,
+        )
+        for entry in store.list_shared_practice(session, course.platform_id, learners)
+    ]
+    return render_template("goals/class.html", launch=launch, rows=rows, notes=notes)
 
 
 def _require_insights(token: str) -> Launch:
