@@ -13,16 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Integer,
     String,
     Text,
     any_,
+    case,
     cast,
     func,
     literal,
-    literal_column,
     select,
     tuple_,
     update,
@@ -132,7 +131,8 @@ class OutboxStatement:
     id: int
     statement_id: str
     owner: Learner
-    statement: Mapping[str, Any]
+    # None on every row but the first of the batch with this statement id (see read_outbox).
+    statement: Mapping[str, Any] | None
 
 
 def list_outbox_ids(
@@ -161,45 +161,33 @@ def _window(session: Session, after: int, high: int, also: Collection[int]) -> C
     return inside
 
 
-# Only the members ``workers.goal_rules.read_statement`` looks at, picked out by the server:
-# decoding whole statements (display names, descriptions, session ids) in Python was the
-# biggest single cost of a batch. Each member keeps its JSON value and its place, so the
-# reading, and what it takes for malformed, are the same as from the whole statement; the
-# actor is only checked to be an object (the outbox row carries its owner).
-_READ_FIELDS: ColumnElement[Any] = literal_column(
-    "json_build_object("
-    "'id', outbox.statement->'id',"
-    " 'actor', CASE WHEN json_typeof(outbox.statement->'actor') = 'object' THEN '{}'::json END,"
-    " 'verb', json_build_object('id', outbox.statement->'verb'->'id'),"
-    " 'object', json_build_object("
-    "'id', outbox.statement->'object'->'id',"
-    " 'objectType', outbox.statement->'object'->'objectType',"
-    " 'definition', json_build_object('type', outbox.statement->'object'->'definition'->'type')),"
-    " 'timestamp', outbox.statement->'timestamp',"
-    " 'stored', outbox.statement->'stored',"
-    " 'context', json_build_object('extensions', outbox.statement->'context'->'extensions'),"
-    " 'result', json_build_object("
-    "'score', outbox.statement->'result'->'score',"
-    " 'extensions', outbox.statement->'result'->'extensions'))",
-    type_=JSON,
-)
-
-
 def read_outbox(
     session: Session, *, after: int, high: int, also: Collection[int] = ()
 ) -> list[OutboxStatement]:
     """The statements of the batch (ids above ``after`` up to ``high``, plus ``also``) whose
     learner has a goal (any status), in id order. Rows of learners without goals are never
-    read: the bulk of a busy outbox, and not parsing their JSON is much of the engine's speed."""
+    read: the bulk of a busy outbox, and not parsing their JSON is much of the engine's speed.
+    A statement queued for several destinations is decoded once: its later rows in the
+    batch carry ``statement=None``."""
     owners = select(Goal.platform_id, Goal.sub).distinct()
-    postgres = session.get_bind().dialect.name == "postgresql"
     rows = session.execute(
         select(
             OutboxRow.id,
             OutboxRow.statement_id,
             OutboxRow.platform_id,
             OutboxRow.sub,
-            _READ_FIELDS.label("statement") if postgres else OutboxRow.statement,
+            # One row per destination holds the same statement: only the first of the batch
+            # (the one the engine reads) is sent and decoded, the others come back as NULL.
+            case(
+                (
+                    func.row_number().over(
+                        partition_by=OutboxRow.statement_id, order_by=OutboxRow.id
+                    )
+                    == 1,
+                    OutboxRow.statement,
+                ),
+                else_=None,
+            ).label("statement"),
         )
         .where(_window(session, after, high, also))
         .where(tuple_(OutboxRow.platform_id, OutboxRow.sub).in_(owners))
