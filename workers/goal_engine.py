@@ -30,6 +30,8 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -496,11 +498,18 @@ def _spec(goal: LiveGoal) -> GoalSpec:
     return GoalSpec(
         id=goal.id,
         metric=goal.metric_key,
-        params=json.loads(goal.metric_params_json) or {},
+        params=_params(goal.metric_params_json),
         target=goal.target,
         starts_at=goal.starts_at,
         due_at=goal.due_at,
     )
+
+
+@lru_cache(maxsize=4096)
+def _params(text: str) -> Mapping[str, Any]:
+    # Most goals share a handful of parameter sets: each is decoded once per process. The
+    # rules only read a goal's parameters, so one shared (read-only) mapping is safe.
+    return MappingProxyType(json.loads(text) or {})
 
 
 def _parse_time(value: object) -> datetime | None:

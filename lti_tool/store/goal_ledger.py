@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     any_,
+    case,
     cast,
     func,
     literal,
@@ -130,7 +131,8 @@ class OutboxStatement:
     id: int
     statement_id: str
     owner: Learner
-    statement: Mapping[str, Any]
+    # None on every row but the first of the batch with this statement id (see read_outbox).
+    statement: Mapping[str, Any] | None
 
 
 def list_outbox_ids(
@@ -164,7 +166,9 @@ def read_outbox(
 ) -> list[OutboxStatement]:
     """The statements of the batch (ids above ``after`` up to ``high``, plus ``also``) whose
     learner has a goal (any status), in id order. Rows of learners without goals are never
-    read: the bulk of a busy outbox, and not parsing their JSON is much of the engine's speed."""
+    read: the bulk of a busy outbox, and not parsing their JSON is much of the engine's speed.
+    A statement queued for several destinations is decoded once: its later rows in the
+    batch carry ``statement=None``."""
     owners = select(Goal.platform_id, Goal.sub).distinct()
     rows = session.execute(
         select(
@@ -172,7 +176,18 @@ def read_outbox(
             OutboxRow.statement_id,
             OutboxRow.platform_id,
             OutboxRow.sub,
-            OutboxRow.statement,
+            # One row per destination holds the same statement: only the first of the batch
+            # (the one the engine reads) is sent and decoded, the others come back as NULL.
+            case(
+                (
+                    func.row_number().over(
+                        partition_by=OutboxRow.statement_id, order_by=OutboxRow.id
+                    )
+                    == 1,
+                    OutboxRow.statement,
+                ),
+                else_=None,
+            ).label("statement"),
         )
         .where(_window(session, after, high, also))
         .where(tuple_(OutboxRow.platform_id, OutboxRow.sub).in_(owners))

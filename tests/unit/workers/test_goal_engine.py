@@ -212,6 +212,24 @@ def test_a_statement_in_several_destinations_and_reprocessed_counts_once(
     assert again.counted == 0 and again.progressed == 0
 
 
+def test_a_statement_in_several_destinations_is_decoded_once_per_batch(
+    world: GoalWorld,
+) -> None:
+    world.add_goal("ana", "external_statements", {"verb": EXTERNAL_VERB}, 5)
+    shared, other = world.external(world.account("ana")), world.external(world.account("ana"))
+    world.add_raw(shared, sub="ana", destination="default")
+    world.add_raw(other, sub="ana", destination="default")
+    world.add_raw(shared, sub="ana", destination="warehouse")
+    with world.services.sessions() as session:
+        rows = goal_ledger.read_outbox(session, after=0, high=10**9)
+    assert [(row.statement_id, row.statement is not None) for row in rows] == [
+        (shared["id"], True),
+        (other["id"], True),
+        (shared["id"], False),
+    ]
+    assert rows[0].statement == shared
+
+
 def test_voided_statements_are_uncounted_and_stay_uncounted(
     world: GoalWorld, engine: GoalEngine
 ) -> None:
