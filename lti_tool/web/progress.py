@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
@@ -38,6 +39,8 @@ bp = Blueprint("progress", __name__)
 
 @dataclass(frozen=True)
 class CourseProgress:
+    # Read-only once built, so the derived figures are cached: the home page and next_step
+    # read them many times per course.
     course: Course
     views: dict[str, LessonView]
     attempts: list[QuizAttempt]
@@ -53,11 +56,11 @@ class CourseProgress:
     def place(self, record: QuizAttempt | ScenarioRun) -> str:
         return self.places.get(record.launch_id, "")
 
-    @property
+    @cached_property
     def lessons_total(self) -> int:
         return sum(len(module.lessons) for module in self.course.modules)
 
-    @property
+    @cached_property
     def lessons_done(self) -> int:
         """Lessons whose knowledge check was answered in full (opened, for a lesson without one)."""
         return sum(1 for m in self.course.modules for lid in m.lessons if self.lesson_done(lid))
@@ -71,12 +74,12 @@ class CourseProgress:
             return lesson_id in self.views
         return set(questions) <= self.answered.get(lesson_id, set())
 
-    @property
+    @cached_property
     def quiz_passed(self) -> bool:
         # A course without a final quiz is complete on its lessons alone.
         return self.course.quiz is None or any(a.passed for a in self.attempts)
 
-    @property
+    @cached_property
     def best_score(self) -> float | None:
         scores = [a.score_scaled for a in self.attempts if a.score_scaled is not None]
         return max(scores) if scores else None
@@ -85,7 +88,7 @@ class CourseProgress:
     def finished_attempts(self) -> list[QuizAttempt]:
         return [a for a in self.attempts if a.status == AttemptStatus.SUBMITTED]
 
-    @property
+    @cached_property
     def completed(self) -> bool:
         """Every lesson's knowledge check answered and the final quiz passed (role-plays are
         practice, not gates; docs/decisions/0019-scoring-policy.md)."""
