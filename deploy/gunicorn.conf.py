@@ -32,3 +32,13 @@ def post_fork(server, worker):
     services = worker.app.wsgi().extensions.get("cxa")
     if services is not None:
         services.engine.dispose(close=False)
+
+
+def when_ready(server):
+    # Runs in the master before the workers are forked: templates compiled here are
+    # shared by every worker (copy-on-write) rather than compiled once per worker.
+    from lti_tool.web.warmup import precompile_templates
+
+    app = server.app.wsgi()
+    if hasattr(app, "jinja_env"):
+        precompile_templates(app)

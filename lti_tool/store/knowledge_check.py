@@ -10,7 +10,7 @@ Query functions take a session, may flush, never commit (the request owns the tr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -67,21 +67,26 @@ def record_knowledge_check(
 
 
 def list_answered_questions(
-    session: Session, learner: LearnerKey, course_id: str
-) -> dict[str, set[str]]:
-    """The questions the learner has answered in each lesson's check of a course, by lesson id,
-    over every launch of theirs (a check answered through any link counts)."""
+    session: Session, learner: LearnerKey, course_ids: Collection[str]
+) -> dict[str, dict[str, set[str]]]:
+    """The questions the learner has answered in each lesson's check, by course id and then
+    lesson id, over every launch of theirs (a check answered through any link counts); one
+    query for a whole learning path."""
     rows = session.execute(
-        select(KnowledgeCheckSubmission.lesson_id, KnowledgeCheckSubmission.responses)
+        select(
+            KnowledgeCheckSubmission.course_id,
+            KnowledgeCheckSubmission.lesson_id,
+            KnowledgeCheckSubmission.responses,
+        )
         .join(Launch, Launch.id == KnowledgeCheckSubmission.launch_id)
         # The ownership filter: one learner never reads another's answers.
         .where(
             Launch.platform_id == learner.platform_id,
             Launch.sub == learner.sub,
-            KnowledgeCheckSubmission.course_id == course_id,
+            KnowledgeCheckSubmission.course_id.in_(course_ids),
         )
     )
-    answered: dict[str, set[str]] = {}
-    for lesson_id, responses in rows:
-        answered.setdefault(lesson_id, set()).update(responses)
+    answered: dict[str, dict[str, set[str]]] = {}
+    for course_id, lesson_id, responses in rows:
+        answered.setdefault(course_id, {}).setdefault(lesson_id, set()).update(responses)
     return answered

@@ -18,6 +18,7 @@ import enum
 import hashlib
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -255,13 +256,17 @@ def record_lesson_view(
     session.execute(stmt)
 
 
-def list_lesson_views(session: Session, learner: LearnerKey, course_id: str) -> list[LessonView]:
+def list_lesson_views(
+    session: Session, learner: LearnerKey, course_ids: Collection[str]
+) -> list[LessonView]:
+    """The learner's views of lessons in these courses, first viewed first (one query for a
+    whole learning path)."""
     return list(
         session.scalars(
             select(LessonView)
             .where(
                 *_owned_by(LessonView, learner),
-                LessonView.course_id == course_id,
+                LessonView.course_id.in_(course_ids),
             )
             .order_by(LessonView.first_viewed_at)
         )
@@ -289,14 +294,19 @@ def list_attempts(
     )
 
 
-def list_attempt_history(session: Session, learner: LearnerKey, quiz_id: str) -> list[QuizAttempt]:
-    """The learner's attempts at a quiz in every placement, oldest first (their history)."""
+def list_attempt_history(
+    session: Session, learner: LearnerKey, quiz_ids: Collection[str]
+) -> list[QuizAttempt]:
+    """The learner's attempts at these quizzes in every placement, oldest first (their
+    history; one query for a whole learning path)."""
+    if not quiz_ids:
+        return []
     return list(
         session.scalars(
             select(QuizAttempt)
             .where(
                 *_owned_by(QuizAttempt, learner),
-                QuizAttempt.quiz_id == quiz_id,
+                QuizAttempt.quiz_id.in_(quiz_ids),
             )
             .order_by(QuizAttempt.started_at, QuizAttempt.number)
         )
@@ -454,14 +464,19 @@ def list_runs(
     )
 
 
-def list_run_history(session: Session, learner: LearnerKey, scenario_id: str) -> list[ScenarioRun]:
-    """The learner's runs of a role-play in every placement, oldest first (their history)."""
+def list_run_history(
+    session: Session, learner: LearnerKey, scenario_ids: Collection[str]
+) -> list[ScenarioRun]:
+    """The learner's runs of these role-plays in every placement, oldest first (their
+    history; one query for a whole learning path)."""
+    if not scenario_ids:
+        return []
     return list(
         session.scalars(
             select(ScenarioRun)
             .where(
                 *_owned_by(ScenarioRun, learner),
-                ScenarioRun.scenario_id == scenario_id,
+                ScenarioRun.scenario_id.in_(scenario_ids),
             )
             .order_by(ScenarioRun.started_at)
         )

@@ -12,7 +12,7 @@ from lti_tool.store.learning import get_latest_self_assessment
 from lti_tool.web.db import db, services
 from lti_tool.web.learner import bp, catalog, open_visit
 from lti_tool.web.next_step import continue_step, recommend_next
-from lti_tool.web.progress import course_progress
+from lti_tool.web.progress import path_progress
 
 
 @bp.get("/s/<token>/")
@@ -21,7 +21,7 @@ def home(token: str) -> str:
     launch = visit.launch
     session = db()
     cat = catalog()
-    path = [course_progress(session, visit.learner, c) for c in cat.list_courses_in_path()]
+    path = path_progress(session, visit.learner, cat.list_courses_in_path())
     titles = {lesson.id: lesson.title for lesson in cat.list_lessons()}
     titles.update({s.id: s.title for s in cat.list_scenarios()})
     latest_assessment = get_latest_self_assessment(session, visit.learner)

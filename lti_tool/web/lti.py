@@ -46,10 +46,12 @@ def login() -> WerkzeugResponse:
     source = request.form if request.method == "POST" else request.args
     params = {k: source[k] for k in source}
     settings = services().settings
-    _require_active(platforms.get_platform(db(), params.get("iss", ""), params.get("client_id")))
+    # One registration lookup serves the approval check and pylti1p3 (its per-request cache).
+    tool_conf = DbToolConf(db())
+    _require_active(tool_conf.find_platform(params.get("iss", ""), params.get("client_id")))
     start = begin_login(
         params,
-        DbToolConf(db()),
+        tool_conf,
         services().state,
         launch_url=launch_url(),
         ttl=settings.launch_state_ttl,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
@@ -37,6 +39,8 @@ bp = Blueprint("progress", __name__)
 
 @dataclass(frozen=True)
 class CourseProgress:
+    # Read-only once built, so the derived figures are cached: the home page and next_step
+    # read them many times per course.
     course: Course
     views: dict[str, LessonView]
     attempts: list[QuizAttempt]
@@ -52,11 +56,11 @@ class CourseProgress:
     def place(self, record: QuizAttempt | ScenarioRun) -> str:
         return self.places.get(record.launch_id, "")
 
-    @property
+    @cached_property
     def lessons_total(self) -> int:
         return sum(len(module.lessons) for module in self.course.modules)
 
-    @property
+    @cached_property
     def lessons_done(self) -> int:
         """Lessons whose knowledge check was answered in full (opened, for a lesson without one)."""
         return sum(1 for m in self.course.modules for lid in m.lessons if self.lesson_done(lid))
@@ -70,12 +74,12 @@ class CourseProgress:
             return lesson_id in self.views
         return set(questions) <= self.answered.get(lesson_id, set())
 
-    @property
+    @cached_property
     def quiz_passed(self) -> bool:
         # A course without a final quiz is complete on its lessons alone.
         return self.course.quiz is None or any(a.passed for a in self.attempts)
 
-    @property
+    @cached_property
     def best_score(self) -> float | None:
         scores = [a.score_scaled for a in self.attempts if a.score_scaled is not None]
         return max(scores) if scores else None
@@ -84,7 +88,7 @@ class CourseProgress:
     def finished_attempts(self) -> list[QuizAttempt]:
         return [a for a in self.attempts if a.status == AttemptStatus.SUBMITTED]
 
-    @property
+    @cached_property
     def completed(self) -> bool:
         """Every lesson's knowledge check answered and the final quiz passed (role-plays are
         practice, not gates; docs/decisions/0019-scoring-policy.md)."""
@@ -98,26 +102,50 @@ def course_progress(session: Session, learner: LearnerKey, course: Course) -> Co
     """The learner's progress in every placement: their history, as the progress page shows
     it. Completion is the learner's (passing the quiz through any link counts); scores
     that go to a gradebook are picked per placement (record_completion_if_done)."""
-    scenarios = [catalog().require_scenario(sid) for sid in course.scenarios]
-    attempts = list_attempt_history(session, learner, course.quiz.id) if course.quiz else []
-    runs = {s.id: list_run_history(session, learner, s.id) for s in scenarios}
-    launch_ids = {a.launch_id for a in attempts} | {r.launch_id for rs in runs.values() for r in rs}
-    return CourseProgress(
-        course=course,
-        views={view.lesson_id: view for view in list_lesson_views(session, learner, course.id)},
-        attempts=attempts,
-        runs=runs,
-        scenarios=scenarios,
-        places={
-            launch.id: _place_label(launch)
-            for launch in list_own_launches(session, learner, launch_ids)
-        },
-        answered=list_answered_questions(session, learner, course.id),
-        checks={
-            lesson.id: list(lesson.knowledge_check)
-            for lesson in catalog().list_course_lessons(course.id)
-        },
-    )
+    return path_progress(session, learner, [course])[0]
+
+
+def path_progress(
+    session: Session, learner: LearnerKey, courses: Sequence[Course]
+) -> list[CourseProgress]:
+    """course_progress for each of ``courses``, in a fixed number of queries however many
+    courses there are (the home page shows the whole learning path on every launch): one
+    per kind of record, grouped by course here."""
+    cat = catalog()
+    scenarios = {c.id: [cat.require_scenario(sid) for sid in c.scenarios] for c in courses}
+    attempts: dict[str, list[QuizAttempt]] = {}
+    for attempt in list_attempt_history(session, learner, {c.quiz.id for c in courses if c.quiz}):
+        attempts.setdefault(attempt.quiz_id, []).append(attempt)
+    runs: dict[str, list[ScenarioRun]] = {}
+    for run in list_run_history(session, learner, {s.id for ss in scenarios.values() for s in ss}):
+        runs.setdefault(run.scenario_id, []).append(run)
+    views: dict[str, dict[str, LessonView]] = {}
+    for view in list_lesson_views(session, learner, [c.id for c in courses]):
+        views.setdefault(view.course_id, {})[view.lesson_id] = view
+    launch_ids = {a.launch_id for group in attempts.values() for a in group} | {
+        r.launch_id for group in runs.values() for r in group
+    }
+    places = {
+        launch.id: _place_label(launch)
+        for launch in list_own_launches(session, learner, launch_ids)
+    }
+    answered = list_answered_questions(session, learner, [c.id for c in courses])
+    return [
+        CourseProgress(
+            course=course,
+            views=views.get(course.id, {}),
+            attempts=attempts.get(course.quiz.id, []) if course.quiz else [],
+            runs={s.id: runs.get(s.id, []) for s in scenarios[course.id]},
+            scenarios=scenarios[course.id],
+            places=places,
+            answered=answered.get(course.id, {}),
+            checks={
+                lesson.id: list(lesson.knowledge_check)
+                for lesson in cat.list_course_lessons(course.id)
+            },
+        )
+        for course in courses
+    ]
 
 
 def _place_label(launch: Launch) -> str:

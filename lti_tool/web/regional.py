@@ -7,6 +7,7 @@ so a pt-BR learner reads "0,5" and "1.234" even on English pages, as their LMS s
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 
 from babel import Locale, UnknownLocaleError
@@ -22,6 +23,13 @@ def regional_locale(tag: str | None = None) -> Locale:
     """The Babel locale for ``tag`` (default: the current launch's), English if unknown."""
     if tag is None:
         tag = language_tag(getattr(g.get("cxa_launch"), "locale", None))
+    return _parse(tag or None)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(tag: str | None) -> Locale:
+    # Parsing is costly and pages format many numbers; the tags come from launches, so the
+    # cache is bounded rather than keyed on whatever an LMS sends.
     if tag:
         try:
             return Locale.parse(tag.replace("-", "_"))
