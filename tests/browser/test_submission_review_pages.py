@@ -8,6 +8,7 @@ Set CXA_SCREENSHOTS_DIR (e.g. docs/screenshots) to also save the pages' screensh
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,8 +17,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from content.schema import DecisionNode
 from lti_tool.demo.lms import DemoLMSConfig, create_demo_lms
 from lti_tool.lti.grades import LINEITEM_MEDIA_TYPE, SCOPE_LINEITEM, SCOPE_SCORE, SCORE_MEDIA_TYPE
+from lti_tool.web.scenario import offered_choices
 from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
     _describe,
     axe_source,
@@ -32,7 +35,7 @@ from tests.unit.web.instructor.test_submission_review import (  # noqa: F401 - a
     handed_in,
     review_launch,
 )
-from tests.unit.web.test_scenario import best_path
+from tests.unit.web.test_scenario import SCENARIO, best_path
 
 pytestmark = pytest.mark.browser
 
@@ -91,8 +94,16 @@ def test_the_review_pages_have_no_axe_violations_of_any_impact(
         data={"csrf_token": csrf},
     )
     run_path = urlsplit(started.headers["Location"]).path
+    run_id = uuid.UUID(run_path.rstrip("/").rsplit("/", 1)[-1])
+    node = SCENARIO.node(SCENARIO.start)
     for step, choice_id in enumerate(best_path()):
-        client.post(run_path, data={"csrf_token": csrf, "step": str(step), "choice": choice_id})
+        assert isinstance(node, DecisionNode)
+        # The form sends a reply's place in this run's shuffled order, never its id.
+        offered = [c.id for c in offered_choices(run_id, node)]
+        value = str(offered.index(choice_id) + 1)
+        reply = client.post(run_path, data={"csrf_token": csrf, "step": str(step), "choice": value})
+        assert reply.status_code == 303, reply.get_data(as_text=True)
+        node = SCENARIO.node(next(c for c in node.choices if c.id == choice_id).next)
     run_review = _review_path(client, registered, "scenario:double-charge")
     with serve(app) as base_url:
         failures = _check(

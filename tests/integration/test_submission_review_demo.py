@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import select
@@ -56,7 +57,7 @@ def ada_hands_in_the_quiz(stack: Stack, launch_path: str) -> None:
     )
     assert started.status_code == 303, started.text[:1500]
     attempt_url = started.headers["Location"]
-    attempt_id = attempt_url.rstrip("/").rsplit("/", 1)[-1]
+    attempt_id = urlsplit(attempt_url).path.rstrip("/").rsplit("/", 1)[-1]
     with stack.services.sessions() as session:
         attempt = session.get(QuizAttempt, uuid.UUID(attempt_id))
         assert attempt is not None
