@@ -36,6 +36,7 @@ def require_key_set(
     ttl: int,
     egress: EgressPolicy,
     clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """The platform's JWK Set, ideally one naming ``kid``; LaunchError if there is none.
 
@@ -49,6 +50,12 @@ def require_key_set(
     if cached is not None and now - cached["at"] < ttl and _names(cached["jwks"], kid):
         return dict(cached["jwks"])
     attempt = _load(store.get(_attempt_key(url))) if REFETCH_INTERVAL > 0 else None
+    in_flight = attempt is not None and attempt.get("state") == _IN_FLIGHT
+    if attempt is not None and in_flight and (cached is None or not _names(cached["jwks"], kid)):
+        # Another request is fetching the set this launch needs (the first launches of a
+        # class, or the first after a key rotation, arrive together): wait for it rather
+        # than refuse a genuine launch. Bounded by the fetch's own deadline.
+        attempt, cached = _await_fetch(store, url, attempt, cached, sleep)
     if attempt is not None:
         if attempt.get("error"):
             if cached is not None and now - cached["at"] < ttl:
@@ -70,6 +77,32 @@ def require_key_set(
     store.put(_set_key(url), json.dumps({"jwks": jwks, "at": now}), keep)
     _remember_attempt(store, url, {"state": _FETCHED})
     return jwks
+
+
+#: How often a launch waiting for another request's fetch looks at the store again.
+_AWAIT_STEP = 0.05
+
+
+def _await_fetch(
+    store: StateStore,
+    url: str,
+    attempt: dict[str, Any],
+    cached: dict[str, Any] | None,
+    sleep: Callable[[float], None],
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The attempt and cached set once the fetch in flight has ended, or after its deadline.
+
+    The number of steps, not the clock, bounds the wait, so a test's fake clock cannot make
+    it endless. A fetch that never reports back (its process died) leaves the attempt "in
+    flight" until the record expires; the caller then refuses as before.
+    """
+    for _ in range(int((DEADLINE_SECONDS + 1) / _AWAIT_STEP)):
+        sleep(_AWAIT_STEP)
+        latest = _load(store.get(_attempt_key(url)))
+        if latest is None or latest.get("state") != _IN_FLIGHT:
+            return latest, _load(store.get(_set_key(url)))
+        attempt = latest
+    return attempt, cached
 
 
 def _fetch(url: str, egress: EgressPolicy) -> dict[str, Any]:

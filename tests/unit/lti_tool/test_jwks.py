@@ -5,6 +5,7 @@ HTTP faults are injected with ``responses``; the state store is a fake with a cl
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -165,3 +166,41 @@ def test_a_key_set_is_stored_without_what_is_not_a_key(store: ClockedStore) -> N
     responses.get(URL, json={"keys": [KEY_1, "junk", 7], "extra": "x" * 1000})
 
     assert key_set(store) == {"keys": [KEY_1]}
+
+
+def _another_request_is_fetching(store: ClockedStore) -> None:
+    store.put(jwks._attempt_key(URL), '{"state": "fetching"}', jwks.REFETCH_INTERVAL)
+
+
+@responses.activate
+def test_a_launch_waits_for_the_fetch_another_request_has_in_flight(store: ClockedStore) -> None:
+    # The first launches of a class arrive together: one fetches, the others must not be
+    # refused while it does (seen as 400s in benchmarks/launch.py before this).
+    _another_request_is_fetching(store)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:  # the other request's fetch lands while this one waits
+            cached = {"jwks": {"keys": [KEY_1]}, "at": store.now}
+            store.put(jwks._set_key(URL), json.dumps(cached), TTL)
+            store.put(jwks._attempt_key(URL), '{"state": "fetched"}', jwks.REFETCH_INTERVAL)
+
+    found = jwks.require_key_set(
+        store, URL, "k1", ttl=TTL, egress=OPEN, clock=lambda: store.now, sleep=sleep
+    )
+    assert found == {"keys": [KEY_1]}
+    assert len(waits) == 3
+    assert fetches() == 0  # the platform was asked once, by the other request
+
+
+@responses.activate
+def test_a_fetch_that_never_reports_back_is_waited_for_a_bounded_time(store: ClockedStore) -> None:
+    _another_request_is_fetching(store)
+    waits: list[float] = []
+    with pytest.raises(LaunchError, match="is being fetched by another request"):
+        jwks.require_key_set(
+            store, URL, "k1", ttl=TTL, egress=OPEN, clock=lambda: store.now, sleep=waits.append
+        )
+    assert 0 < sum(waits) <= jwks.DEADLINE_SECONDS + 1
+    assert fetches() == 0
