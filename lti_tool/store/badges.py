@@ -8,21 +8,17 @@ the issuer's settings. Query functions take a session, may flush, never commit.
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwcrypto.jwk import JWK
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lti_tool.store.goals import Goal, GoalStatus
-from lti_tool.store.keys import open_private_key, seal_private_key
+from lti_tool.store.keys import new_sealed_key_pair, open_private_key
 from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import Base, UTCDateTime, utcnow
 
@@ -207,20 +203,11 @@ def store_signature(session: Session, badge: IssuedBadge, compact_jws: str, kid:
 
 
 def _new_issuer_key(secret: str, now: datetime) -> BadgeIssuerKey:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    jwk = JWK.from_pem(pem)
-    kid = jwk.thumbprint()
-    public = json.loads(jwk.export_public())
-    public.update({"kid": kid, "alg": "RS256", "use": "sig"})
+    pair = new_sealed_key_pair(secret)
     return BadgeIssuerKey(
-        kid=kid,
-        private_key_encrypted=seal_private_key(secret, pem),
-        public_jwk=public,
+        kid=pair.kid,
+        private_key_encrypted=pair.private_key_encrypted,
+        public_jwk=pair.public_jwk,
         created_at=now,
     )
 

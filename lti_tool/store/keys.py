@@ -52,7 +52,17 @@ def open_private_key(secret: str, sealed: str) -> str:
         ) from err
 
 
-def _new_key(secret: str, status: KeyStatus, now: datetime) -> ToolKey:
+@dataclass(frozen=True)
+class SealedKeyPair:
+    """A new RS256 key: its kid, the private half sealed for storage, the public JWK."""
+
+    kid: str
+    private_key_encrypted: str
+    public_jwk: dict[str, Any]
+
+
+def new_sealed_key_pair(secret: str) -> SealedKeyPair:
+    """A fresh RSA-2048 signing key, shared by the tool keys and the badge issuer keys."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -65,11 +75,16 @@ def _new_key(secret: str, status: KeyStatus, now: datetime) -> ToolKey:
     public = json.loads(jwk.export_public())
     # Canvas refuses keys without kid, alg and use.
     public.update({"kid": kid, "alg": "RS256", "use": "sig"})
+    return SealedKeyPair(kid, seal_private_key(secret, pem), public)
+
+
+def _new_key(secret: str, status: KeyStatus, now: datetime) -> ToolKey:
+    pair = new_sealed_key_pair(secret)
     return ToolKey(
-        kid=kid,
+        kid=pair.kid,
         status=status,
-        private_key_encrypted=_fernet(secret).encrypt(pem).decode(),
-        public_jwk=public,
+        private_key_encrypted=pair.private_key_encrypted,
+        public_jwk=pair.public_jwk,
         created_at=now,
         activated_at=now if status is KeyStatus.ACTIVE else None,
     )
