@@ -36,11 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lti_tool.store.learning import LearnerKey, SelfAssessmentRecord
-from lti_tool.store.models import Base, Launch, UTCDateTime, utcnow
-
-
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_cls]
+from lti_tool.store.models import Base, Launch, UTCDateTime, enum_values, utcnow
 
 
 class GoalStatus(enum.StrEnum):
@@ -91,7 +87,13 @@ class Goal(Base):
     unit: Mapped[str] = mapped_column(String(120), default="")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     status: Mapped[GoalStatus] = mapped_column(
-        Enum(GoalStatus, native_enum=False, length=16, name="goal_status", values_callable=_values),
+        Enum(
+            GoalStatus,
+            native_enum=False,
+            length=16,
+            name="goal_status",
+            values_callable=enum_values,
+        ),
         default=GoalStatus.ACTIVE,
     )
     visibility: Mapped[GoalVisibility] = mapped_column(
@@ -100,7 +102,7 @@ class Goal(Base):
             native_enum=False,
             length=16,
             name="goal_visibility",
-            values_callable=_values,
+            values_callable=enum_values,
         ),
         default=GoalVisibility.PROGRESS,
     )

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
-from lti_tool.store.models import Base, Platform, UTCDateTime, utcnow
+from lti_tool.store.models import Base, Platform, UTCDateTime, enum_values, utcnow
 
 #: Session.info flag that tells the commit helper a grade task is worth sending.
 GRADES_TOUCHED = "cxa_grades_touched"
@@ -46,10 +46,6 @@ class GradeStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
     # Refused by the LMS (or off-platform), or out of attempts: waits for `cxa grades replay`.
     DEAD = "dead"
-
-
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_cls]
 
 
 class GradeRow(Base):
@@ -97,7 +93,7 @@ class GradeRow(Base):
             native_enum=False,
             length=16,
             name="grade_status",
-            values_callable=_values,
+            values_callable=enum_values,
         ),
         default=GradeStatus.PENDING,
     )

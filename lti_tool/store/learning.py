@@ -42,12 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lti_tool.store.models import Base, Launch, UTCDateTime, utcnow
-
-
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    # Lower-case values in the column, as models.py does, so SQL reads naturally.
-    return [str(member.value) for member in enum_cls]
+from lti_tool.store.models import Base, Launch, UTCDateTime, enum_values, utcnow
 
 
 @dataclass(frozen=True)
@@ -150,7 +145,7 @@ class QuizAttempt(Base):
             native_enum=False,
             length=16,
             name="attempt_status",
-            values_callable=_values,
+            values_callable=enum_values,
         ),
         default=AttemptStatus.IN_PROGRESS,
     )
@@ -185,7 +180,9 @@ class ScenarioRun(Base):
     # len(choices), as a plain column so "only if still at step n" is a portable WHERE.
     steps: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[RunStatus] = mapped_column(
-        Enum(RunStatus, native_enum=False, length=16, name="run_status", values_callable=_values),
+        Enum(
+            RunStatus, native_enum=False, length=16, name="run_status", values_callable=enum_values
+        ),
         default=RunStatus.IN_PROGRESS,
     )
     ending_id: Mapped[str | None] = mapped_column(String(80), default=None)

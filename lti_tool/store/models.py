@@ -39,8 +39,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    # Store the lower-case values, not the member names, so SQL reads naturally.
+def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
+    """An Enum column's stored values: the lower-case values, not the member names, so SQL
+    reads naturally (every store module's enums use this as values_callable)."""
     return [str(member.value) for member in enum_cls]
 
 
@@ -107,7 +108,7 @@ class Platform(Base):
             native_enum=False,
             length=16,
             name="platform_state",
-            values_callable=_values,
+            values_callable=enum_values,
         ),
         default=PlatformState.ACTIVE,
         server_default=PlatformState.ACTIVE.value,
@@ -202,7 +203,9 @@ class ToolKey(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[KeyStatus] = mapped_column(
-        Enum(KeyStatus, native_enum=False, length=16, name="key_status", values_callable=_values)
+        Enum(
+            KeyStatus, native_enum=False, length=16, name="key_status", values_callable=enum_values
+        )
     )
     private_key_encrypted: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -311,7 +314,7 @@ class OutboxRow(Base):
             native_enum=False,
             length=16,
             name="outbox_status",
-            values_callable=_values,
+            values_callable=enum_values,
         ),
         default=OutboxStatus.PENDING,
     )

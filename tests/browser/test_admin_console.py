@@ -120,15 +120,12 @@ def test_every_console_page_passes_axe_at_desktop_and_phone_width(
             context = browser.new_context(viewport=viewport, bypass_csp=True)
             page = context.new_page()
             page.goto(tool_url + "/admin/sign-in")
-            pages = {"sign-in": None, **PAGES}
-            for name, path in pages.items():
-                if path is None:
-                    pass  # already there
-                else:
-                    if name == "overview":
-                        _sign_in_with_the_keyboard(page, tool_url, account.name, account.password)
-                    response = page.goto(tool_url + path.format(platform_id=platform_id))
-                    assert response is not None and response.status == 200, name
+            check("sign-in", page, width)
+            for name, path in PAGES.items():
+                if name == "overview":
+                    _sign_in_with_the_keyboard(page, tool_url, account.name, account.password)
+                response = page.goto(tool_url + path.format(platform_id=platform_id))
+                assert response is not None and response.status == 200, name
                 check(name, page, width)
             # Two answers to a POST: the invitation shown once, and a refused change.
             page.goto(tool_url + "/admin/registrations")
