@@ -335,7 +335,13 @@ def _insert_reviving_rerouted(session: Session, rows: list[dict[str, Any]]) -> N
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=[OutboxRow.destination, OutboxRow.statement_id],
-            set_={"status": OutboxStatus.PENDING, "attempts": 0, "last_error": None},
+            # The new row's key: a row re-routed away before migration 0020 has none (0).
+            set_={
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "last_error": None,
+                "lane_key": stmt.excluded.lane_key,
+            },
             where=OutboxRow.status == OutboxStatus.REROUTED,
         )
     )
@@ -974,6 +980,7 @@ def replay_dead(
         conditions.append(OutboxRow.created_at < until)
     if error_contains:
         conditions.append(OutboxRow.last_error.icontains(error_contains, autoescape=True))
+    _key_unkeyed(session, conditions)
     result = session.execute(
         update(OutboxRow)
         .where(*conditions)
@@ -985,6 +992,29 @@ def replay_dead(
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _key_unkeyed(session: Session, conditions: Sequence[ColumnElement[bool]]) -> None:
+    """Give the rows matching ``conditions`` that have no lane key yet their learner's.
+
+    Rows that were no longer pending at migration 0020 kept key 0. Replayed as they were,
+    they would all share lane 0: one worker for a whole replay, the learners whose lane is 0
+    queued behind it, and each replayed row in another lane than its learner's newer rows,
+    free to reach the LRS after them.
+    """
+    unkeyed = session.execute(
+        select(OutboxRow.id, OutboxRow.platform_id, OutboxRow.sub, OutboxRow.statement).where(
+            *conditions, OutboxRow.lane_key == 0
+        )
+    ).all()
+    if unkeyed:
+        session.execute(
+            update(OutboxRow).execution_options(synchronize_session=False),
+            [
+                {"id": row_id, "lane_key": lane_key((platform_id, sub), statement)}
+                for row_id, platform_id, sub, statement in unkeyed
+            ],
+        )
 
 
 def list_backfill_ids(
