@@ -54,6 +54,7 @@ from lti_tool.store.db import make_engine, make_session_factory, transaction
 from lti_tool.store.learning import LearnerKey
 from lti_tool.store.migrate import upgrade
 from lti_tool.store.models import DestinationState, OutboxRow, OutboxStatus
+from lti_tool.web import kicks
 from lti_tool.web.db import commit, db, flush_kicks
 from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from workers.delivery import DeliveryPolicy, deliver_outbox
@@ -188,9 +189,9 @@ class HopFigures:
     delivered: int
     worker_cpu: float
     ralph_cpu: float
-    #: Of worker_cpu, what the tasks themselves spent, by task name; the rest is Celery's own
-    #: (receiving, handing to the pool, acknowledging).
-    task_cpu: dict[str, float]
+    #: Of worker_cpu, what the tasks themselves spent, and how many ran, by task name; the rest
+    #: is Celery's own (receiving, handing to the pool, acknowledging).
+    task_cpu: dict[str, tuple[float, int]]
     #: Events per second the producer actually committed (below the asked rate when the
     #: machine cannot keep up: each is a whole app context, record and commit).
     achieved_rate: float
@@ -200,9 +201,20 @@ class HopFigures:
 
 
 def celery_hop_lag(
-    folder: Path, database_url: str, broker_url: str, rate: float, seconds: float
+    folder: Path,
+    database_url: str,
+    broker_url: str,
+    rate: float,
+    seconds: float,
+    kick_interval: float | None = None,
 ) -> HopFigures:
-    """Events committed by the web path at ``rate``; a real Celery worker delivers them."""
+    """Events committed by the web path at ``rate``; a real Celery worker delivers them.
+
+    ``kick_interval`` replaces the web side's kick coalescing interval for the run (a what-if:
+    fewer kicks, fewer tasks, longer lag).
+    """
+    if kick_interval is not None:
+        kicks.KICK_INTERVAL_SECONDS = kick_interval
     name = uuid.uuid4().hex[:6]
     logs = folder / f"logs-{name}"
     logs.mkdir()
@@ -261,8 +273,11 @@ def celery_hop_lag(
             worker_cpu = cpu_seconds([worker.process.pid]) - worker_before
             ralph_cpu = cpu_seconds([ralph.pid]) - ralph_before
             tasks = {
-                name: spent - tasks_before.get(name, 0.0)
-                for name, spent in read_totals(task_cpu).items()
+                name: (
+                    spent - tasks_before.get(name, (0.0, 0))[0],
+                    n - tasks_before.get(name, (0.0, 0))[1],
+                )
+                for name, (spent, n) in read_totals(task_cpu).items()
             }
             flush_kicks(app)
             with services.sessions() as session:
@@ -360,13 +375,14 @@ def scale_out(
     return ScaleFigures(workers, left_before, elapsed, worker_cpu, ralph_cpu)
 
 
-def read_totals(folder: Path) -> dict[str, float]:
-    """CPU seconds per task name so far, summed over the worker processes that wrote there
-    (benchmarks/task_cpu.py)."""
-    totals: dict[str, float] = {}
+def read_totals(folder: Path) -> dict[str, tuple[float, int]]:
+    """CPU seconds and tasks run per task name so far, summed over the worker processes that
+    wrote there (benchmarks/task_cpu.py)."""
+    totals: dict[str, tuple[float, int]] = {}
     for path in folder.glob("*.json"):
-        for name, seconds in json.loads(path.read_text()).items():
-            totals[name] = totals.get(name, 0.0) + seconds
+        for name, (seconds, count) in json.loads(path.read_text()).items():
+            before = totals.get(name, (0.0, 0))
+            totals[name] = (before[0] + seconds, before[1] + count)
     return totals
 
 
@@ -399,19 +415,25 @@ def report_hop(label: str, figures: HopFigures) -> None:
     def per_statement(seconds: float) -> float:
         return seconds / figures.delivered * 1000
 
-    delivery = figures.task_cpu.get(TASK_DELIVER_OUTBOX, 0.0)
-    goals = figures.task_cpu.get(TASK_COUNT_GOAL_PROGRESS, 0.0)
-    celery = figures.worker_cpu - sum(figures.task_cpu.values())
+    delivery, deliveries = figures.task_cpu.get(TASK_DELIVER_OUTBOX, (0.0, 0))
+    goals, _ = figures.task_cpu.get(TASK_COUNT_GOAL_PROGRESS, (0.0, 0))
+    celery = figures.worker_cpu - sum(spent for spent, _ in figures.task_cpu.values())
+    # The emitter: the delivery tasks and their share (by count) of Celery's own work.
+    tasks = sum(n for _, n in figures.task_cpu.values())
+    emitter = delivery + celery * deliveries / max(tasks, 1)
     ralph = per_statement(figures.ralph_cpu)
     print(
         f"{label}: p50 {figures.ms(0.5):.0f} ms, p99 {figures.ms(0.99):.0f} ms, "
         f"max {max(figures.lags) * 1000:.0f} ms (n={figures.delivered}, "
-        f"{figures.achieved_rate:.0f} events/s achieved)\n"
+        f"{figures.achieved_rate:.0f} events/s achieved; "
+        f"{deliveries} delivery tasks, {figures.delivered / max(deliveries, 1):.1f} statements "
+        f"each)\n"
         f"  CPU ms per delivered statement: worker {per_statement(figures.worker_cpu):.2f} "
         f"(delivery tasks {per_statement(delivery):.2f}, goal tasks {per_statement(goals):.2f}, "
         f"Celery's own {per_statement(celery):.2f}), Ralph {ralph:.2f} per stored; "
-        f"worker/Ralph {figures.worker_cpu / figures.ralph_cpu:.2f}, "
-        f"delivery tasks + Celery/Ralph {(delivery + celery) / figures.ralph_cpu:.2f}"
+        f"ratio to Ralph: worker {figures.worker_cpu / figures.ralph_cpu:.2f}, "
+        f"emitter (delivery tasks and their share of Celery's own, "
+        f"{per_statement(emitter):.2f} ms) {emitter / figures.ralph_cpu:.2f}"
     )
 
 
@@ -484,6 +506,12 @@ def main() -> None:
     parser.add_argument(
         "--only-hop", action="store_true", help="Run only the Celery hop on Redis (item 5)."
     )
+    parser.add_argument(
+        "--kick-interval",
+        type=float,
+        help="What-if for item 5: the web side's kick interval in seconds "
+        f"(deployed: {kicks.KICK_INTERVAL_SECONDS}).",
+    )
     args = parser.parse_args()
     url = args.database_url
     try:
@@ -539,8 +567,13 @@ def run(args: argparse.Namespace, url: str | None) -> None:
 
 def run_hop(args: argparse.Namespace, url: str | None, folder: Path, kind: str) -> None:
     hop_db = fresh_database(folder, url, "hop")
-    hop = celery_hop_lag(folder, hop_db, args.redis_url, args.rate, args.seconds)
-    report_hop(f"Celery on Redis, {args.rate:.0f} events/s, {kind}", hop)
+    hop = celery_hop_lag(
+        folder, hop_db, args.redis_url, args.rate, args.seconds, args.kick_interval
+    )
+    label = f"Celery on Redis, {args.rate:.0f} events/s, {kind}"
+    if args.kick_interval is not None:
+        label += f", kicks every {args.kick_interval:g}s at most"
+    report_hop(label, hop)
 
 
 def run_scale(args: argparse.Namespace, url: str | None, folder: Path) -> None:

@@ -20,7 +20,8 @@ from workers.app import app
 
 __all__ = ["app"]
 
-_totals: dict[str, float] = {}
+#: Per task name: [CPU seconds, tasks run].
+_totals: dict[str, list[float]] = {}
 _started: dict[str, float] = {}
 
 
@@ -35,7 +36,9 @@ def _stop(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     begun = _started.pop(task_id or "", None)
     if begun is None or task is None:
         return
-    _totals[task.name] = _totals.get(task.name, 0.0) + time.process_time() - begun
+    spent = _totals.setdefault(task.name, [0.0, 0])
+    spent[0] += time.process_time() - begun
+    spent[1] += 1
     folder = os.environ.get("CXA_BENCH_TASK_CPU")
     if folder:
         # Replaced whole, so a reader never sees half a file.
