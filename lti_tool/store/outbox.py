@@ -44,7 +44,6 @@ __all__ = [
     "LaneClaim",
     "add_statement",
     "add_statements",
-    "claim_due",
     "claim_lanes",
     "copy_statements",
     "database_now",
@@ -581,23 +580,6 @@ def _claim(
     else:
         stmt = _built(session, "claim", _claim_select)
     return [ClaimedRow(*found) for found in _core(session).execute(stmt, arguments)]
-
-
-def claim_due(
-    session: Session,
-    destination: str,
-    limit: int,
-    *,
-    lanes: int = 1,
-    among: Sequence[int] = (0,),
-) -> list[ClaimedRow]:
-    """The oldest pending rows of lanes ``among`` of the destination, in recording order,
-    holding those lanes (PostgreSQL: those nobody else holds) until commit.
-
-    Timing (back-off, Retry-After) is decided per destination by its circuit breaker, not
-    per row.
-    """
-    return _claim(session, destination, lanes, among, limit)
 
 
 @dataclass
