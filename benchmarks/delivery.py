@@ -24,6 +24,7 @@ Run: ``.venv/bin/python -m benchmarks.delivery [--database-url URL] [--redis-url
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import statistics
 import sys
@@ -46,13 +47,14 @@ from benchmarks.launch import cpu_seconds, start
 from lti_tool.app import create_app
 from lti_tool.config import Settings
 from lti_tool.demo.ralph import RalphConfig, RalphServer, free_port
-from lti_tool.queue import TASK_DELIVER_OUTBOX
+from lti_tool.queue import TASK_COUNT_GOAL_PROGRESS, TASK_DELIVER_OUTBOX
 from lti_tool.recording import record_event
 from lti_tool.services import Services
 from lti_tool.store.db import make_engine, make_session_factory, transaction
 from lti_tool.store.learning import LearnerKey
 from lti_tool.store.migrate import upgrade
 from lti_tool.store.models import DestinationState, OutboxRow, OutboxStatus
+from lti_tool.web import kicks
 from lti_tool.web.db import commit, db, flush_kicks
 from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from workers.delivery import DeliveryPolicy, deliver_outbox
@@ -187,6 +189,9 @@ class HopFigures:
     delivered: int
     worker_cpu: float
     ralph_cpu: float
+    #: Of worker_cpu, what the tasks themselves spent, and how many ran, by task name; the rest
+    #: is Celery's own (receiving, handing to the pool, acknowledging).
+    task_cpu: dict[str, tuple[float, int]]
     #: Events per second the producer actually committed (below the asked rate when the
     #: machine cannot keep up: each is a whole app context, record and commit).
     achieved_rate: float
@@ -196,9 +201,20 @@ class HopFigures:
 
 
 def celery_hop_lag(
-    folder: Path, database_url: str, broker_url: str, rate: float, seconds: float
+    folder: Path,
+    database_url: str,
+    broker_url: str,
+    rate: float,
+    seconds: float,
+    kick_interval: float | None = None,
 ) -> HopFigures:
-    """Events committed by the web path at ``rate``; a real Celery worker delivers them."""
+    """Events committed by the web path at ``rate``; a real Celery worker delivers them.
+
+    ``kick_interval`` replaces the web side's kick coalescing interval for the run (a what-if:
+    fewer kicks, fewer tasks, longer lag).
+    """
+    if kick_interval is not None:
+        kicks.KICK_INTERVAL_SECONDS = kick_interval
     name = uuid.uuid4().hex[:6]
     logs = folder / f"logs-{name}"
     logs.mkdir()
@@ -214,12 +230,14 @@ def celery_hop_lag(
             log_level="WARNING",
             task_queue=f"bench-{name}",
         )
+        task_cpu = logs / "task-cpu"
+        task_cpu.mkdir()
         worker = start(
             "lag-worker",
-            [str(Path(sys.executable).parent / "celery"), "-A", "workers.app", "worker",
+            [str(Path(sys.executable).parent / "celery"), "-A", "benchmarks.task_cpu", "worker",
              "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip",
              "--without-mingle", "--without-heartbeat"],
-            settings.as_env(),
+            {**settings.as_env(), "CXA_BENCH_TASK_CPU": str(task_cpu)},
             logs,
         )  # fmt: skip
         services = Services.build(settings)
@@ -239,6 +257,7 @@ def celery_hop_lag(
                 cpu_seconds([worker.process.pid]),
                 cpu_seconds([ralph.pid]),
             )
+            tasks_before = read_totals(task_cpu)
             started = time.perf_counter()
             n = 0
             while time.perf_counter() - started < seconds:
@@ -253,6 +272,13 @@ def celery_hop_lag(
                 time.sleep(0.05)
             worker_cpu = cpu_seconds([worker.process.pid]) - worker_before
             ralph_cpu = cpu_seconds([ralph.pid]) - ralph_before
+            tasks = {
+                name: (
+                    spent - tasks_before.get(name, (0.0, 0))[0],
+                    n - tasks_before.get(name, (0.0, 0))[1],
+                )
+                for name, (spent, n) in read_totals(task_cpu).items()
+            }
             flush_kicks(app)
             with services.sessions() as session:
                 rows = session.execute(
@@ -265,7 +291,7 @@ def celery_hop_lag(
             services.close()
             worker.stop()
     lags = [(sent - created).total_seconds() for created, sent in rows if sent]
-    return HopFigures(lags, len(lags), worker_cpu, ralph_cpu, achieved)
+    return HopFigures(lags, len(lags), worker_cpu, ralph_cpu, tasks, achieved)
 
 
 def start_worker(name: str, settings: Settings, logs: Path) -> Any:
@@ -349,6 +375,17 @@ def scale_out(
     return ScaleFigures(workers, left_before, elapsed, worker_cpu, ralph_cpu)
 
 
+def read_totals(folder: Path) -> dict[str, tuple[float, int]]:
+    """CPU seconds and tasks run per task name so far, summed over the worker processes that
+    wrote there (benchmarks/task_cpu.py)."""
+    totals: dict[str, tuple[float, int]] = {}
+    for path in folder.glob("*.json"):
+        for name, (seconds, count) in json.loads(path.read_text()).items():
+            before = totals.get(name, (0.0, 0))
+            totals[name] = (before[0] + seconds, before[1] + count)
+    return totals
+
+
 def pending_count(sessions: Any) -> int:
     with sessions() as session:
         return int(
@@ -375,12 +412,28 @@ def wait_for_destinations(services: Services, worker: Any) -> None:
 
 
 def report_hop(label: str, figures: HopFigures) -> None:
+    def per_statement(seconds: float) -> float:
+        return seconds / figures.delivered * 1000
+
+    delivery, deliveries = figures.task_cpu.get(TASK_DELIVER_OUTBOX, (0.0, 0))
+    goals, _ = figures.task_cpu.get(TASK_COUNT_GOAL_PROGRESS, (0.0, 0))
+    celery = figures.worker_cpu - sum(spent for spent, _ in figures.task_cpu.values())
+    # The emitter: the delivery tasks and their share (by count) of Celery's own work.
+    tasks = sum(n for _, n in figures.task_cpu.values())
+    emitter = delivery + celery * deliveries / max(tasks, 1)
+    ralph = per_statement(figures.ralph_cpu)
     print(
         f"{label}: p50 {figures.ms(0.5):.0f} ms, p99 {figures.ms(0.99):.0f} ms, "
         f"max {max(figures.lags) * 1000:.0f} ms (n={figures.delivered}, "
-        f"{figures.achieved_rate:.0f} events/s achieved); "
-        f"worker {figures.worker_cpu / figures.delivered * 1000:.2f} ms CPU per delivered "
-        f"statement, Ralph {figures.ralph_cpu / figures.delivered * 1000:.2f} ms CPU per stored"
+        f"{figures.achieved_rate:.0f} events/s achieved; "
+        f"{deliveries} delivery tasks, {figures.delivered / max(deliveries, 1):.1f} statements "
+        f"each)\n"
+        f"  CPU ms per delivered statement: worker {per_statement(figures.worker_cpu):.2f} "
+        f"(delivery tasks {per_statement(delivery):.2f}, goal tasks {per_statement(goals):.2f}, "
+        f"Celery's own {per_statement(celery):.2f}), Ralph {ralph:.2f} per stored; "
+        f"ratio to Ralph: worker {figures.worker_cpu / figures.ralph_cpu:.2f}, "
+        f"emitter (delivery tasks and their share of Celery's own, "
+        f"{per_statement(emitter):.2f} ms) {emitter / figures.ralph_cpu:.2f}"
     )
 
 
@@ -450,6 +503,15 @@ def main() -> None:
     parser.add_argument(
         "--only-scale", action="store_true", help="Run only the scale-out figures (item 6)."
     )
+    parser.add_argument(
+        "--only-hop", action="store_true", help="Run only the Celery hop on Redis (item 5)."
+    )
+    parser.add_argument(
+        "--kick-interval",
+        type=float,
+        help="What-if for item 5: the web side's kick interval in seconds "
+        f"(deployed: {kicks.KICK_INTERVAL_SECONDS}).",
+    )
     args = parser.parse_args()
     url = args.database_url
     try:
@@ -465,6 +527,9 @@ def run(args: argparse.Namespace, url: str | None) -> None:
         print(f"database: {kind}; batch size {BATCH}; Ralph (FS backend) on loopback")
         if args.only_scale:
             run_scale(args, url, folder)
+            return
+        if args.only_hop:
+            run_hop(args, url, folder, kind)
             return
         with fresh_ralph(folder) as ralph:
             raw = raw_ingest(ralph, args.statements)
@@ -490,9 +555,7 @@ def run(args: argparse.Namespace, url: str | None) -> None:
         )
 
         if args.redis_url != "none":
-            hop_db = fresh_database(folder, url, "hop")
-            hop = celery_hop_lag(folder, hop_db, args.redis_url, args.rate, args.seconds)
-            report_hop(f"Celery on Redis, {args.rate:.0f} events/s, {kind}", hop)
+            run_hop(args, url, folder, kind)
         demo = celery_hop_lag(
             folder, fresh_database(folder, None, "demo"), "filesystem://", args.rate, args.seconds
         )
@@ -500,6 +563,17 @@ def run(args: argparse.Namespace, url: str | None) -> None:
 
         if url is not None and args.redis_url != "none":
             run_scale(args, url, folder)
+
+
+def run_hop(args: argparse.Namespace, url: str | None, folder: Path, kind: str) -> None:
+    hop_db = fresh_database(folder, url, "hop")
+    hop = celery_hop_lag(
+        folder, hop_db, args.redis_url, args.rate, args.seconds, args.kick_interval
+    )
+    label = f"Celery on Redis, {args.rate:.0f} events/s, {kind}"
+    if args.kick_interval is not None:
+        label += f", kicks every {args.kick_interval:g}s at most"
+    report_hop(label, hop)
 
 
 def run_scale(args: argparse.Namespace, url: str | None, folder: Path) -> None:

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lti_tool.store import outbox
 from lti_tool.store.db import transaction
-from lti_tool.store.models import OutboxRow
-from xapi.lrs import LRSClient, Outcome, PostResult
+from lti_tool.store.outbox import ClaimedRow
+from xapi.lrs import EncodedStatement, LRSClient, Outcome, PostResult
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +108,17 @@ def deliver_outbox(
     report = DeliveryReport()
     for _ in range(policy.max_batches):
         with transaction(sessions) as session:
-            entered = outbox.enter_destination(session, destination)
-            if entered is None:
+            entry = outbox.enter_destination(session, destination, head=policy.batch_size)
+            if entry is None:
                 report.busy = True
                 return report
-            state, now = entered
-            if state.open_until is not None and state.open_until > now:
-                report.retry_in = (state.open_until - now).total_seconds()
+            now = entry.now
+            if entry.open_until is not None and entry.open_until > now:
+                report.retry_in = (entry.open_until - now).total_seconds()
                 return report
-            claim = outbox.claim_lanes(session, destination, state.lanes, policy.batch_size)
+            claim = outbox.claim_lanes(
+                session, destination, entry.lanes, policy.batch_size, head=entry.head
+            )
             rows = claim.rows
             if not rows:
                 report.busy = claim.busy
@@ -146,10 +148,10 @@ def deliver_outbox(
 class _Attempt:
     """What one POST (with its bisection) did to a batch."""
 
-    sent: list[OutboxRow] = field(default_factory=list)
+    sent: list[ClaimedRow] = field(default_factory=list)
     dead: int = 0
     # Rows whose POST failed for reasons of the destination, and that answer.
-    failed: list[OutboxRow] = field(default_factory=list)
+    failed: list[ClaimedRow] = field(default_factory=list)
     failure: PostResult | None = None
 
     def __iadd__(self, other: _Attempt) -> _Attempt:
@@ -161,20 +163,22 @@ class _Attempt:
 
 
 def _send(
-    session: Session, client: LRSClient, rows: Sequence[OutboxRow], now: datetime
+    session: Session, client: LRSClient, rows: Sequence[ClaimedRow], now: datetime
 ) -> _Attempt:
-    """POST rows; on a content rejection split the batch until the bad statement stands alone."""
-    result = client.post_statements([row.statement for row in rows])
+    """POST rows; on a content rejection split the batch until the bad statement stands alone.
+
+    Rows the LRS took are marked sent by ``_record``, with the cursor, in one statement.
+    """
+    result = client.post_statements(
+        [EncodedStatement(row.statement_id, row.statement_json) for row in rows]
+    )
     if result.delivered:
-        # Stamped when the LRS answered, so sent_at - created_at is the whole delivery lag.
-        outbox.mark_sent(session, rows)
         return _Attempt(sent=list(rows))
     if result.outcome is Outcome.CONFLICT and result.conflicts:
         # Every statement but the conflicting ones is in the LRS now. A conflict is nobody's
         # outage: the breaker stays closed and the rows after it carry on.
         conflicts = {c.statement_id.lower(): c for c in result.conflicts}
         stored = [row for row in rows if row.statement_id.lower() not in conflicts]
-        outbox.mark_sent(session, stored)
         for row in rows:
             conflict = conflicts.get(row.statement_id.lower())
             if conflict is not None:
@@ -215,11 +219,16 @@ def _record(
     policy: DeliveryPolicy,
     rand: Callable[[], float],
 ) -> DeliveryReport:
-    """Move the destination's cursor and breaker, and count the failed rows' attempts."""
-    last_sent_id = max((row.id for row in attempt.sent), default=None)
+    """Mark the sent rows, move the destination's cursor and breaker, and count the failed
+    rows' attempts."""
+    sent_ids = [row.id for row in attempt.sent]
     if attempt.failure is None:
-        outbox.record_success(session, destination, last_sent_id, now)
+        # sent_at is stamped now, when the LRS has answered: sent_at - created_at is the
+        # whole delivery lag.
+        outbox.record_delivery(session, destination, sent_ids, now)
         return DeliveryReport(sent=len(attempt.sent), dead=attempt.dead)
+    outbox.mark_sent(session, sent_ids)
+    last_sent_id = max(sent_ids, default=None)
     # Re-read under its row lock: workers in other lanes update it too.
     state = outbox.lock_destination_state(session, destination)
     if last_sent_id is not None:

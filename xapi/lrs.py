@@ -66,6 +66,28 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class EncodedStatement:
+    """A statement already serialised as one JSON object (as an outbox stores it).
+
+    Posted as it is: a worker that sends what it stored skips a decode and an encode per
+    statement. It is decoded only to settle a 409 (compared with the LRS's copy).
+    """
+
+    id: str
+    json: str
+
+    def decoded(self) -> dict[str, Any]:
+        value = json.loads(self.json)
+        if not isinstance(value, dict):
+            raise ValueError(f"statement {self.id} is not a JSON object")
+        return value
+
+
+Statement = Mapping[str, Any] | EncodedStatement
+"""What ``post_statements`` takes: a statement to encode, or one encoded already."""
+
+
+@dataclass(frozen=True)
 class Conflict:
     """A statement id the LRS holds with other content than ours."""
 
@@ -176,6 +198,7 @@ class LRSClient:
         # trust_env is on: a fifth of the worker's CPU per small batch (benchmarks/delivery.py).
         # Our own session reads them once per URL instead (_environment), same rules.
         self._environment: dict[str, dict[str, Any]] = {}
+        self._post_templates: dict[str, requests.PreparedRequest] = {}
         if self._owns_session:
             self._session.trust_env = False
 
@@ -186,7 +209,7 @@ class LRSClient:
         """The Statement Resource URL this client posts to."""
         return self._statements_url
 
-    def post_statements(self, statements: Sequence[Mapping[str, Any]]) -> PostResult:
+    def post_statements(self, statements: Sequence[Statement]) -> PostResult:
         """POST ``statements`` as one JSON array (Part Three 2.1.2) and classify the answer."""
         if not statements:
             return PostResult(Outcome.STORED, None, "nothing to send")
@@ -307,10 +330,15 @@ class LRSClient:
 
     # -- posting ----------------------------------------------------------------------
 
-    def _resolve_conflict(self, statement: Mapping[str, Any]) -> PostResult:
+    def _resolve_conflict(self, statement: Statement) -> PostResult:
         """A lone statement answered 409: compare it with what the LRS holds (Part Two
         2.3.1), so a different statement under our id is never counted as delivered."""
         statement_id = _id(statement)
+        if isinstance(statement, EncodedStatement):
+            try:
+                statement = statement.decoded()
+            except ValueError as err:
+                return PostResult(Outcome.REJECTED, 409, f"statement is not JSON: {err}")
         try:
             stored = self.get_statement(statement_id)
         except LRSError as err:
@@ -340,9 +368,9 @@ class LRSClient:
             conflicts=(Conflict(statement_id, stored, differences),),
         )
 
-    def _post_once(self, statements: Sequence[Mapping[str, Any]]) -> PostResult:
+    def _post_once(self, statements: Sequence[Statement]) -> PostResult:
         try:
-            body = json.dumps(list(statements), allow_nan=False)
+            body = _json_array(statements)
         except (TypeError, ValueError) as err:
             return PostResult(Outcome.REJECTED, None, f"statements are not JSON: {err}")
         try:
@@ -365,7 +393,7 @@ class LRSClient:
             return PostResult(Outcome.UNAVAILABLE, None, f"request to LRS failed: {err}")
         return _classify_post(response, [_id(s) for s in statements])
 
-    def _post_one_by_one(self, statements: Sequence[Mapping[str, Any]]) -> PostResult:
+    def _post_one_by_one(self, statements: Sequence[Statement]) -> PostResult:
         results = []
         for statement in statements:
             results.append(self.post_statements([statement]))
@@ -431,16 +459,52 @@ class LRSClient:
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         headers = {"X-Experience-API-Version": self._version, **kwargs.pop("headers", {})}
         kwargs = {**self._environment_for(url), **kwargs}
-        response = self._session.request(
-            method, url, headers=self._auth(headers), timeout=self._timeout, **kwargs
-        )
+        response = self._request(method, url, headers, kwargs)
         if response.status_code == 401 and self._token_url is not None:
             # The token may have been revoked or expired early: fetch a new one and try
             # exactly once more, so wrong credentials cannot loop.
             self._token = None
-            response = self._session.request(
-                method, url, headers=self._auth(headers), timeout=self._timeout, **kwargs
-            )
+            response = self._request(method, url, headers, kwargs)
+        return response
+
+    def _request(
+        self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> requests.Response:
+        if method == "POST" and self._owns_session:
+            return self._post_direct(url, self._auth(headers), kwargs)
+        return self._session.request(
+            method, url, headers=self._auth(headers), timeout=self._timeout, **kwargs
+        )
+
+    def _post_direct(
+        self, url: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """A POST handed straight to the session's connection pool (its adapter).
+
+        ``Session.request`` prepares every request anew and merges the session's settings
+        and cookie jar into it: a fifth of a worker's CPU per small batch
+        (benchmarks/delivery.py). Our own session has no auth, hooks or parameters of its
+        own; a POST never follows redirects; and xAPI authenticates with headers (Part
+        Three 4), not cookies, so the session's cookie jar is left out. The rest (URL,
+        default headers) is prepared once per URL and copied.
+        """
+        template = self._post_templates.get(url)
+        if template is None:
+            template = requests.Request("POST", url, headers=dict(self._session.headers)).prepare()
+            self._post_templates[url] = template
+        prepared = template.copy()
+        prepared.headers.update(headers)
+        prepared.prepare_body(kwargs.get("data"), None)
+        response = self._session.get_adapter(url).send(
+            prepared,
+            stream=False,
+            timeout=self._timeout,
+            verify=kwargs.get("verify", True),
+            cert=kwargs.get("cert"),
+            proxies=kwargs.get("proxies"),
+        )
+        # Read now, as Session.send does, so the connection goes back to the pool.
+        _ = response.content
         return response
 
     def _auth(self, headers: dict[str, str]) -> dict[str, str]:
@@ -497,11 +561,24 @@ class LRSClient:
         return self._token
 
 
-def _id(statement: Mapping[str, Any]) -> str:
+def _id(statement: Statement) -> str:
+    if isinstance(statement, EncodedStatement):
+        return statement.id.lower()
     return str(statement.get("id", "")).lower()
 
 
-def _missing_ids(statements: Sequence[Mapping[str, Any]], stored: Sequence[str]) -> set[str]:
+def _json_array(statements: Sequence[Statement]) -> str:
+    """The POST body: a JSON array of the statements, encoded ones joined as they are."""
+    return "[" + ",".join(_json_object(statement) for statement in statements) + "]"
+
+
+def _json_object(statement: Statement) -> str:
+    if isinstance(statement, EncodedStatement):
+        return statement.json
+    return json.dumps(statement, allow_nan=False)
+
+
+def _missing_ids(statements: Sequence[Statement], stored: Sequence[str]) -> set[str]:
     return {_id(s) for s in statements} - set(stored)
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Text,
     bindparam,
     case,
+    cast,
     func,
     insert,
     literal,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from lti_tool.config import DEFAULT_DESTINATION
@@ -35,11 +38,12 @@ from lti_tool.store.models import (
 
 __all__ = [
     "DEFAULT_DESTINATION",
+    "ClaimedRow",
     "DestinationStatus",
+    "Entry",
     "LaneClaim",
     "add_statement",
     "add_statements",
-    "claim_due",
     "claim_lanes",
     "copy_statements",
     "database_now",
@@ -54,6 +58,7 @@ __all__ = [
     "mark_conflict",
     "mark_failed",
     "mark_sent",
+    "record_delivery",
     "record_success",
     "register_destinations",
     "replay_dead",
@@ -329,7 +334,13 @@ def _insert_reviving_rerouted(session: Session, rows: list[dict[str, Any]]) -> N
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=[OutboxRow.destination, OutboxRow.statement_id],
-            set_={"status": OutboxStatus.PENDING, "attempts": 0, "last_error": None},
+            # The new row's key: a row re-routed away before migration 0020 has none (0).
+            set_={
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "last_error": None,
+                "lane_key": stmt.excluded.lane_key,
+            },
             where=OutboxRow.status == OutboxStatus.REROUTED,
         )
     )
@@ -367,30 +378,47 @@ def _enter_select(session: Session) -> Any:
         if _is_postgresql(session)
         else literal(True)
     )
-    return (
-        select(DestinationState, entered, _now_sql(session))
-        .where(DestinationState.name == bindparam("destination"))
-        .execution_options(populate_existing=True)
-    )
+    columns: list[Any] = [
+        DestinationState.lanes,
+        DestinationState.open_until,
+        entered,
+        _now_sql(session),
+    ]
+    if _is_postgresql(session):
+        # The head's lane keys ride along, so a kick that finds nothing due costs one round
+        # trip (SQLite reads them in claim_lanes: it has no arrays, and no network either).
+        columns.append(func.array(_head_select(session).scalar_subquery()))
+    return select(*columns).where(DestinationState.name == bindparam("destination"))
 
 
-def enter_destination(
-    session: Session, destination: str
-) -> tuple[DestinationState, datetime] | None:
-    """The destination's state (unlocked) and the database's time, for one batch; None
-    while its lanes are being changed (or it does not exist).
+@dataclass(frozen=True)
+class Entry:
+    """What one batch reads as it enters its destination (the state row is not locked)."""
+
+    lanes: int
+    open_until: datetime | None
+    # The database's clock when the batch entered.
+    now: datetime
+    # Lane keys of the next pending rows in id order (at most the ``head`` asked for);
+    # None where the database cannot read them in the same round trip (SQLite).
+    head: list[int] | None
+
+
+def enter_destination(session: Session, destination: str, *, head: int = 0) -> Entry | None:
+    """The destination's lane count, breaker and the database's time for one batch, with the
+    lane keys of its next ``head`` pending rows; None while its lanes are being changed (or
+    it does not exist).
 
     On PostgreSQL the batch holds the destination's shared advisory lock until it commits, so
     the lane count it reads cannot change under it. SQLite has one writer: nothing to hold.
-    One round trip for all three: the worker's CPU per statement is a figure we publish.
+    One round trip for all of it: the worker's CPU per statement is a figure we publish.
     """
-    found = session.execute(
-        _built(session, "enter", _enter_select),
-        {"destination": destination, "key": _destination_key(destination)},
-    ).first()
-    if found is None or not found[1]:
+    arguments = {"destination": destination, "key": _destination_key(destination), "limit": head}
+    found = _core(session).execute(_built(session, "enter", _enter_select), arguments).first()
+    if found is None or not found[2]:
         return None
-    return found[0], found[2]
+    keys = list(found[4]) if len(found) > 4 else None
+    return Entry(lanes=found[0], open_until=found[1], now=found[3], head=keys)
 
 
 def lock_destination_state(session: Session, destination: str) -> DestinationState:
@@ -478,33 +506,87 @@ def _pending(destination: str | ColumnElement[str]) -> ColumnElement[bool]:
     return (OutboxRow.destination == destination) & (OutboxRow.status == OutboxStatus.PENDING)
 
 
-def claim_due(
-    session: Session,
-    destination: str,
-    limit: int,
-    *,
-    lanes: int = 1,
-    among: Sequence[int] = (0,),
-) -> list[OutboxRow]:
-    """The oldest pending rows of some lanes of the destination, in recording order.
+@dataclass(frozen=True)
+class ClaimedRow:
+    """A pending row held for one batch: what delivery needs, and the statement as stored.
 
-    Call it holding those lanes (``claim_lanes``): then no other worker claims from them, so
-    the head of each lane is always what goes next and each learner's order is kept. Timing
-    (back-off, Retry-After) is decided per destination by its circuit breaker, not per row.
+    The statement stays the JSON text the outbox holds; it is sent as it is, and decoded
+    only when an LRS answer has to be compared with it (a 409).
     """
-    stmt = select(OutboxRow).where(_pending(destination))
-    if lanes > 1:
-        stmt = stmt.where((OutboxRow.lane_key % lanes).in_(list(among)))
-    # FOR UPDATE waits, never skips: inside a held lane only a replay could hold a row, and
-    # skipping it would let the row behind it overtake. SQLite ignores the clause.
-    return list(session.scalars(stmt.order_by(OutboxRow.id).limit(limit).with_for_update()))
+
+    id: int
+    statement_id: str
+    lane_key: int
+    attempts: int
+    created_at: datetime
+    statement_json: str
+
+
+def _claim_columns() -> list[Any]:
+    return [
+        OutboxRow.id,
+        OutboxRow.statement_id,
+        OutboxRow.lane_key,
+        OutboxRow.attempts,
+        OutboxRow.created_at,
+        # The column's text, not its decoded value: no decode here and no re-encode for the POST.
+        cast(OutboxRow.statement, Text),
+    ]
+
+
+def _claim_locking_select(_: Session) -> Any:
+    # Holds whichever of the wanted lanes nobody else holds (an initplan, run once, in lane
+    # order) and reads their oldest rows, in one round trip. Its snapshot may predate a lane's
+    # release by another worker; FOR UPDATE re-checks each row's status after locking it, so
+    # a row that worker sent meanwhile is skipped, never sent twice.
+    held = text(
+        "ARRAY(SELECT lane FROM unnest(CAST(:want AS integer[])) WITH ORDINALITY AS t(lane, n) "
+        "WHERE pg_try_advisory_xact_lock(:key, lane) ORDER BY n)"
+    )
+    return (
+        select(*_claim_columns())
+        .where(_pending(bindparam("destination")))
+        .where((OutboxRow.lane_key % bindparam("lanes")) == func.any(held))
+        .order_by(OutboxRow.id)
+        .limit(bindparam("limit"))
+        .with_for_update()
+    )
+
+
+def _claim_select(_: Session) -> Any:
+    return (
+        select(*_claim_columns())
+        .where(_pending(bindparam("destination")))
+        .where((OutboxRow.lane_key % bindparam("lanes")).in_(bindparam("want", expanding=True)))
+        .order_by(OutboxRow.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def _claim(
+    session: Session, destination: str, lanes: int, want: Sequence[int], limit: int
+) -> list[ClaimedRow]:
+    """Hold those of lanes ``want`` nobody else holds, until commit, and take their oldest
+    ``limit`` pending rows in id order (none from a lane another worker holds).
+
+    Inside a held lane the rows are locked waiting, never skipped: only a replay could hold
+    one, and skipping it would let the row behind it overtake. SQLite has one writer and no
+    advisory locks: every lane is granted.
+    """
+    arguments = {"destination": destination, "lanes": lanes, "want": list(want), "limit": limit}
+    if _is_postgresql(session):
+        stmt = _built(session, "claim", _claim_locking_select)
+        arguments["key"] = _destination_key(destination)
+    else:
+        stmt = _built(session, "claim", _claim_select)
+    return [ClaimedRow(*found) for found in _core(session).execute(stmt, arguments)]
 
 
 @dataclass
 class LaneClaim:
     """The rows one batch took, and what it saw of the lanes it did not take."""
 
-    rows: list[OutboxRow] = field(default_factory=list)
+    rows: list[ClaimedRow] = field(default_factory=list)
     # Lanes with work that another worker holds.
     busy: bool = False
     # Lanes with work left untouched for the next worker: it is worth bringing one in.
@@ -535,43 +617,52 @@ def try_lock_lane(session: Session, destination: str, lane: int) -> bool:
 
 def _head_select(_: Session) -> Any:
     return (
-        select(OutboxRow.id, OutboxRow.lane_key)
+        select(OutboxRow.lane_key)
         .where(_pending(bindparam("destination")))
         .order_by(OutboxRow.id)
         .limit(bindparam("limit"))
     )
 
 
-def claim_lanes(session: Session, destination: str, lanes: int, limit: int) -> LaneClaim:
+def claim_lanes(
+    session: Session,
+    destination: str,
+    lanes: int,
+    limit: int,
+    *,
+    head: Sequence[int] | None = None,
+) -> LaneClaim:
     """Up to ``limit`` pending rows of lanes this worker now holds, in id order.
 
-    The head of the queue (the next ``limit`` rows, as the single stream would send them)
-    decides. If it is all that is due, or all one lane, every lane in it is held at once and
-    sent as one batch: under a trickle that is as few POSTs as before lanes. Under a backlog
-    the batch is one lane, the free one with the oldest row, so the next worker takes the
-    next lane and N workers send N lanes at once.
+    The head of the queue (the lane keys of the next ``limit`` rows, as the single stream
+    would send them; read here unless ``enter_destination`` brought them) decides. If it is
+    all that is due, or all one lane, every lane in it is held at once and sent as one batch:
+    under a trickle that is as few POSTs as before lanes. Under a backlog the batch is one
+    lane, the free one with the oldest row, so the next worker takes the next lane and N
+    workers send N lanes at once.
     """
-    head = session.execute(
-        _built(session, "head", _head_select), {"destination": destination, "limit": limit}
-    ).all()
+    if head is None:
+        head = session.scalars(
+            _built(session, "head", _head_select), {"destination": destination, "limit": limit}
+        ).all()
     if not head:
         return LaneClaim()
-    due = list(dict.fromkeys(key % lanes for _, key in head))
+    due = list(dict.fromkeys(key % lanes for key in head))
     claim = LaneClaim()
     if len(head) < limit or len(due) == 1:
-        held = _try_lanes(session, destination, due)
-        claim.busy = len(held) < len(due)
+        claim.rows = _claim(session, destination, lanes, due, limit)
+        # A due lane that gave no rows is held by another worker (or was emptied by one
+        # since the head was read): either way someone else delivers it.
+        taken = {row.lane_key % lanes for row in claim.rows}
+        claim.busy = any(lane not in taken for lane in due)
         claim.drained = len(head) < limit and not claim.busy
     else:
         claim.spare = True
-        held = []
         for lane in due:
-            held = _try_lanes(session, destination, [lane])
-            if held:
+            claim.rows = _claim(session, destination, lanes, [lane], limit)
+            if claim.rows:
                 break
             claim.busy = True
-    if held:
-        claim.rows = claim_due(session, destination, limit, lanes=lanes, among=held)
     return claim
 
 
@@ -579,6 +670,12 @@ def claim_lanes(session: Session, destination: str, lanes: int, limit: int) -> L
 # the worker's CPU per small batch (benchmarks/delivery.py). Keyed by database dialect where
 # the SQL differs.
 _BUILT: dict[tuple[str, str], Any] = {}
+
+
+def _core(session: Session) -> Connection:
+    """The session's connection, for the per-batch statements: they read and write plain
+    columns, so the ORM's execution layer (a third of their CPU) has nothing to do."""
+    return session.connection()
 
 
 def _built(session: Session, name: str, build: Callable[[Session], Any]) -> Any:
@@ -654,48 +751,95 @@ def _sent_update(session: Session) -> Any:
     )
 
 
-def mark_sent(session: Session, rows: Sequence[OutboxRow]) -> None:
+def mark_sent(session: Session, ids: Sequence[int]) -> None:
     # One UPDATE for the batch, not one per row: on PostgreSQL the round trips were a third
     # of the delivery time (benchmarks/delivery.py).
-    if not rows:
+    if not ids:
         return
-    session.execute(_built(session, "sent", _sent_update), {"ids": [row.id for row in rows]})
+    session.execute(_built(session, "sent", _sent_update), {"ids": list(ids)})
+
+
+# PostgreSQL: the batch's rows and the destination's cursor and breaker in one statement
+# (a data-modifying WITH), so a delivered batch costs one round trip to record. Same values
+# as _sent_update and _success_update; GREATEST ignores a NULL cursor.
+_DELIVERED_SQL = text(
+    "WITH sent AS ("
+    " UPDATE outbox SET status = :sent, sent_at = clock_timestamp(),"
+    " attempts = attempts + 1, last_error = NULL WHERE id = ANY(CAST(:ids AS integer[])))"
+    " UPDATE lrs_destination SET consecutive_failures = 0, open_until = NULL,"
+    " last_error = NULL, last_sent_id = GREATEST(last_sent_id, :last_sent_id),"
+    " last_success_at = :now WHERE name = :destination"
+)
+
+
+def record_delivery(
+    session: Session, destination: str, sent_ids: Sequence[int], now: datetime
+) -> None:
+    """Mark the rows the LRS took as sent, close the breaker and move the cursor: the whole
+    bookkeeping of a batch that went through."""
+    if not sent_ids:
+        record_success(session, destination, None, now)
+    elif _is_postgresql(session):
+        _core(session).execute(
+            _DELIVERED_SQL,
+            {
+                "sent": OutboxStatus.SENT.value,
+                "ids": list(sent_ids),
+                "last_sent_id": max(sent_ids),
+                "now": now,
+                "destination": destination,
+            },
+        )
+    else:
+        mark_sent(session, sent_ids)
+        record_success(session, destination, max(sent_ids), now)
 
 
 def mark_failed(
     session: Session,
-    rows: Sequence[OutboxRow],
+    rows: Sequence[ClaimedRow],
     error: str,
     *,
     retry_in: timedelta | None,
     now: datetime | None = None,
 ) -> None:
     """Record a failed attempt; retry_in None means give up (dead letter)."""
+    if not rows:
+        return
     now = now or utcnow()
-    for row in rows:
-        row.attempts += 1
-        row.last_error = error
-        if retry_in is None:
-            row.status = OutboxStatus.DEAD
-        else:
-            # Informational (what `cxa outbox status` shows); the breaker decides when.
-            row.next_attempt_at = now + retry_in
-    session.flush()
+    changes: dict[str, Any] = {"attempts": OutboxRow.attempts + 1, "last_error": error}
+    if retry_in is None:
+        changes["status"] = OutboxStatus.DEAD
+    else:
+        # Informational (what `cxa outbox status` shows); the breaker decides when.
+        changes["next_attempt_at"] = now + retry_in
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_([row.id for row in rows]))
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_conflict(
-    session: Session, row: OutboxRow, lrs_statement: dict[str, Any], error: str
+    session: Session, row: ClaimedRow | OutboxRow, lrs_statement: dict[str, Any], error: str
 ) -> None:
     """Dead-letter a row whose id the LRS holds with other content, keeping both versions.
 
     Nothing retries it: re-sending would meet the same 409. The operator compares
     ``statement`` and ``lrs_statement`` (`cxa outbox dead`) and decides.
     """
-    row.attempts += 1
-    row.status = OutboxStatus.DEAD
-    row.last_error = error
-    row.lrs_statement = lrs_statement
-    session.flush()
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row.id)
+        .values(
+            attempts=OutboxRow.attempts + 1,
+            status=OutboxStatus.DEAD,
+            last_error=error,
+            lrs_statement=lrs_statement,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -818,6 +962,7 @@ def replay_dead(
         conditions.append(OutboxRow.created_at < until)
     if error_contains:
         conditions.append(OutboxRow.last_error.icontains(error_contains, autoescape=True))
+    _key_unkeyed(session, conditions)
     result = session.execute(
         update(OutboxRow)
         .where(*conditions)
@@ -829,6 +974,29 @@ def replay_dead(
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _key_unkeyed(session: Session, conditions: Sequence[ColumnElement[bool]]) -> None:
+    """Give the rows matching ``conditions`` that have no lane key yet their learner's.
+
+    Rows that were no longer pending at migration 0020 kept key 0. Replayed as they were,
+    they would all share lane 0: one worker for a whole replay, the learners whose lane is 0
+    queued behind it, and each replayed row in another lane than its learner's newer rows,
+    free to reach the LRS after them.
+    """
+    unkeyed = session.execute(
+        select(OutboxRow.id, OutboxRow.platform_id, OutboxRow.sub, OutboxRow.statement).where(
+            *conditions, OutboxRow.lane_key == 0
+        )
+    ).all()
+    if unkeyed:
+        session.execute(
+            update(OutboxRow).execution_options(synchronize_session=False),
+            [
+                {"id": row_id, "lane_key": lane_key((platform_id, sub), statement)}
+                for row_id, platform_id, sub, statement in unkeyed
+            ],
+        )
 
 
 def list_backfill_ids(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lti_tool.config import ConfigError, Settings
 from lti_tool.services import Services
@@ -222,3 +223,74 @@ def test_migration_0020_keys_the_pending_backlog_like_new_rows(tmp_path: Path) -
         assert set(lanes) <= {1}
     finally:
         engine.dispose()
+
+
+def test_rows_dead_since_before_migration_0020_are_replayed_into_their_learners_lanes(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'replay.db'}")
+    try:
+        upgrade(engine, "0019")
+        table = sa.table(
+            "outbox",
+            *(sa.column(name) for name in ("destination", "statement_id", "status", "attempts")),
+            sa.column("statement", sa.JSON()),
+            sa.column("platform_id"),
+            sa.column("sub"),
+            sa.column("next_attempt_at"),
+            sa.column("created_at"),
+        )
+        learners = [f"learner-{n}" for n in range(16)]
+        bodies = {learner: statement(1, learner=learner) for learner in learners}
+        with engine.begin() as connection:
+            for learner, body in bodies.items():
+                connection.execute(
+                    table.insert().values(
+                        destination="default",
+                        statement_id=body["id"],
+                        statement=body,
+                        status="dead",
+                        attempts=20,
+                        platform_id=1,
+                        sub=learner,
+                        next_attempt_at="2026-01-01 00:00:00",
+                        created_at="2026-01-01 00:00:00",
+                    )
+                )
+        upgrade(engine)  # leaves them keyed 0: they were not pending
+
+        with Session(engine) as session, session.begin():
+            assert outbox.replay_dead(session) == 16
+        with engine.connect() as connection:
+            keys = dict(
+                connection.execute(sa.text("SELECT statement_id, lane_key FROM outbox")).all()
+            )
+        for learner, body in bodies.items():
+            assert keys[body["id"]] == outbox.lane_key((1, learner), body), learner
+        assert len({key % 8 for key in keys.values()}) > 1  # spread, not all in lane 0
+    finally:
+        engine.dispose()
+
+
+def test_a_row_rerouted_away_before_migration_0020_comes_back_with_its_learners_key(
+    services: Services,
+) -> None:
+    body = statement(1, learner="ana")
+    with transaction(services.sessions) as session:
+        outbox.sync_destinations(session, ["north"], lanes=8)
+        outbox.add_statement(session, body, owner=(1, "ana"))
+    with transaction(services.sessions) as session:
+        outbox.sync_destinations(session, ["south"], lanes=8)  # north's row goes south
+        # As migration 0020 left a row that was no longer pending.
+        session.execute(
+            sa.update(OutboxRow).where(OutboxRow.destination == "north").values(lane_key=0)
+        )
+    with transaction(services.sessions) as session:
+        outbox.sync_destinations(session, ["north"], lanes=8)  # and comes back
+
+    with services.sessions() as session:
+        status, key = session.execute(
+            select(OutboxRow.status, OutboxRow.lane_key).where(OutboxRow.destination == "north")
+        ).one()
+    assert status == "pending"
+    assert key == outbox.lane_key((1, "ana"), body)

@@ -21,7 +21,7 @@ from responses import matchers
 
 from tests.unit.xapi.catalogue import NAMESPACE, STATEMENT_KINDS
 from xapi.errors import LRSError
-from xapi.lrs import LRSClient, Outcome, PostResult, parse_retry_after
+from xapi.lrs import EncodedStatement, LRSClient, Outcome, PostResult, parse_retry_after
 from xapi.statements import build_statement
 
 ENDPOINT = "https://lrs.example/xAPI/"
@@ -127,6 +127,47 @@ def test_409_with_different_content_is_a_conflict_with_the_lrs_version(
     assert conflict.stored == theirs
     assert conflict.differences == ("result",)
     assert "conflict" in result.detail and "result" in result.detail
+
+
+def encoded(statement: dict[str, Any]) -> EncodedStatement:
+    # Spaced and ordered unlike json.dumps' defaults: the text must go out exactly as stored.
+    return EncodedStatement(statement["id"], json.dumps(statement, indent=1, sort_keys=True))
+
+
+def test_encoded_statements_are_posted_as_stored(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    batch = statements("launched", "passed_quiz")
+    lrs.post(STATEMENTS_URL, json=[s["id"] for s in batch], status=200)
+
+    result = client.post_statements([encoded(s) for s in batch])
+
+    assert result.outcome is Outcome.STORED
+    texts = [encoded(s).json for s in batch]
+    assert lrs.calls[0].request.body == f"[{texts[0]},{texts[1]}]".encode()
+
+
+def test_an_encoded_statement_in_conflict_is_compared_decoded(
+    lrs: responses.RequestsMock, client: LRSClient
+) -> None:
+    same, other = statements("launched", "passed_quiz")
+    lrs.post(STATEMENTS_URL, status=409)
+    lrs.get(
+        STATEMENTS_URL,
+        json=stored_as(same),
+        match=[matchers.query_param_matcher({"statementId": same["id"]})],
+    )
+    lrs.get(
+        STATEMENTS_URL,
+        json=stored_as(other, result={"success": False}),
+        match=[matchers.query_param_matcher({"statementId": other["id"]})],
+    )
+
+    result = client.post_statements([encoded(same), encoded(other)])
+
+    assert result.outcome is Outcome.CONFLICT
+    assert [c.statement_id for c in result.conflicts] == [other["id"]]
+    assert result.conflicts[0].differences == ("result",)
 
 
 def test_409_for_an_id_the_lrs_cannot_show_is_retried_later(
