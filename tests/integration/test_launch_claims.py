@@ -309,10 +309,13 @@ def test_usable_email_is_kept_for_the_mbox_actor(
         (_within(CLAIM + "context", "id", 7), "'context'"),
         (_with(CLAIM + "context", "course-7"), "'context'"),
         (_with(CLAIM + "context", ["course-7"]), "'context'"),
+        (_with(CLAIM + "context", None), "'context'"),
         (_within(CLAIM + "resource_link", "id", "l" * 256), "'resource_link'"),
         (_within(CLAIM + "resource_link", "id", {"id": 1}), "'resource_link'"),
         (_with(CLAIM + "resource_link", "link-1"), "'resource_link'"),
         (_with(CLAIM + "resource_link", ["link-1"]), "'resource_link'"),
+        # A null resource link used to reach pylti1p3, which crashed on it (a 500).
+        (_with(CLAIM + "resource_link", None), "'resource_link'"),
         (_with(CLAIM + "message_type", {"type": "LtiResourceLinkRequest"}), "'message_type'"),
         (_with(CLAIM + "message_type", ["LtiResourceLinkRequest"]), "'message_type'"),
         (_with(CLAIM + "roles", ROLE + "Learner"), "'roles'"),
