@@ -500,17 +500,32 @@ def latest_check_ins(session: Session, goal_ids: Iterable[int]) -> dict[int, Goa
 
 
 def list_context_titles(session: Session, platform_id: int) -> dict[str, str]:
-    """The latest title the LMS sent for each of its courses (context ids mean nothing)."""
-    titles: dict[str, str] = {}
-    rows = session.execute(
-        select(Launch.context_id, Launch.context_title)
-        .where(Launch.platform_id == platform_id, Launch.context_id.is_not(None))
-        .order_by(Launch.created_at)
+    """The latest title the LMS sent for each of its courses (context ids mean nothing);
+    one row per course leaves the database, not one per launch."""
+    ranked = (
+        select(
+            Launch.context_id,
+            Launch.context_title,
+            func.row_number()
+            .over(
+                partition_by=Launch.context_id,
+                order_by=(Launch.created_at.desc(), Launch.id.desc()),
+            )
+            .label("newest"),
+        )
+        .where(
+            Launch.platform_id == platform_id,
+            Launch.context_id.is_not(None),
+            Launch.context_id != "",
+            Launch.context_title.is_not(None),
+            Launch.context_title != "",
+        )
+        .subquery()
     )
-    for context_id, title in rows:
-        if title and context_id:
-            titles[context_id] = title
-    return titles
+    rows = session.execute(
+        select(ranked.c.context_id, ranked.c.context_title).where(ranked.c.newest == 1)
+    )
+    return {context_id: title for context_id, title in rows}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from tests.fixtures.stack import migrated_database
 from tests.unit.web.test_goals_report import (
     org,
     session,
+    test_course_titles_are_the_latest_each_course_was_sent,
     test_movement_compares_each_learners_first_and_latest_rating,
     test_outcomes_count_each_status_and_the_median_days_to_achieve,
     test_the_csv_has_counts_only_and_defuses_formulas,
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.integration
 __all__ = [
     "org",
     "session",
+    "test_course_titles_are_the_latest_each_course_was_sent",
     "test_movement_compares_each_learners_first_and_latest_rating",
     "test_outcomes_count_each_status_and_the_median_days_to_achieve",
     "test_the_csv_has_counts_only_and_defuses_formulas",

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from lti_tool.lti.roles import is_insight_role
 from lti_tool.services import Services
 from lti_tool.store.db import transaction
-from lti_tool.store.goals import Goal, GoalStatus, GoalVisibility, PracticeEntry
+from lti_tool.store.goals import (
+    Goal,
+    GoalStatus,
+    GoalVisibility,
+    PracticeEntry,
+    list_context_titles,
+)
 from lti_tool.store.launches import add_launch
 from lti_tool.store.learning import SelfAssessmentRecord
 from lti_tool.store.models import Platform
@@ -232,6 +238,38 @@ def test_the_overview_of_a_hand_counted_organisation(session: Session) -> None:
         movement=[Movement("Empathy", 1, 1.0, 5.0)],
         total=Outcomes("all", achieved=1, missed=1, median_days=100.0),
     )
+
+
+def test_course_titles_are_the_latest_each_course_was_sent(session: Session) -> None:
+    acme, other = Organisation(session, "acme"), Organisation(session, "other")
+    sent = [
+        # Sent in this order, but the newer launch is the one dated later.
+        (acme, "c1", "New title", 1),
+        (acme, "c1", "Old title", 0),
+        (acme, "c1", None, 2),  # a later launch without a title keeps the last one
+        (acme, "c1", "", 3),
+        (acme, "c2", "Course two", 0),
+        (acme, None, "No course", 4),
+        (other, "c1", "Another LMS's title", 5),
+    ]
+    for org, context, title, day in sent:
+        launch = add_launch(
+            session,
+            org.platform,
+            deployment_id="deployment-1",
+            sub="someone",
+            message_type="LtiResourceLinkRequest",
+            roles=[],
+            claims={},
+            context_id=context,
+            context_title=title,
+        )
+        launch.created_at = START + timedelta(days=day)
+    session.flush()
+    assert list_context_titles(session, acme.platform.id) == {
+        "c1": "New title",
+        "c2": "Course two",
+    }
 
 
 def test_the_csv_has_counts_only_and_defuses_formulas(org: Organisation) -> None:
