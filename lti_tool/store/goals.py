@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -30,8 +30,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
+    cast,
     func,
+    literal,
+    or_,
     select,
+    true,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -371,24 +376,79 @@ def list_course_goals(session: Session, platform_id: int, context_id: str) -> li
 
 
 @dataclass(frozen=True)
-class GoalOutcome:
-    """What the L&D figures need of a goal: never its title or any text the learner wrote."""
+class OutcomeCount:
+    """How many goals of one skill, in one LMS course, are in one status (no goal's text)."""
 
     skill: str | None
     context_id: str | None
     status: GoalStatus
-    starts_at: datetime
-    ended_at: datetime | None
+    goals: int
 
 
-def list_shared_outcomes(session: Session, platform_id: int) -> list[GoalOutcome]:
-    """Every goal on one platform that its learner let staff see, as outcome facts only."""
+def _shared_goals(platform_id: int) -> tuple[ColumnElement[bool], ...]:
+    # What the L&D overview may count: one platform, never a goal its learner kept private.
+    return (Goal.platform_id == platform_id, Goal.visibility != GoalVisibility.PRIVATE)
+
+
+def count_shared_outcomes(session: Session, platform_id: int) -> list[OutcomeCount]:
+    """Goals their learners let staff see on one platform, counted per skill, course and
+    status by the database (one row per group, however many goals)."""
     rows = session.execute(
-        select(Goal.skill, Goal.context_id, Goal.status, Goal.starts_at, Goal.ended_at)
-        .where(Goal.platform_id == platform_id, Goal.visibility != GoalVisibility.PRIVATE)
-        .order_by(Goal.created_at)
+        select(Goal.skill, Goal.context_id, Goal.status, func.count())
+        .where(*_shared_goals(platform_id))
+        .group_by(Goal.skill, Goal.context_id, Goal.status)
     )
-    return [GoalOutcome(*row) for row in rows]
+    return [OutcomeCount(*row) for row in rows]
+
+
+def list_middle_achievements(
+    session: Session, platform_id: int, group: Literal["skill", "course", "all"]
+) -> dict[str | None, list[tuple[datetime, datetime]]]:
+    """Per skill, course or overall ("all", keyed None): the (start, end) of the one or two
+    achieved shared goals in the middle when ordered by time to achieve - all a median
+    needs, so no other goal leaves the database."""
+    # An empty skill or course id counts as none, as the overview labels it.
+    key: Any = {
+        "skill": func.nullif(Goal.skill, ""),
+        "course": func.nullif(Goal.context_id, ""),
+        "all": literal(None),
+    }[group]
+    partition = [] if group == "all" else [key]
+    ranked = (
+        select(
+            key.label("key"),
+            Goal.starts_at,
+            Goal.ended_at,
+            func.row_number()
+            .over(partition_by=partition, order_by=(_time_to_achieve(session), Goal.id))
+            .label("rank"),
+            func.count().over(partition_by=partition).label("goals"),
+        )
+        .where(
+            *_shared_goals(platform_id),
+            Goal.status == GoalStatus.ACHIEVED,
+            Goal.ended_at.is_not(None),
+        )
+        .subquery()
+    )
+    # The middle ranks: k+1 of 2k+1 goals; k and k+1 of 2k.
+    rows = session.execute(
+        select(ranked.c.key, ranked.c.starts_at, ranked.c.ended_at)
+        .where(2 * ranked.c.rank >= ranked.c.goals, 2 * ranked.c.rank <= ranked.c.goals + 2)
+        .order_by(ranked.c.rank)
+    )
+    middles: dict[str | None, list[tuple[datetime, datetime]]] = {}
+    for group_key, starts_at, ended_at in rows:
+        middles.setdefault(group_key, []).append((starts_at, ended_at))
+    return middles
+
+
+def _time_to_achieve(session: Session) -> ColumnElement[Any]:
+    # Only orders goals: SQLite keeps times as text, so julianday() (millisecond-exact);
+    # PostgreSQL subtracts timestamps exactly. The days shown are computed in Python.
+    if session.get_bind().dialect.name == "sqlite":
+        return func.julianday(Goal.ended_at) - func.julianday(Goal.starts_at)
+    return Goal.ended_at - Goal.starts_at  # type: ignore[operator]
 
 
 def count_practice_by_kind(session: Session, platform_id: int) -> dict[str, int]:
@@ -440,29 +500,81 @@ def latest_check_ins(session: Session, goal_ids: Iterable[int]) -> dict[int, Goa
 
 
 def list_context_titles(session: Session, platform_id: int) -> dict[str, str]:
-    """The latest title the LMS sent for each of its courses (context ids mean nothing)."""
-    titles: dict[str, str] = {}
-    rows = session.execute(
-        select(Launch.context_id, Launch.context_title)
-        .where(Launch.platform_id == platform_id, Launch.context_id.is_not(None))
-        .order_by(Launch.created_at)
+    """The latest title the LMS sent for each of its courses (context ids mean nothing);
+    one row per course leaves the database, not one per launch."""
+    ranked = (
+        select(
+            Launch.context_id,
+            Launch.context_title,
+            func.row_number()
+            .over(
+                partition_by=Launch.context_id,
+                order_by=(Launch.created_at.desc(), Launch.id.desc()),
+            )
+            .label("newest"),
+        )
+        .where(
+            Launch.platform_id == platform_id,
+            Launch.context_id.is_not(None),
+            Launch.context_id != "",
+            Launch.context_title.is_not(None),
+            Launch.context_title != "",
+        )
+        .subquery()
     )
-    for context_id, title in rows:
-        if title and context_id:
-            titles[context_id] = title
-    return titles
+    rows = session.execute(
+        select(ranked.c.context_id, ranked.c.context_title).where(ranked.c.newest == 1)
+    )
+    return {context_id: title for context_id, title in rows}
 
 
-def list_assessment_averages(
-    session: Session, platform_id: int
-) -> list[tuple[str, datetime, dict[str, float]]]:
-    """(learner sub, when, averages per skill) of every self-assessment on one platform, oldest
-    first: what "self-assessment movement per skill" compares, first result to latest."""
+@dataclass(frozen=True)
+class RatingMovement:
+    """One skill's self-ratings: of learners who rated it twice or more, how many, and their
+    average first and latest rating (unrounded)."""
+
+    skill: str
+    learners: int
+    first: float
+    latest: float
+
+
+def list_rating_movement(session: Session, platform_id: int) -> list[RatingMovement]:
+    """Per skill, each learner's first self-rating against their latest on one platform,
+    averaged by the database over the learners who rated the skill twice or more."""
+    record = SelfAssessmentRecord
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # Each record's averages object, one row per skill (json_each in both databases).
+    skills = func.json_each(record.averages).table_valued("key", "value").alias("skills")
+    is_object = func.json_type if sqlite else func.json_typeof
+    per_learner = (record.sub, skills.c.key)
+    ratings = (
+        select(
+            skills.c.key.label("skill"),
+            cast(cast(skills.c.value, Text), Float).label("value"),
+            func.row_number()
+            .over(partition_by=per_learner, order_by=(record.created_at, record.id))
+            .label("oldest"),
+            func.row_number()
+            .over(partition_by=per_learner, order_by=(record.created_at.desc(), record.id.desc()))
+            .label("newest"),
+            func.count().over(partition_by=per_learner).label("times"),
+        )
+        .select_from(record)
+        .join(skills, true())
+        .where(record.platform_id == platform_id, is_object(record.averages) == "object")
+        .subquery()
+    )
+    first = case((ratings.c.oldest == 1, ratings.c.value))
+    latest = case((ratings.c.newest == 1, ratings.c.value))
     rows = session.execute(
         select(
-            SelfAssessmentRecord.sub, SelfAssessmentRecord.created_at, SelfAssessmentRecord.averages
+            ratings.c.skill,
+            func.count(first),
+            func.avg(first),
+            func.avg(latest),
         )
-        .where(SelfAssessmentRecord.platform_id == platform_id)
-        .order_by(SelfAssessmentRecord.created_at)
+        .where(ratings.c.times >= 2, or_(ratings.c.oldest == 1, ratings.c.newest == 1))
+        .group_by(ratings.c.skill)
     )
-    return [(sub, at, dict(averages or {})) for sub, at, averages in rows]
+    return [RatingMovement(skill, n, float(a), float(b)) for skill, n, a, b in rows]

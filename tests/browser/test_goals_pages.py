@@ -8,9 +8,7 @@ Set CXA_SCREENSHOTS_DIR (e.g. docs/screenshots) to also save the pages' screensh
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,14 +16,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from content import load_catalog
-from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
-    AXE_TAGS,
-    _describe,
-    axe_source,
-    browser,
+from tests.browser.support import (
+    PHONE,
+    audit_pages,
+    check_page,
+    each_width,
+    report,
+    save_screenshot,
+    tab_to,
 )
 from tests.fixtures.platform import TestPlatform
-from tests.fixtures.servers import serve
 from tests.unit.web.test_goals_pages import TODAY, set_goal
 from tests.unit.web.test_goals_staff import (  # noqa: F401 - the settings fixture
     INSTITUTION_ADMIN,
@@ -35,17 +35,6 @@ from tests.unit.web.test_goals_staff import (  # noqa: F401 - the settings fixtu
 )
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def _all_violations(page: Any, axe: str) -> list[dict[str, Any]]:
-    page.evaluate(axe)
-    results = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    return list(results["violations"])
 
 
 @pytest.fixture
@@ -100,71 +89,49 @@ def pages(app: Flask, client: FlaskClient, registered: TestPlatform) -> dict[str
 def test_goal_pages_have_no_axe_violations_of_any_impact(
     app: Flask,
     pages: dict[str, str],
-    browser: Any,  # noqa: F811 - the fixture imported above
-    axe_source: str,  # noqa: F811 - the fixture imported above
+    browser: Any,
+    axe_source: str,
+    tool_url: str,
 ) -> None:
-    shots = os.environ.get("CXA_SCREENSHOTS_DIR")
-    failures: dict[str, str] = {}
-    with serve(app) as base_url:
-        for width, viewport in (("1280", DESKTOP), ("390", PHONE)):
-            context = browser.new_context(viewport=viewport)
-            page = context.new_page()
-            for name, path in pages.items():
-                response = page.goto(base_url + path)
-                assert response is not None and response.ok, (name, width)
-                _check(page, axe_source, f"{name} ({width})", failures)
-                if shots:
-                    Path(shots).mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(Path(shots) / f"{name}-{width}.png"), full_page=True)
-            # The form with its errors and the SMART check showing.
-            page.goto(base_url + pages["goals-new"])
-            page.fill("#f-target", "0")
-            page.fill("#f-due", (TODAY - timedelta(days=2)).isoformat())
-            page.click("button[value=save]")
-            assert "The deadline is in the past" in page.content()
-            _check(page, axe_source, f"goals-form-errors ({width})", failures)
-            if shots:
-                page.screenshot(
-                    path=str(Path(shots) / f"goals-form-errors-{width}.png"), full_page=True
-                )
-            context.close()
-    assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
-
-
-def _check(page: Any, axe: str, name: str, failures: dict[str, str]) -> None:
-    found = _all_violations(page, axe)
-    if found:
-        failures[name] = _describe(found)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    if overflow > 0:
-        failures[f"{name} overflow"] = f"scrolls sideways by {overflow}px"
+    # The pages' own CSP, not bypassed: axe runs through the devtools protocol.
+    failures = audit_pages(browser, axe_source, tool_url, pages, bypass_csp=False)
+    for width, page in each_width(browser, bypass_csp=False):
+        # The form with its errors and the SMART check showing.
+        page.goto(tool_url + pages["goals-new"])
+        page.fill("#f-target", "0")
+        page.fill("#f-due", (TODAY - timedelta(days=2)).isoformat())
+        page.click("button[value=save]")
+        assert "The deadline is in the past" in page.content()
+        check_page(page, axe_source, f"goals-form-errors ({width})", failures)
+        save_screenshot(page, f"goals-form-errors-{width}")
+    assert not failures, report(failures)
 
 
 def test_a_check_in_can_be_made_by_keyboard_alone(
     app: Flask,
     pages: dict[str, str],
-    browser: Any,  # noqa: F811 - the fixture imported above
+    browser: Any,
+    tool_url: str,
 ) -> None:
-    with serve(app) as base_url:
-        context = browser.new_context(viewport=PHONE)
-        page = context.new_page()
-        page.goto(base_url + pages["goals-goal"])
-        for _ in range(200):
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement.id") == "f-did":
-                break
-        else:
-            pytest.fail("the check-in form cannot be reached with the Tab key")
-        page.keyboard.type("Shared a tip about refunds")
-        page.keyboard.press("Tab")
-        page.keyboard.type("Examples land better")
-        page.keyboard.press("Tab")  # the confidence radios: arrows choose within the group
-        page.keyboard.press("ArrowRight")
-        page.keyboard.press("ArrowRight")
-        assert page.evaluate("document.activeElement.value") in ("2", "3")
-        page.keyboard.press("Space")
-        page.keyboard.press("Tab")
-        with page.expect_navigation(url="**done=checked-in"):
-            page.keyboard.press("Enter")
-        assert "Shared a tip about refunds" in page.content()
-        context.close()
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(tool_url + pages["goals-goal"])
+    tab_to(
+        page,
+        "document.activeElement.id",
+        "f-did",
+        "the check-in form cannot be reached with the Tab key",
+    )
+    page.keyboard.type("Shared a tip about refunds")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Examples land better")
+    page.keyboard.press("Tab")  # the confidence radios: arrows choose within the group
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.value") in ("2", "3")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    with page.expect_navigation(url="**done=checked-in"):
+        page.keyboard.press("Enter")
+    assert "Shared a tip about refunds" in page.content()
+    context.close()

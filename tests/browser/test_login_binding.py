@@ -31,19 +31,19 @@ from lti_tool.demo.lms import (
 from lti_tool.services import Services
 from lti_tool.store.db import make_engine, transaction
 from lti_tool.store.migrate import upgrade
-from tests.browser.test_accessibility import (  # noqa: F401 - pytest fixtures, used by name
-    AXE_TAGS,
+from tests.browser.support import (
     DESKTOP,
-    _describe,
-    axe_source,
-    browser,
+    VIEWPORTS,
+    axe_violations,
+    describe,
+    report,
+    sideways_scroll,
 )
 from tests.conftest import embedded_settings
 from tests.fixtures.servers import serve
 
 pytestmark = pytest.mark.browser
 
-PHONE_390 = {"width": 390, "height": 844}
 LANDED = "**/s/**"
 
 
@@ -146,15 +146,6 @@ def _login_redirect(lms: DemoLMSConfig) -> Any:
     return start
 
 
-def _every_violation(page: Any, axe: str) -> list[dict[str, Any]]:
-    # Every impact, not only serious and critical: these two pages have nothing to excuse.
-    page.evaluate(axe)
-    results = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    return list(results["violations"])
-
-
 def _posts_to(page: Any, path: str) -> list[dict[str, list[str]]]:
     seen: list[dict[str, list[str]]] = []
     page.on(
@@ -181,7 +172,7 @@ def _without_cookies(context: Any, tool_url: str) -> None:
 
 def test_a_launch_in_the_demo_lms_iframe_is_bound_through_platform_storage(
     stack: Stack,
-    browser: Any,  # noqa: F811 - the imported fixture
+    browser: Any,
 ) -> None:
     context = browser.new_context(viewport=DESKTOP)
     # No cookie survives: only lti.put_data / lti.get_data can prove this browser.
@@ -204,7 +195,7 @@ def test_a_launch_in_the_demo_lms_iframe_is_bound_through_platform_storage(
 )
 def test_storage_in_a_named_frame_of_another_platform(
     stack: Stack,
-    browser: Any,  # noqa: F811 - the imported fixture
+    browser: Any,
     mode: str,
     storage_answer: str,
     lands: bool,
@@ -226,7 +217,7 @@ def test_storage_in_a_named_frame_of_another_platform(
 
 def test_the_demo_lms_answers_only_its_tool_frame(
     stack: Stack,
-    browser: Any,  # noqa: F811 - the imported fixture
+    browser: Any,
 ) -> None:
     context = browser.new_context()
     page = context.new_page()
@@ -260,7 +251,7 @@ def test_the_demo_lms_answers_only_its_tool_frame(
 
 def test_a_different_browser_cannot_finish_someone_elses_login(
     stack: Stack,
-    browser: Any,  # noqa: F811 - the imported fixture
+    browser: Any,
 ) -> None:
     # The attacker logs in as themselves and keeps the platform's form_post for later.
     attacker = browser.new_context()
@@ -299,7 +290,7 @@ def test_a_different_browser_cannot_finish_someone_elses_login(
 
 def test_with_scripts_off_the_launch_still_lands(
     stack: Stack,
-    browser: Any,  # noqa: F811 - the imported fixture
+    browser: Any,
 ) -> None:
     # No script: the login page's noscript refresh goes on to the platform, the platform's
     # and our check page's Continue buttons post by hand, and the state cookie decides.
@@ -319,12 +310,12 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 def test_the_storage_pages_are_accessible(
     stack: Stack,
-    browser: Any,  # noqa: F811 - the imported fixture
-    axe_source: str,  # noqa: F811 - the imported fixture
+    browser: Any,
+    axe_source: str,
     tmp_path: Path,
 ) -> None:
     failures: dict[str, str] = {}
-    for width, viewport in (("1280", DESKTOP), ("390", PHONE_390)):
+    for width, viewport in VIEWPORTS.items():
         # bypass_csp lets axe run on our pages, whose CSP forbids injected scripts.
         context = browser.new_context(viewport=viewport, bypass_csp=True)
         # A 204 answer keeps the page on screen: the login page would otherwise move on to
@@ -335,9 +326,9 @@ def test_the_storage_pages_are_accessible(
         page.get_by_role("heading", name="Opening CX Academy").wait_for()
         page.wait_for_timeout(300)
         shots = {"lti-login-storage": page.screenshot(full_page=True)}
-        found = _every_violation(page, axe_source)
+        found = axe_violations(page, axe_source)
         if found:
-            failures[f"login page ({width})"] = _describe(found)
+            failures[f"login page ({width})"] = describe(found)
 
         context.unroute(stack.lms_url + "/auth**")
         context.route(stack.tool_url + "/lti/launch/confirm", lambda r: r.fulfill(status=204))
@@ -346,16 +337,16 @@ def test_the_storage_pages_are_accessible(
         page.get_by_role("button", name="Continue to CX Academy").wait_for()
         page.wait_for_timeout(300)
         shots["lti-launch-check"] = page.screenshot(full_page=True)
-        found = _every_violation(page, axe_source)
+        found = axe_violations(page, axe_source)
         if found:
-            failures[f"check page ({width})"] = _describe(found)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            failures[f"check page ({width})"] = describe(found)
+        overflow = sideways_scroll(page)
         if overflow > 0:
             failures[f"check page ({width})"] = f"scrolls sideways by {overflow}px"
         for name, png in shots.items():
             (tmp_path / f"{name}-{width}.png").write_bytes(png)
         context.close()
-    assert not failures, "\n".join(f"{page}: {text}" for page, text in failures.items())
+    assert not failures, report(failures)
     # `CXA_SCREENSHOTS=1` refreshes the pictures in docs/screenshots/.
     if os.environ.get("CXA_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

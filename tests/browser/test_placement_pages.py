@@ -7,8 +7,6 @@ Set CXA_SCREENSHOTS_DIR (e.g. docs/screenshots) to also save their screenshots.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lti_tool.services import Services
-from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
-    _describe,
-    _violations,
-    axe_source,
-    browser,
-)
+from tests.browser.support import audit_pages, report
 from tests.fixtures.platform import TestPlatform
-from tests.fixtures.servers import serve
 from tests.unit.web.test_grade_publishing import (
     COURSE,
     SCENARIO,
@@ -35,16 +27,15 @@ from tests.unit.web.test_placement_rules import QUIZ_ID, placement
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
-
 
 def test_placed_pages_have_no_serious_axe_violations_at_desktop_and_phone_width(
     app: Flask,
     client: FlaskClient,
     registered: TestPlatform,
     services: Services,
-    browser: Any,  # noqa: F811 - the fixture imported above
-    axe_source: str,  # noqa: F811 - the fixture imported above
+    browser: Any,
+    axe_source: str,
+    tool_url: str,
 ) -> None:
     rules = {"cxa_activity": QUIZ_ID, "cxa_pass_mark": "90", "cxa_attempts": "2"}
     week1 = launch_with(
@@ -68,24 +59,5 @@ def test_placed_pages_have_no_serious_axe_violations_at_desktop_and_phone_width(
         "placed-role-play-debrief": f"{played.base}runs/{run_id}",
         "progress-placements": f"{week2.base}courses/{COURSE}/progress",
     }
-    shots = os.environ.get("CXA_SCREENSHOTS_DIR")
-    failures: dict[str, str] = {}
-    with serve(app) as base_url:
-        for width, viewport in VIEWPORTS.items():
-            # bypass_csp lets axe run on our pages, whose CSP forbids injected scripts.
-            context = browser.new_context(viewport=viewport, bypass_csp=True)
-            page = context.new_page()
-            for name, path in pages.items():
-                response = page.goto(base_url + path)
-                assert response is not None and response.ok, (name, path)
-                found = _violations(page, axe_source)
-                if found:
-                    failures[f"{name} ({width})"] = _describe(found)
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 0:
-                    failures[f"{name} ({width}) overflow"] = f"scrolls sideways by {overflow}px"
-                if shots:
-                    Path(shots).mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(Path(shots) / f"{name}-{width}.png"), full_page=True)
-            context.close()
-    assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
+    failures = audit_pages(browser, axe_source, tool_url, pages)
+    assert not failures, report(failures)

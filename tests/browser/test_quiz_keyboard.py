@@ -17,21 +17,14 @@ from content import load_catalog
 from content.schema import MatchingQuestion, OrderingQuestion
 from lti_tool.services import Services
 from lti_tool.store.learning import QuizAttempt
-from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
-    _describe,
-    _violations,
-    axe_source,
-    browser,
-)
+from tests.browser.support import PHONE, axe_violations, describe
 from tests.fixtures.platform import TestPlatform
-from tests.fixtures.servers import serve
 from tests.unit.web.conftest import launch_learner
 
 pytestmark = pytest.mark.browser
 
 COURSE = "service-foundations"
 QUIZ_ID = "service-foundations-quiz"
-PHONE = {"width": 390, "height": 844}
 
 
 def _one_of_each_type(services: Services, attempt_id: str) -> dict[str, Any]:
@@ -104,8 +97,9 @@ def test_every_question_type_is_answered_and_submitted_by_keyboard_alone(
     client: FlaskClient,
     registered: TestPlatform,
     services: Services,
-    browser: Any,  # noqa: F811 - the fixture imported above
-    axe_source: str,  # noqa: F811 - the fixture imported above
+    browser: Any,
+    axe_source: str,
+    tool_url: str,
 ) -> None:
     learner = launch_learner(client, registered, "quiz-keyboard-learner")
     attempt_id = learner.start_quiz(COURSE)
@@ -120,41 +114,40 @@ def test_every_question_type_is_answered_and_submitted_by_keyboard_alone(
         "matching",
     }
     answered: set[str] = set()
-    with serve(app) as base_url:
-        # bypass_csp lets axe run on our pages, whose CSP forbids injected scripts.
-        context = browser.new_context(viewport=PHONE, bypass_csp=True)
-        page = context.new_page()
-        page.goto(f"{base_url}{learner.base}attempts/{attempt_id}")
-        found = _violations(page, axe_source)
-        assert not found, f"attempt page: {_describe(found)}"
+    # bypass_csp lets axe run on our pages, whose CSP forbids injected scripts.
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{tool_url}{learner.base}attempts/{attempt_id}")
+    found = axe_violations(page, axe_source)
+    assert not found, f"attempt page: {describe(found)}"
 
-        for _ in range(300):
-            page.keyboard.press("Tab")
-            now = _focused(page)
-            if now["tag"] == "BUTTON" and now["value"] == "submit":
-                break
-            if not now["name"].startswith("q."):
-                continue
-            _, question_id, *part = now["name"].split(".", 2)
-            question = questions[question_id]
-            if now["type"] == "radio" and question_id not in answered:
-                _choose_radio(page, question)
-            elif now["type"] == "checkbox" and now["label"] in _right_texts(question):
-                page.keyboard.press("Space")
-                assert _focused(page)["checked"]
-            elif now["tag"] == "SELECT":
-                _choose_in_select(page, question, part[0])
-            answered.add(question_id)
-        else:
-            pytest.fail("the Submit button cannot be reached with the Tab key")
-        assert answered == set(questions), "some questions were never reached by Tab"
+    for _ in range(300):
+        page.keyboard.press("Tab")
+        now = _focused(page)
+        if now["tag"] == "BUTTON" and now["value"] == "submit":
+            break
+        if not now["name"].startswith("q."):
+            continue
+        _, question_id, *part = now["name"].split(".", 2)
+        question = questions[question_id]
+        if now["type"] == "radio" and question_id not in answered:
+            _choose_radio(page, question)
+        elif now["type"] == "checkbox" and now["label"] in _right_texts(question):
+            page.keyboard.press("Space")
+            assert _focused(page)["checked"]
+        elif now["tag"] == "SELECT":
+            _choose_in_select(page, question, part[0])
+        answered.add(question_id)
+    else:
+        pytest.fail("the Submit button cannot be reached with the Tab key")
+    assert answered == set(questions), "some questions were never reached by Tab"
 
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
-        landed = _focused(page)
-        assert (landed["id"], landed["role"]) == ("result", "status")
-        assert landed["text"].startswith("You scored 100%"), landed["text"]
-        assert page.url.endswith("#result")
-        found = _violations(page, axe_source)
-        assert not found, f"review: {_describe(found)}"
-        context.close()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    landed = _focused(page)
+    assert (landed["id"], landed["role"]) == ("result", "status")
+    assert landed["text"].startswith("You scored 100%"), landed["text"]
+    assert page.url.endswith("#result")
+    found = axe_violations(page, axe_source)
+    assert not found, f"review: {describe(found)}"
+    context.close()

@@ -7,9 +7,7 @@ Set CXA_SCREENSHOTS_DIR (e.g. docs/screenshots) to also save their screenshots.
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,21 +18,14 @@ from flask.testing import FlaskClient
 from content import load_catalog
 from lti_tool.services import Services
 from lti_tool.store.learning import QuizAttempt
-from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
-    _describe,
-    _violations,
-    axe_source,
-    browser,
-)
+from tests.browser.support import PHONE, check_page, each_width, report, save_screenshot
 from tests.fixtures.platform import TestPlatform
-from tests.fixtures.servers import serve
 from tests.unit.web.conftest import answer_fields, launch_learner
 
 pytestmark = pytest.mark.browser
 
 COURSE = "service-foundations"
 QUIZ_ID = "service-foundations-quiz"
-VIEWPORTS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 
 
 def _with_ordering_question(services: Services, attempt_id: str) -> Any:
@@ -64,45 +55,45 @@ def test_save_refused_submit_and_result_each_land_on_their_message(
     client: FlaskClient,
     registered: TestPlatform,
     services: Services,
-    browser: Any,  # noqa: F811 - the fixture imported above
-    axe_source: str,  # noqa: F811 - the fixture imported above
+    browser: Any,
+    axe_source: str,
+    tool_url: str,
 ) -> None:
     learner = launch_learner(client, registered, "quiz-landing-learner")
     attempt_id = learner.start_quiz(COURSE)
     ordering = _with_ordering_question(services, attempt_id)
     steps = [f"q.{ordering.id}.{item.id}" for item in ordering.items]  # type: ignore[union-attr]
-    with serve(app) as base_url:
-        context = browser.new_context(viewport=VIEWPORTS["390"])
-        page = context.new_page()
-        page.goto(f"{base_url}{learner.base}attempts/{attempt_id}")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{tool_url}{learner.base}attempts/{attempt_id}")
 
-        # Save: the status message gets focus, so a screen reader reads it first.
-        with page.expect_navigation():
-            page.get_by_role("button", name="Save and finish later").click()
-        landed = _landed(page)
-        assert (landed["id"], landed["role"], landed["hash"]) == ("feedback", "status", "feedback")
-        assert "Your answers are saved" in landed["text"]
+    # Save: the status message gets focus, so a screen reader reads it first.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and finish later").click()
+    landed = _landed(page)
+    assert (landed["id"], landed["role"], landed["hash"]) == ("feedback", "status", "feedback")
+    assert "Your answers are saved" in landed["text"]
 
-        # A slip: two steps at position 1. The summary is focused and links to the question.
-        page.select_option(f"select[name='{steps[0]}']", "1")
-        page.select_option(f"select[name='{steps[1]}']", "1")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Submit answers").click()
-        landed = _landed(page)
-        assert (landed["id"], landed["role"], landed["hash"]) == ("feedback", "alert", "feedback")
-        assert "Give each step a different position." in landed["text"]
-        page.keyboard.press("Tab")  # the first thing after the summary is its link
-        assert page.evaluate("document.activeElement.getAttribute('href')") == f"#q.{ordering.id}"
+    # A slip: two steps at position 1. The summary is focused and links to the question.
+    page.select_option(f"select[name='{steps[0]}']", "1")
+    page.select_option(f"select[name='{steps[1]}']", "1")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit answers").click()
+    landed = _landed(page)
+    assert (landed["id"], landed["role"], landed["hash"]) == ("feedback", "alert", "feedback")
+    assert "Give each step a different position." in landed["text"]
+    page.keyboard.press("Tab")  # the first thing after the summary is its link
+    assert page.evaluate("document.activeElement.getAttribute('href')") == f"#q.{ordering.id}"
 
-        # Submit for real: the review opens on the score.
-        for field in steps:
-            page.select_option(f"select[name='{field}']", "")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Submit answers").click()
-        landed = _landed(page)
-        assert (landed["id"], landed["role"], landed["hash"]) == ("result", "status", "result")
-        assert landed["text"].startswith("You scored 0%: 0 of 10 points.")
-        context.close()
+    # Submit for real: the review opens on the score.
+    for field in steps:
+        page.select_option(f"select[name='{field}']", "")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit answers").click()
+    landed = _landed(page)
+    assert (landed["id"], landed["role"], landed["hash"]) == ("result", "status", "result")
+    assert landed["text"].startswith("You scored 0%: 0 of 10 points.")
+    context.close()
 
 
 def test_quiz_pages_have_no_axe_violations_at_desktop_and_phone_width(
@@ -110,8 +101,9 @@ def test_quiz_pages_have_no_axe_violations_at_desktop_and_phone_width(
     client: FlaskClient,
     registered: TestPlatform,
     services: Services,
-    browser: Any,  # noqa: F811 - the fixture imported above
-    axe_source: str,  # noqa: F811 - the fixture imported above
+    browser: Any,
+    axe_source: str,
+    tool_url: str,
 ) -> None:
     learner = launch_learner(client, registered, "quiz-pages-learner")
     # A finished attempt (half right) to review, and an open one with a slip in it.
@@ -134,30 +126,17 @@ def test_quiz_pages_have_no_axe_violations_at_desktop_and_phone_width(
         "course-progress": (f"courses/{COURSE}/progress", None),
         "course-page": (f"courses/{COURSE}/", None),
     }
-    shots = os.environ.get("CXA_SCREENSHOTS_DIR")
     failures: dict[str, str] = {}
-    with serve(app) as base_url:
-        for width, viewport in VIEWPORTS.items():
-            # bypass_csp lets axe run on our pages, whose CSP forbids injected scripts.
-            context = browser.new_context(viewport=viewport, bypass_csp=True)
-            page = context.new_page()
-            for name, (path, slip) in pages.items():
-                response = page.goto(f"{base_url}{learner.base}{path}")
-                assert response is not None and response.ok, (name, path)
-                if slip:
-                    for field, value in slip:
-                        page.select_option(f"select[name='{field}']", value)
-                    with page.expect_navigation():
-                        page.get_by_role("button", name="Submit answers").click()
-                    assert page.locator("#feedback.problem-summary").count() == 1
-                found = _violations(page, axe_source)
-                if found:
-                    failures[f"{name} ({width})"] = _describe(found)
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 0:
-                    failures[f"{name} ({width}) overflow"] = f"scrolls sideways by {overflow}px"
-                if shots:
-                    Path(shots).mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(Path(shots) / f"{name}-{width}.png"), full_page=True)
-            context.close()
-    assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
+    for width, page in each_width(browser):
+        for name, (path, slip) in pages.items():
+            response = page.goto(f"{tool_url}{learner.base}{path}")
+            assert response is not None and response.ok, (name, path)
+            if slip:
+                for field, value in slip:
+                    page.select_option(f"select[name='{field}']", value)
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Submit answers").click()
+                assert page.locator("#feedback.problem-summary").count() == 1
+            check_page(page, axe_source, f"{name} ({width})", failures)
+            save_screenshot(page, f"{name}-{width}")
+    assert not failures, report(failures)

@@ -7,7 +7,6 @@ Set CXA_SCREENSHOTS_DIR (e.g. docs/screenshots) to also save the pages' screensh
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,7 @@ from content.schema import DecisionNode
 from lti_tool.demo.lms import DemoLMSConfig, create_demo_lms
 from lti_tool.lti.grades import LINEITEM_MEDIA_TYPE, SCOPE_LINEITEM, SCOPE_SCORE, SCORE_MEDIA_TYPE
 from lti_tool.web.scenario import offered_choices
-from tests.browser.test_accessibility import (  # noqa: F401 - module fixtures reused here
-    _describe,
-    axe_source,
-    browser,
-)
-from tests.browser.test_class_view import DESKTOP, PHONE, _all_violations
+from tests.browser.support import PHONE, audit_pages, report, tab_to
 from tests.fixtures.platform import TestPlatform
 from tests.fixtures.servers import serve
 from tests.unit.lti_tool.test_demo_ags import ROOT, score, token
@@ -53,35 +47,14 @@ def _review_path(client: FlaskClient, registered: TestPlatform, activity: str) -
     return urlsplit(response.headers["Location"]).path
 
 
-def _check(browser: Any, axe: str, base_url: str, pages: dict[str, str]) -> dict[str, str]:  # noqa: F811
-    shots = os.environ.get("CXA_SCREENSHOTS_DIR")
-    failures: dict[str, str] = {}
-    for width, viewport in (("1280", DESKTOP), ("390", PHONE)):
-        context = browser.new_context(viewport=viewport, bypass_csp=True)
-        page = context.new_page()
-        for name, path in pages.items():
-            response = page.goto(base_url + path)
-            assert response is not None and response.ok, (name, width)
-            found = _all_violations(page, axe)
-            if found:
-                failures[f"{name} ({width})"] = _describe(found)
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            if overflow > 0:
-                failures[f"{name} ({width}) overflow"] = f"scrolls sideways by {overflow}px"
-            if shots:
-                Path(shots).mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(Path(shots) / f"{name}-{width}.png"), full_page=True)
-        context.close()
-    return failures
-
-
 def test_the_review_pages_have_no_axe_violations_of_any_impact(
     app: Flask,
     client: FlaskClient,
     registered: TestPlatform,
     handed_in: int,  # noqa: F811 - the fixture imported above
-    browser: Any,  # noqa: F811 - the fixture imported above
-    axe_source: str,  # noqa: F811 - the fixture imported above
+    browser: Any,
+    axe_source: str,
+    tool_url: str,
 ) -> None:
     quiz_review = _review_path(client, registered, "quiz:service-foundations-quiz")
     # learner-1 also plays the role-play to its end, from a fresh launch of link-1.
@@ -105,20 +78,15 @@ def test_the_review_pages_have_no_axe_violations_of_any_impact(
         assert reply.status_code == 303, reply.get_data(as_text=True)
         node = SCENARIO.node(next(c for c in node.choices if c.id == choice_id).next)
     run_review = _review_path(client, registered, "scenario:double-charge")
-    with serve(app) as base_url:
-        failures = _check(
-            browser,
-            axe_source,
-            base_url,
-            {"submission-review-quiz": quiz_review, "submission-review-role-play": run_review},
-        )
-    assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
+    pages = {"submission-review-quiz": quiz_review, "submission-review-role-play": run_review}
+    failures = audit_pages(browser, axe_source, tool_url, pages)
+    assert not failures, report(failures)
 
 
 def test_the_demo_gradebooks_review_button_passes_axe_and_takes_the_keyboard(
     tmp_path: Path,
-    browser: Any,  # noqa: F811 - the fixture imported above
-    axe_source: str,  # noqa: F811 - the fixture imported above
+    browser: Any,
+    axe_source: str,
 ) -> None:
     config = DemoLMSConfig("http://lms.test", "http://tool.test", tmp_path)
     lms = create_demo_lms(config).test_client()
@@ -144,17 +112,19 @@ def test_the_demo_gradebooks_review_button_passes_axe_and_takes_the_keyboard(
         },
     )
     assert sent.status_code == 204
-    app = lms.application
-    with serve(app) as base_url:
-        failures = _check(browser, axe_source, base_url, {"demo-gradebook-review": "/gradebook"})
+    with serve(lms.application) as lms_url:
+        failures = audit_pages(
+            browser, axe_source, lms_url, {"demo-gradebook-review": "/gradebook"}
+        )
         context = browser.new_context(viewport=PHONE)
         page = context.new_page()
-        page.goto(base_url + "/gradebook")
-        for _ in range(60):
-            page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement.textContent.trim()") == "Review submission":
-                break
-        else:
-            pytest.fail("the review button cannot be reached with the Tab key")
+        page.goto(lms_url + "/gradebook")
+        tab_to(
+            page,
+            "document.activeElement.textContent.trim()",
+            "Review submission",
+            "the review button cannot be reached with the Tab key",
+            presses=60,
+        )
         context.close()
-    assert not failures, "\n".join(f"{k}: {v}" for k, v in failures.items())
+    assert not failures, report(failures)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -25,7 +26,7 @@ from lti_tool.store.migrate import upgrade
 from lti_tool.store.models import Launch, OutboxRow, Platform
 from lti_tool.store.platforms import add_platform
 from tests.conftest import embedded_settings
-from tests.fixtures.platform import CLAIM, ROLE, TestPlatform
+from tests.fixtures.platform import CLAIM, ROLE, TestPlatform, served_platform
 from tests.fixtures.stack import isolated_database
 from tests.fixtures.tokens import segment, sign_claims, sign_raw
 from xapi.vocabulary import SESSION_ID
@@ -121,6 +122,25 @@ def _refused(response: Any, services: Services, platform: TestPlatform, words: s
     assert words in text
     assert "reference" in text
     assert _launches(services, platform) == []
+
+
+def test_a_platform_on_a_port_an_earlier_one_used_gets_in(
+    client: FlaskClient, services: Services
+) -> None:
+    # This module's tests share a database, so key sets cached by URL outlive each test's
+    # platform; the OS sometimes hands a later platform (other keys) the same port. That
+    # made launches here fail now and then with "unknown kid" until each platform got a
+    # key set URL of its own.
+    with served_platform() as first:
+        with transaction(services.sessions) as session:
+            add_platform(session, first.spec())
+        _accepted(client, _launch(client, first), services, first)
+    port = urlsplit(first.base_url).port
+    assert port is not None
+    with served_platform(port) as second:
+        with transaction(services.sessions) as session:
+            add_platform(session, second.spec())
+        _accepted(client, _launch(client, second), services, second)
 
 
 # --- display values: cleaned and cut, the learner gets in ----------------------------------
@@ -309,10 +329,13 @@ def test_usable_email_is_kept_for_the_mbox_actor(
         (_within(CLAIM + "context", "id", 7), "'context'"),
         (_with(CLAIM + "context", "course-7"), "'context'"),
         (_with(CLAIM + "context", ["course-7"]), "'context'"),
+        (_with(CLAIM + "context", None), "'context'"),
         (_within(CLAIM + "resource_link", "id", "l" * 256), "'resource_link'"),
         (_within(CLAIM + "resource_link", "id", {"id": 1}), "'resource_link'"),
         (_with(CLAIM + "resource_link", "link-1"), "'resource_link'"),
         (_with(CLAIM + "resource_link", ["link-1"]), "'resource_link'"),
+        # A null resource link used to reach pylti1p3, which crashed on it (a 500).
+        (_with(CLAIM + "resource_link", None), "'resource_link'"),
         (_with(CLAIM + "message_type", {"type": "LtiResourceLinkRequest"}), "'message_type'"),
         (_with(CLAIM + "message_type", ["LtiResourceLinkRequest"]), "'message_type'"),
         (_with(CLAIM + "roles", ROLE + "Learner"), "'roles'"),

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 from lti_tool.config import Settings
-from lti_tool.store.db import make_engine
-from lti_tool.store.migrate import upgrade
 from tests.conftest import embedded_settings
-from tests.fixtures.stack import isolated_database
+from tests.fixtures.stack import migrated_database
 from tests.unit.web.test_fuzz import (
     test_signed_launches_with_mutated_claims_never_answer_500 as test_signed_launches_on_postgresql,
 )
@@ -27,10 +25,7 @@ __all__ = ["test_signed_launches_on_postgresql"]
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[Settings]:
-    with isolated_database(tmp_path) as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    with migrated_database(tmp_path) as url:
         yield embedded_settings(
             tmp_path,
             database_url=url,

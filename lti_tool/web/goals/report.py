@@ -1,17 +1,20 @@
-"""The L&D overview's figures, from rows the store already filtered to one platform and to
-goals their learners let staff see: outcomes per skill and per course, time to achieve,
-practice by kind, self-assessment movement; plus its CSV and the bar charts' geometry."""
+"""The L&D overview's figures, counted and averaged by the database over one platform's goals
+their learners let staff see: outcomes per skill and per course, time to achieve, practice by
+kind, self-assessment movement; plus its CSV and the bar charts' geometry."""
 
 from __future__ import annotations
 
 import csv
 import io
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from lti_tool.store.goals import GoalOutcome, GoalStatus
+from sqlalchemy.orm import Session
+
+from lti_tool.store import goals as store
+from lti_tool.store.goals import GoalStatus
 from lti_tool.web.instructor.class_report import safe_cell
 
 #: Label of goals set outside any LMS course, or without a skill.
@@ -20,7 +23,7 @@ NONE = "-"
 
 @dataclass
 class Outcomes:
-    """Goal counts for one skill or course, and how long the achieved ones took."""
+    """Goal counts for one skill or course, and the median days the achieved ones took."""
 
     label: str
     active: int = 0
@@ -28,34 +31,25 @@ class Outcomes:
     achieved: int = 0
     missed: int = 0
     abandoned: int = 0
-    days_to_achieve: list[float] = field(default_factory=list)
+    median_days: float | None = None
 
     @property
     def set(self) -> int:
         return self.active + self.paused + self.achieved + self.missed + self.abandoned
 
-    @property
-    def median_days(self) -> float | None:
-        return statistics.median(self.days_to_achieve) if self.days_to_achieve else None
-
-    def add(self, goal: GoalOutcome) -> None:
-        status = goal.status
-        if status is GoalStatus.ACHIEVED:
-            self.achieved += 1
-            if goal.ended_at is not None:
-                self.days_to_achieve.append(_days(goal.starts_at, goal.ended_at))
-        elif status is GoalStatus.MISSED:
-            self.missed += 1
-        elif status is GoalStatus.ABANDONED:
-            self.abandoned += 1
-        elif status is GoalStatus.PAUSED:
-            self.paused += 1
-        else:
-            self.active += 1
+    def add(self, status: GoalStatus, goals: int) -> None:
+        # One counter per status, named as the status is.
+        setattr(self, status.value, getattr(self, status.value) + goals)
 
 
 def _days(start: datetime, end: datetime) -> float:
     return round((end - start).total_seconds() / 86400, 1)
+
+
+def _median_days(middle: Sequence[tuple[datetime, datetime]] | None) -> float | None:
+    # The store hands over the one or two middle goals by time to achieve; rounding each to
+    # a tenth of a day first keeps the figure what a median of every goal's days gives.
+    return statistics.median(_days(*span) for span in middle) if middle else None
 
 
 @dataclass(frozen=True)
@@ -82,66 +76,54 @@ class Insights:
 
 
 def summarise(
-    goals: Iterable[GoalOutcome],
+    session: Session,
+    platform_id: int,
     *,
     skill_names: Mapping[str, str],
     course_titles: Mapping[str, str],
-    practice_counts: Mapping[str, int],
     practice_names: Mapping[str, str],
-    assessments: Sequence[tuple[str, datetime, Mapping[str, float]]],
 ) -> Insights:
+    """The overview of one platform. Every query groups in the database, so its cost in
+    memory is one row per skill, course, status and practice kind, never one per goal."""
     by_skill: dict[str, Outcomes] = {}
     by_course: dict[str, Outcomes] = {}
     total = Outcomes("all")
-    for goal in goals:
-        skill = goal.skill or NONE
-        course = goal.context_id or NONE
-        by_skill.setdefault(skill, Outcomes(skill_names.get(skill, skill))).add(goal)
-        by_course.setdefault(course, Outcomes(course_titles.get(course, course))).add(goal)
-        total.add(goal)
+    for row in store.count_shared_outcomes(session, platform_id):
+        skill = row.skill or NONE
+        course = row.context_id or NONE
+        by_skill.setdefault(skill, Outcomes(skill_names.get(skill, skill))).add(
+            row.status, row.goals
+        )
+        by_course.setdefault(course, Outcomes(course_titles.get(course, course))).add(
+            row.status, row.goals
+        )
+        total.add(row.status, row.goals)
+    for key, middle in store.list_middle_achievements(session, platform_id, "skill").items():
+        by_skill[key or NONE].median_days = _median_days(middle)
+    for key, middle in store.list_middle_achievements(session, platform_id, "course").items():
+        by_course[key or NONE].median_days = _median_days(middle)
+    total.median_days = _median_days(
+        store.list_middle_achievements(session, platform_id, "all").get(None)
+    )
     practice = sorted(
-        ((practice_names.get(kind, kind), n) for kind, n in practice_counts.items()),
+        (
+            (practice_names.get(kind, kind), n)
+            for kind, n in store.count_practice_by_kind(session, platform_id).items()
+        ),
         key=lambda item: (-item[1], item[0]),
     )
+    movement = [
+        Movement(
+            skill_names.get(m.skill, m.skill), m.learners, round(m.first, 2), round(m.latest, 2)
+        )
+        for m in store.list_rating_movement(session, platform_id)
+    ]
     return Insights(
         by_skill=sorted(by_skill.values(), key=lambda o: (-o.set, o.label)),
         by_course=sorted(by_course.values(), key=lambda o: (-o.set, o.label)),
         practice=practice,
-        movement=_movement(assessments, skill_names),
+        movement=sorted(movement, key=lambda m: m.skill),
         total=total,
-    )
-
-
-def _movement(
-    assessments: Sequence[tuple[str, datetime, Mapping[str, float]]],
-    skill_names: Mapping[str, str],
-) -> list[Movement]:
-    # Per learner and skill: the first rating and the latest (rows come oldest first). Only
-    # learners who rated the skill twice or more show movement.
-    first: dict[tuple[str, str], float] = {}
-    latest: dict[tuple[str, str], float] = {}
-    counts: dict[tuple[str, str], int] = {}
-    for sub, _at, averages in assessments:
-        for skill, value in averages.items():
-            key = (sub, skill)
-            first.setdefault(key, value)
-            latest[key] = value
-            counts[key] = counts.get(key, 0) + 1
-    by_skill: dict[str, list[tuple[float, float]]] = {}
-    for key, n in counts.items():
-        if n >= 2:
-            by_skill.setdefault(key[1], []).append((first[key], latest[key]))
-    return sorted(
-        (
-            Movement(
-                skill_names.get(skill, skill),
-                len(pairs),
-                round(statistics.fmean(p[0] for p in pairs), 2),
-                round(statistics.fmean(p[1] for p in pairs), 2),
-            )
-            for skill, pairs in by_skill.items()
-        ),
-        key=lambda m: m.skill,
     )
 
 

@@ -135,14 +135,12 @@ def _require_insights(token: str) -> Launch:
 
 def _insights(launch: Launch) -> Insights:
     session = db()
-    platform_id = launch.platform_id
     return summarise(
-        store.list_shared_outcomes(session, platform_id),
+        session,
+        launch.platform_id,
         skill_names={s.id: s.name for s in catalog().list_skills()},
-        course_titles=store.list_context_titles(session, platform_id),
-        practice_counts=store.count_practice_by_kind(session, platform_id),
+        course_titles=store.list_context_titles(session, launch.platform_id),
         practice_names=practice_kinds(),
-        assessments=store.list_assessment_averages(session, platform_id),
     )
 
 

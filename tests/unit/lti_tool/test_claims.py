@@ -129,6 +129,13 @@ def test_a_payload_that_is_no_object_is_refused(body: Any) -> None:
         check_token_shape({"alg": "RS256"}, body)
 
 
+@pytest.mark.parametrize("name", ["context", "resource_link"])
+def test_a_null_context_or_resource_link_is_refused(name: str) -> None:
+    # pylti1p3 reads these with body.get(claim, {}): a null one reached it and crashed (500).
+    with pytest.raises(LaunchError, match=f"'{name}' claim must be a JSON object"):
+        check_token_shape({"alg": "RS256"}, {**_body(), CLAIM + name: None})
+
+
 def test_a_payload_nesting_absurdly_deep_is_refused() -> None:
     deep: Any = "bottom"
     for _ in range(100):

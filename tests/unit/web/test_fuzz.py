@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from content import load_catalog
@@ -143,6 +143,8 @@ def _below_500(response: Any, what: str) -> None:
 
 @fuzz(150)
 @given(mutations=_mutations)
+# Found by this test under load (a rare draw, not the load): pylti1p3 crashed on it.
+@example(mutations=[((CLAIM + "resource_link",), None)])
 def test_signed_launches_with_mutated_claims_never_answer_500(
     client: FlaskClient, registered: TestPlatform, mutations: list[Any]
 ) -> None:
