@@ -152,9 +152,11 @@ _OBJECT_CLAIMS = {CLAIM + "context": "context", CLAIM + "resource_link": "resour
 def check_claim_types(body: dict[str, Any]) -> None:
     """LaunchError naming the first claim whose JSON type is not the one the specs give it.
 
-    Absent claims pass, and so do null strings and numbers: pylti1p3 says which required
-    ones are missing. A null context or resource link does not: pylti1p3 reads those with
-    ``body.get(claim, {})``, which gives None for a null claim and then fails with a 500.
+    Absent claims pass, and so do null ones: pylti1p3 says which required ones are missing.
+    The exception is a null resource link: pylti1p3 reads it with ``body.get(claim, {})``,
+    which gives None for a present null and then fails with a 500. A null context is taken
+    for no context (the claim is optional, and a platform serialising an empty field as null
+    should still launch); nothing reads it without checking its type.
     """
     for key, label in _STRING_CLAIMS.items():
         if body.get(key) is not None and not isinstance(body[key], str):
@@ -172,9 +174,9 @@ def check_claim_types(body: dict[str, Any]) -> None:
     if roles is not None and not isinstance(roles, list):
         raise LaunchError("The id_token's 'roles' claim must be an array (LTI 1.3 section 5.3.7).")
     for key, label in _OBJECT_CLAIMS.items():
-        if key not in body:
+        value = body.get(key)
+        if value is None and (key not in body or key != CLAIM + "resource_link"):
             continue
-        value = body[key]
         if not isinstance(value, dict):
             raise LaunchError(f"The id_token's '{label}' claim must be a JSON object.")
         if value.get("id") is not None and not isinstance(value["id"], str):

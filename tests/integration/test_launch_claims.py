@@ -329,7 +329,6 @@ def test_usable_email_is_kept_for_the_mbox_actor(
         (_within(CLAIM + "context", "id", 7), "'context'"),
         (_with(CLAIM + "context", "course-7"), "'context'"),
         (_with(CLAIM + "context", ["course-7"]), "'context'"),
-        (_with(CLAIM + "context", None), "'context'"),
         (_within(CLAIM + "resource_link", "id", "l" * 256), "'resource_link'"),
         (_within(CLAIM + "resource_link", "id", {"id": 1}), "'resource_link'"),
         (_with(CLAIM + "resource_link", "link-1"), "'resource_link'"),
