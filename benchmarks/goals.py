@@ -36,15 +36,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert, text, update
 
 from benchmarks.delivery import drop_schemas, fresh_database, wait_for_destinations
 from benchmarks.launch import cpu_seconds, start
 from content import load_catalog
 from lti_tool.services import Services
+from lti_tool.store import outbox
 from lti_tool.store.db import transaction
 from lti_tool.store.goals import Goal, GoalCountedStatement, GoalSourceCursor, GoalStatus
-from lti_tool.store.models import Launch, OutboxRow, Platform
+from lti_tool.store.models import Launch, OutboxRow, OutboxStatus, Platform
 from tests.conftest import embedded_settings
 from workers.goal_engine import EnginePolicy, GoalEngine
 from xapi import vocabulary
@@ -189,31 +190,21 @@ def seed(services: Services, history: int, rng: random.Random) -> None:
     del rng
 
 
-def new_statements(count: int, platform_id: int, rng: random.Random) -> list[dict[str, Any]]:
+def new_statements(
+    count: int, platform_id: int, rng: random.Random
+) -> list[tuple[dict[str, Any], tuple[int, str]]]:
+    """``count`` statements of a realistic mix, each with its learner (platform id, sub)."""
     catalog = load_catalog()
     lessons = [lesson.id for lesson in catalog.list_lessons()]
-    rows = []
+    found = []
     for n in range(count):
         sub = f"learner-{rng.randrange(LEARNERS)}"
         kind = rng.choices(
             ["answered", "lesson", "quiz", "scenario", "practice", "launched", "survey"],
             weights=[40, 20, 10, 8, 7, 10, 5],
         )[0]
-        statement = _statement(kind, sub, n, lessons, rng)
-        rows.append(
-            {
-                "destination": "default",
-                "statement_id": statement["id"],
-                "statement": statement,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": NOW,
-                "created_at": NOW,
-                "platform_id": platform_id,
-                "sub": sub,
-            }
-        )
-    return rows
+        found.append((_statement(kind, sub, n, lessons, rng), (platform_id, sub)))
+    return found
 
 
 def _statement(
@@ -296,7 +287,9 @@ class Run:
         return self.totals["processed"] / max(self.engine_cpu + self.database_cpu, 1e-9)
 
 
-def measure(url: str | None, history: int, count: int, batch: int) -> Run:
+def measure(
+    url: str | None, history: int, count: int, batch: int, *, old_rows: bool = False
+) -> Run:
     rng = random.Random(20261130)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -312,11 +305,22 @@ def measure(url: str | None, history: int, count: int, batch: int) -> Run:
             started = time.perf_counter()
             seed(services, history, rng)
             print(f"  seeded {history:,} history rows in {time.perf_counter() - started:.0f} s")
-            with services.engine.begin() as connection:
-                platform_id = connection.execute(text("SELECT id FROM platform")).scalar_one()
-                rows = new_statements(count, platform_id, rng)
-                for start in range(0, len(rows), 2000):
-                    connection.execute(insert(OutboxRow), rows[start : start + 2000])
+            with transaction(services.sessions) as session:
+                platform_id = session.execute(text("SELECT id FROM platform")).scalar_one()
+                # Queued as the app queues them (summaries included), untimed.
+                outbox.add_statements(session, new_statements(count, platform_id, rng))
+                if old_rows:
+                    session.execute(
+                        update(OutboxRow)
+                        .where(OutboxRow.status == OutboxStatus.PENDING)
+                        .values(summary=None)
+                    )
+            if url is not None:
+                # Statistics for the new rows, as autovacuum would gather them.
+                with services.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                ) as connection:
+                    connection.execute(text("VACUUM ANALYZE outbox"))
             engine = GoalEngine(load_catalog(), policy=EnginePolicy(batch_size=batch))
             totals = {"processed": 0, "counted": 0, "progressed": 0, "achieved": 0}
             own_before = cpu_seconds([os.getpid()])
@@ -421,6 +425,11 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=1_000_000, help="The big history.")
     parser.add_argument("--batch", type=int, default=2000, help="Outbox rows per batch.")
     parser.add_argument("--lag", type=int, default=0, help="Measure the demo's lag N times.")
+    parser.add_argument(
+        "--old-rows",
+        action="store_true",
+        help="Queue the new statements without summaries, as rows from before migration 0021.",
+    )
     args = parser.parse_args()
     if args.lag:
         quiz_lag(args.lag)
@@ -434,7 +443,7 @@ def main() -> None:
         measure(url, 1_000, 2_000, args.batch)
         for history in (10_000, args.history):
             print(f"history {history:,}: {args.statements:,} new statements")
-            run = measure(url, history, args.statements, args.batch)
+            run = measure(url, history, args.statements, args.batch, old_rows=args.old_rows)
             totals = run.totals
             rate = totals["processed"] / run.elapsed
             results[history] = run.elapsed / max(totals["processed"], 1)
