@@ -423,7 +423,12 @@ def main() -> None:
     )
     parser.add_argument("--statements", type=int, default=20_000)
     parser.add_argument("--history", type=int, default=1_000_000, help="The big history.")
-    parser.add_argument("--batch", type=int, default=2000, help="Outbox rows per batch.")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=EnginePolicy().batch_size,
+        help="Outbox rows per batch (default: the engine's).",
+    )
     parser.add_argument("--lag", type=int, default=0, help="Measure the demo's lag N times.")
     parser.add_argument(
         "--old-rows",
