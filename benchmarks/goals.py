@@ -4,7 +4,9 @@ Seeds a fresh database with 10 000 learners holding one active goal each (a mix 
 automatic metric), 10 000 learners without goals, a launch apiece, an outbox history the
 cursor has already passed (bulk-inserted on the server) and a ledger that grows with it
 (up to 5 counted statements a goal). Then queues ``--statements`` new statements, a
-realistic mix (answers, lessons, quizzes, role-plays, practice, launches), and times the
+realistic mix (answers, lessons, quizzes, role-plays, practice, launches), through
+``outbox.add_statements`` as the app queues them (``--old-rows``: without the summaries
+rows queued before migration 0021 lack), and times the
 real engine code (``GoalEngine.process_outbox``, one transaction a batch, as the task runs
 it) until it has caught up, progressed and achieved statements included.
 
