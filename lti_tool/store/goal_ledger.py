@@ -7,13 +7,13 @@ transaction, so a batch's ledger rows, progress and cursor move commit together.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
     Integer,
     String,
@@ -25,7 +25,6 @@ from sqlalchemy import (
     literal,
     select,
     tuple_,
-    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -152,45 +151,39 @@ def read_outbox(
 
     Every row comes back, since the cursor must see every id, but only rows whose learner
     has a goal (any status) carry what the engine reads: the bulk of a busy outbox is never
-    sent nor decoded. A statement queued for several destinations is sent once, on its first
-    row in the batch. What is sent is the row's summary (``xapi.summary``), a few hundred
-    bytes, or the whole statement on a row queued before summaries were kept.
+    sent nor decoded. What is sent is the row's summary (``xapi.summary``), a few hundred
+    bytes, or the whole statement on a row queued before summaries were kept. A statement
+    queued for several destinations is decoded once, on its first row in the batch; the
+    others carry None.
     """
     wanted: ColumnElement[bool] = OutboxRow.id > after
     if also:
         wanted = wanted | _among(session, OutboxRow.id, sorted(also))
-    # The batch's ids are chosen first: the window function below must only ever see one
-    # batch, however long the backlog behind the cursor.
-    batch = (
+    has_goal = tuple_(OutboxRow.platform_id, OutboxRow.sub).in_(select(Goal.platform_id, Goal.sub))
+    # As text, decoded here: only the first row of a statement is worth decoding.
+    payload = cast(func.coalesce(OutboxRow.summary, OutboxRow.statement), Text)
+    rows = _execute(
+        session,
         select(
             OutboxRow.id,
             OutboxRow.statement_id,
             OutboxRow.platform_id,
             OutboxRow.sub,
-            func.coalesce(OutboxRow.summary, OutboxRow.statement).label("payload"),
+            case((has_goal, payload), else_=None),
         )
         .where(wanted)
         .order_by(OutboxRow.id)
-        .limit(limit + len(also))
-        .subquery()
+        .limit(limit + len(also)),
     )
-    first = func.row_number().over(partition_by=batch.c.statement_id, order_by=batch.c.id) == 1
-    has_goal = tuple_(batch.c.platform_id, batch.c.sub).in_(select(Goal.platform_id, Goal.sub))
-    payload = case((first & has_goal, batch.c.payload), else_=None)
-    rows = _execute(
-        session,
-        select(
-            batch.c.id,
-            batch.c.statement_id,
-            batch.c.platform_id,
-            batch.c.sub,
-            type_coerce(payload, JSON()),
-        ).order_by(batch.c.id),
-    )
-    return [
-        OutboxStatement(int(row_id), str(statement_id), (platform_id, sub), statement)
-        for row_id, statement_id, platform_id, sub, statement in rows
-    ]
+    found = []
+    decoded: set[str] = set()
+    for row_id, statement_id, platform_id, sub, text in rows:
+        statement = None
+        if text is not None and statement_id not in decoded:
+            decoded.add(statement_id)
+            statement = json.loads(text)
+        found.append(OutboxStatement(int(row_id), str(statement_id), (platform_id, sub), statement))
+    return found
 
 
 def _window(session: Session, after: int, high: int, also: Collection[int]) -> ColumnElement[bool]:
