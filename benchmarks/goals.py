@@ -4,14 +4,18 @@ Seeds a fresh database with 10 000 learners holding one active goal each (a mix 
 automatic metric), 10 000 learners without goals, a launch apiece, an outbox history the
 cursor has already passed (bulk-inserted on the server) and a ledger that grows with it
 (up to 5 counted statements a goal). Then queues ``--statements`` new statements, a
-realistic mix (answers, lessons, quizzes, role-plays, practice, launches), and times the
+realistic mix (answers, lessons, quizzes, role-plays, practice, launches), through
+``outbox.add_statements`` as the app queues them (``--old-rows``: without the summaries
+rows queued before migration 0021 lack), and times the
 real engine code (``GoalEngine.process_outbox``, one transaction a batch, as the task runs
 it) until it has caught up, progressed and achieved statements included.
 
 It does this twice, behind a 10 000 and behind a 1 000 000 statement history, and the last
 line reads ``goal engine: N statements/s, cost ratio R (1M vs 10k history), 10000 active
 goals``, where N is the rate behind the big history and R the time per statement behind
-1M over the time behind 10k (1.0: history costs nothing).
+1M over the time behind 10k (1.0: history costs nothing). The line before it gives the
+rate per CPU second of this process plus the PostgreSQL backends that served it (utime +
+stime from /proc), which holds still when other work shares the machine.
 
 ``--lag N`` instead measures the embedded demo's path (SQLite, filesystem broker, a real
 Celery worker): N times, a quiz result committed by the web side's ``commit`` (which kicks
@@ -24,23 +28,26 @@ PostgreSQL by default, in throwaway schemas; ``--database-url sqlite`` for a SQL
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text, update
 
 from benchmarks.delivery import drop_schemas, fresh_database, wait_for_destinations
-from benchmarks.launch import start
+from benchmarks.launch import cpu_seconds, start
 from content import load_catalog
 from lti_tool.services import Services
+from lti_tool.store import outbox
 from lti_tool.store.db import transaction
 from lti_tool.store.goals import Goal, GoalCountedStatement, GoalSourceCursor, GoalStatus
-from lti_tool.store.models import Launch, OutboxRow, Platform
+from lti_tool.store.models import Launch, OutboxRow, OutboxStatus, Platform
 from tests.conftest import embedded_settings
 from workers.goal_engine import EnginePolicy, GoalEngine
 from xapi import vocabulary
@@ -185,31 +192,21 @@ def seed(services: Services, history: int, rng: random.Random) -> None:
     del rng
 
 
-def new_statements(count: int, platform_id: int, rng: random.Random) -> list[dict[str, Any]]:
+def new_statements(
+    count: int, platform_id: int, rng: random.Random
+) -> list[tuple[dict[str, Any], tuple[int, str]]]:
+    """``count`` statements of a realistic mix, each with its learner (platform id, sub)."""
     catalog = load_catalog()
     lessons = [lesson.id for lesson in catalog.list_lessons()]
-    rows = []
+    found = []
     for n in range(count):
         sub = f"learner-{rng.randrange(LEARNERS)}"
         kind = rng.choices(
             ["answered", "lesson", "quiz", "scenario", "practice", "launched", "survey"],
             weights=[40, 20, 10, 8, 7, 10, 5],
         )[0]
-        statement = _statement(kind, sub, n, lessons, rng)
-        rows.append(
-            {
-                "destination": "default",
-                "statement_id": statement["id"],
-                "statement": statement,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": NOW,
-                "created_at": NOW,
-                "platform_id": platform_id,
-                "sub": sub,
-            }
-        )
-    return rows
+        found.append((_statement(kind, sub, n, lessons, rng), (platform_id, sub)))
+    return found
 
 
 def _statement(
@@ -277,23 +274,59 @@ def _statement(
     return statement
 
 
-def measure(url: str | None, history: int, count: int, batch: int) -> tuple[float, dict[str, int]]:
+@dataclass
+class Run:
+    """One timed catch-up: wall time, CPU of this process and of the PostgreSQL backends
+    that served it (both from /proc, so other work on a shared machine does not count)."""
+
+    elapsed: float
+    engine_cpu: float
+    database_cpu: float
+    totals: dict[str, int]
+
+    @property
+    def cpu_rate(self) -> float:
+        return self.totals["processed"] / max(self.engine_cpu + self.database_cpu, 1e-9)
+
+
+def measure(
+    url: str | None, history: int, count: int, batch: int, *, old_rows: bool = False
+) -> Run:
     rng = random.Random(20261130)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         database_url = fresh_database(folder, url, f"goals{history}")
         services = Services.build(embedded_settings(folder, database_url=database_url))
+        backends: set[int] = set()
+        if url is not None:
+            # Every server process this run's pool opens (the engine's share of PostgreSQL).
+            event.listen(
+                services.engine, "connect", lambda dbapi, _: backends.add(dbapi.info.backend_pid)
+            )
         try:
             started = time.perf_counter()
             seed(services, history, rng)
             print(f"  seeded {history:,} history rows in {time.perf_counter() - started:.0f} s")
-            with services.engine.begin() as connection:
-                platform_id = connection.execute(text("SELECT id FROM platform")).scalar_one()
-                rows = new_statements(count, platform_id, rng)
-                for start in range(0, len(rows), 2000):
-                    connection.execute(insert(OutboxRow), rows[start : start + 2000])
+            with transaction(services.sessions) as session:
+                platform_id = session.execute(text("SELECT id FROM platform")).scalar_one()
+                # Queued as the app queues them (summaries included), untimed.
+                outbox.add_statements(session, new_statements(count, platform_id, rng))
+                if old_rows:
+                    session.execute(
+                        update(OutboxRow)
+                        .where(OutboxRow.status == OutboxStatus.PENDING)
+                        .values(summary=None)
+                    )
+            if url is not None:
+                # Statistics for the new rows, as autovacuum would gather them.
+                with services.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                ) as connection:
+                    connection.execute(text("VACUUM ANALYZE outbox"))
             engine = GoalEngine(load_catalog(), policy=EnginePolicy(batch_size=batch))
             totals = {"processed": 0, "counted": 0, "progressed": 0, "achieved": 0}
+            own_before = cpu_seconds([os.getpid()])
+            database_before = {pid: cpu_seconds([pid]) for pid in backends}
             started = time.perf_counter()
             while True:
                 with transaction(services.sessions) as session:
@@ -303,9 +336,12 @@ def measure(url: str | None, history: int, count: int, batch: int) -> tuple[floa
                 if not report.busy:
                     break
             elapsed = time.perf_counter() - started
+            own = cpu_seconds([os.getpid()]) - own_before
+            # A connection opened during the run counts whole (it started at zero).
+            database = sum(cpu_seconds([pid]) - database_before.get(pid, 0.0) for pid in backends)
         finally:
             services.close()
-    return elapsed, totals
+    return Run(elapsed, own, database, totals)
 
 
 def quiz_lag(samples: int) -> list[float]:
@@ -389,32 +425,52 @@ def main() -> None:
     )
     parser.add_argument("--statements", type=int, default=20_000)
     parser.add_argument("--history", type=int, default=1_000_000, help="The big history.")
-    parser.add_argument("--batch", type=int, default=2000, help="Outbox rows per batch.")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=EnginePolicy().batch_size,
+        help="Outbox rows per batch (default: the engine's).",
+    )
     parser.add_argument("--lag", type=int, default=0, help="Measure the demo's lag N times.")
+    parser.add_argument(
+        "--old-rows",
+        action="store_true",
+        help="Queue the new statements without summaries, as rows from before migration 0021.",
+    )
     args = parser.parse_args()
     if args.lag:
         quiz_lag(args.lag)
         return
     url = None if args.database_url == "sqlite" else args.database_url
-    results = {}
+    results: dict[int, float] = {}
+    cpu: dict[int, float] = {}
     try:
         # Untimed warm-up: the first run in a process also pays for compiling every SQL
         # statement, which would make whichever history goes first look slower.
         measure(url, 1_000, 2_000, args.batch)
         for history in (10_000, args.history):
             print(f"history {history:,}: {args.statements:,} new statements")
-            elapsed, totals = measure(url, history, args.statements, args.batch)
-            rate = totals["processed"] / elapsed
-            results[history] = elapsed / max(totals["processed"], 1)
+            run = measure(url, history, args.statements, args.batch, old_rows=args.old_rows)
+            totals = run.totals
+            rate = totals["processed"] / run.elapsed
+            results[history] = run.elapsed / max(totals["processed"], 1)
+            cpu[history] = run.cpu_rate
             print(
-                f"  {rate:,.0f} statements/s ({elapsed:.2f} s); counted {totals['counted']:,}, "
-                f"progressed {totals['progressed']:,}, achieved {totals['achieved']:,}"
+                f"  {rate:,.0f} statements/s ({run.elapsed:.2f} s); {run.cpu_rate:,.0f} per CPU s"
+                f" (engine {run.engine_cpu:.2f} s + PostgreSQL {run.database_cpu:.2f} s);"
+                f" counted {totals['counted']:,}, progressed {totals['progressed']:,},"
+                f" achieved {totals['achieved']:,}"
             )
     finally:
         drop_schemas()
     big = results[args.history]
     ratio = big / results[10_000]
     label = "1M" if args.history == 1_000_000 else f"{args.history:,}"
+    # CPU time holds still when the machine is shared; the wall rate below does not.
+    print(
+        f"goal engine CPU: {cpu[args.history]:,.0f} statements per CPU second behind {label}"
+        f" (engine process + its PostgreSQL backends), {cpu[10_000]:,.0f} behind 10k"
+    )
     print(
         f"goal engine: {1 / big:,.0f} statements/s, cost ratio {ratio:.2f} "
         f"({label} vs 10k history), {GOALS} active goals"

@@ -6,6 +6,7 @@ A library: imports neither Flask, Celery, SQLAlchemy nor pylti1p3.
 - ``events``: the domain events the app records for every learner action.
 - ``statements``: events to xAPI 1.0.3 statements, with deterministic ids.
 - ``validation``: our strict xAPI 1.0.3 checks, the gate before sending.
+- ``summary``: a statement cut down to the members progress counting reads.
 - ``lrs``: the only HTTP code, an LRS client that reports normalised outcomes.
 - ``equivalence``: whether the LRS's copy of a statement is ours (after a 409).
 - ``profile``: our xAPI Profile document (``profile.jsonld``).

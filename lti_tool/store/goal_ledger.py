@@ -7,6 +7,7 @@ transaction, so a batch's ledger rows, progress and cursor move commit together.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from lti_tool.store.goals import Goal, GoalCountedStatement, GoalSourceCursor, GoalStatus
+from lti_tool.store.goals import (
+    Goal,
+    GoalCountedStatement,
+    GoalSourceCursor,
+    GoalStatus,
+    GoalVoidedStatement,
+)
 from lti_tool.store.models import Launch, OutboxRow, Platform, utcnow
 
 OUTBOX_SOURCE = "outbox"
@@ -107,20 +114,19 @@ _LIVE_COLUMNS = (
 )
 
 
-def _live(rows: Iterable[Any]) -> list[LiveGoal]:
-    return [
-        LiveGoal(
-            id=row.id,
-            owner=(row.platform_id, row.sub),
-            metric_key=row.metric_key,
-            metric_params_json=row.metric_params or "{}",
-            target=row.target,
-            starts_at=row.starts_at,
-            due_at=row.due_at,
-            progress=row.progress,
-        )
-        for row in rows
-    ]
+def _live(rows: Iterable[Any], wanted: Collection[tuple[Learner, str]]) -> list[LiveGoal]:
+    # Filtered before a LiveGoal is made: a batch's query returns every goal of its learners
+    # on any metric it can count, and most of them no statement of theirs matches.
+    found = []
+    for goal_id, platform_id, sub, metric_key, params, target, starts_at, due_at, progress in rows:
+        owner = (platform_id, sub)
+        if (owner, metric_key) in wanted:
+            found.append(
+                LiveGoal(
+                    goal_id, owner, metric_key, params or "{}", target, starts_at, due_at, progress
+                )
+            )
+    return found
 
 
 # --- the outbox stream -------------------------------------------------------------------------
@@ -131,25 +137,53 @@ class OutboxStatement:
     id: int
     statement_id: str
     owner: Learner
-    # None on every row but the first of the batch with this statement id (see read_outbox).
+    # What the engine reads of the statement (its summary, or the statement itself on rows
+    # queued before the outbox kept summaries), on the first row of the batch with this
+    # statement id whose learner has a goal; None on every other row (see read_outbox).
     statement: Mapping[str, Any] | None
 
 
-def list_outbox_ids(
+def read_outbox(
     session: Session, *, after: int, also: Collection[int] = (), limit: int = 1000
-) -> list[tuple[int, str]]:
-    """(id, statement id) of outbox rows above ``after`` (at most ``limit``) plus the ``also``
-    ids that exist (earlier gaps now committed), in id order: what one engine batch covers."""
+) -> list[OutboxStatement]:
+    """One engine batch: the outbox rows above ``after`` (at most ``limit``) plus the ``also``
+    ids that exist (earlier gaps now committed), in id order.
+
+    Every row comes back, since the cursor must see every id, but only rows whose learner
+    has a goal (any status) carry what the engine reads: the bulk of a busy outbox is never
+    sent nor decoded. What is sent is the row's summary (``xapi.summary``), a few hundred
+    bytes, or the whole statement on a row queued before summaries were kept. A statement
+    queued for several destinations is decoded once, on its first row in the batch; the
+    others carry None.
+    """
     wanted: ColumnElement[bool] = OutboxRow.id > after
     if also:
         wanted = wanted | _among(session, OutboxRow.id, sorted(also))
-    rows = session.execute(
-        select(OutboxRow.id, OutboxRow.statement_id)
+    has_goal = tuple_(OutboxRow.platform_id, OutboxRow.sub).in_(select(Goal.platform_id, Goal.sub))
+    # As text, decoded here: only the first row of a statement is worth decoding.
+    payload = cast(func.coalesce(OutboxRow.summary, OutboxRow.statement), Text)
+    rows = _execute(
+        session,
+        select(
+            OutboxRow.id,
+            OutboxRow.statement_id,
+            OutboxRow.platform_id,
+            OutboxRow.sub,
+            case((has_goal, payload), else_=None),
+        )
         .where(wanted)
         .order_by(OutboxRow.id)
-        .limit(limit + len(also))
-    ).all()
-    return [(int(row[0]), str(row[1])) for row in rows]
+        .limit(limit + len(also)),
+    )
+    found = []
+    decoded: set[str] = set()
+    for row_id, statement_id, platform_id, sub, text in rows:
+        statement = None
+        if text is not None and statement_id not in decoded:
+            decoded.add(statement_id)
+            statement = json.loads(text)
+        found.append(OutboxStatement(int(row_id), str(statement_id), (platform_id, sub), statement))
+    return found
 
 
 def _window(session: Session, after: int, high: int, also: Collection[int]) -> ColumnElement[bool]:
@@ -161,71 +195,42 @@ def _window(session: Session, after: int, high: int, also: Collection[int]) -> C
     return inside
 
 
-def read_outbox(
-    session: Session, *, after: int, high: int, also: Collection[int] = ()
-) -> list[OutboxStatement]:
-    """The statements of the batch (ids above ``after`` up to ``high``, plus ``also``) whose
-    learner has a goal (any status), in id order. Rows of learners without goals are never
-    read: the bulk of a busy outbox, and not parsing their JSON is much of the engine's speed.
-    A statement queued for several destinations is decoded once: its later rows in the
-    batch carry ``statement=None``."""
-    owners = select(Goal.platform_id, Goal.sub).distinct()
-    rows = session.execute(
-        select(
-            OutboxRow.id,
-            OutboxRow.statement_id,
-            OutboxRow.platform_id,
-            OutboxRow.sub,
-            # One row per destination holds the same statement: only the first of the batch
-            # (the one the engine reads) is sent and decoded, the others come back as NULL.
-            case(
-                (
-                    func.row_number().over(
-                        partition_by=OutboxRow.statement_id, order_by=OutboxRow.id
-                    )
-                    == 1,
-                    OutboxRow.statement,
-                ),
-                else_=None,
-            ).label("statement"),
-        )
-        .where(_window(session, after, high, also))
-        .where(tuple_(OutboxRow.platform_id, OutboxRow.sub).in_(owners))
-        .order_by(OutboxRow.id)
-    ).all()
-    return [
-        OutboxStatement(
-            id=row.id,
-            statement_id=row.statement_id,
-            owner=(row.platform_id, row.sub),
-            statement=row.statement,
-        )
-        for row in rows
-    ]
-
-
 def list_live_goals_in_outbox(
     session: Session,
-    metric_keys: Collection[str],
+    wanted: Collection[tuple[Learner, str]],
     *,
     after: int,
     high: int,
     also: Collection[int] = (),
 ) -> list[LiveGoal]:
-    """Active goals with one of ``metric_keys`` whose learner owns a statement of the batch
-    (served by ix_goal_learner_metric: the engine's index by learner and metric)."""
-    if not metric_keys:
+    """Active goals of the (learner, metric key) pairs in ``wanted``, each learner owning a
+    statement of the batch, oldest first (served by ix_goal_learner_metric: the engine's
+    index by learner and metric). The batch names the learners, so they are not sent."""
+    if not wanted:
         return []
+    metric_keys = sorted({metric for _, metric in wanted})
     owners = select(OutboxRow.platform_id, OutboxRow.sub).where(_window(session, after, high, also))
     return _live(
-        session.execute(
+        _execute(
+            session,
             select(*_LIVE_COLUMNS)
             .where(tuple_(Goal.platform_id, Goal.sub).in_(owners))
-            .where(Goal.metric_key.in_(sorted(metric_keys)))
+            .where(Goal.metric_key.in_(metric_keys))
             .where(Goal.status == GoalStatus.ACTIVE)
-            .order_by(Goal.id)
-        )
+            .order_by(Goal.id),
+        ),
+        wanted,
     )
+
+
+def _execute(session: Session, statement: Any) -> list[Any]:
+    """Rows of a column query as plain tuples, past the ORM's row loading (which more than
+    doubled the cost of reading a 2 000-row batch).
+
+    It goes to the session's connection, so nothing is flushed first: only for reads that
+    no change pending in the session can affect.
+    """
+    return list(session.connection().execute(statement).all())
 
 
 def _among(
@@ -242,30 +247,28 @@ def _among(
 # --- goals and the ledger ------------------------------------------------------------------------
 
 
-def list_live_goals(
-    session: Session, learners: Collection[Learner], metric_keys: Collection[str]
-) -> list[LiveGoal]:
-    """Active goals of ``learners`` whose metric is one of ``metric_keys``, oldest first
-    (served by ix_goal_learner_metric: the engine's index by learner and metric)."""
-    if not learners or not metric_keys:
-        return []
+def list_live_goals(session: Session, wanted: Collection[tuple[Learner, str]]) -> list[LiveGoal]:
+    """Active goals of the (learner, metric key) pairs in ``wanted``, oldest first (served by
+    ix_goal_learner_metric: the engine's index by learner and metric)."""
     found: list[LiveGoal] = []
-    ordered = sorted(learners)
+    learners = sorted({learner for learner, _ in wanted})
+    metric_keys = sorted({metric for _, metric in wanted})
     # Chunked so one batch of many learners stays within the database's parameter limits.
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
+    for start in range(0, len(learners), 500):
+        chunk = learners[start : start + 500]
         found.extend(
             _live(
-                session.execute(
+                _execute(
+                    session,
                     select(*_LIVE_COLUMNS)
                     .where(tuple_(Goal.platform_id, Goal.sub).in_(chunk))
-                    .where(Goal.metric_key.in_(sorted(metric_keys)))
-                    .where(Goal.status == GoalStatus.ACTIVE)
-                    .order_by(Goal.id)
-                )
+                    .where(Goal.metric_key.in_(metric_keys))
+                    .where(Goal.status == GoalStatus.ACTIVE),
+                ),
+                wanted,
             )
         )
-    return found
+    return sorted(found, key=lambda goal: goal.id)
 
 
 def list_ledger(session: Session, goal_ids: Collection[int]) -> list[GoalCountedStatement]:
@@ -305,7 +308,8 @@ def list_ledger_rows(
     )
     if keys:
         touched = touched | _among(session, GoalCountedStatement.counted_key, sorted(keys))
-    rows = session.execute(
+    rows = _execute(
+        session,
         select(
             GoalCountedStatement.goal_id,
             GoalCountedStatement.statement_id,
@@ -313,10 +317,11 @@ def list_ledger_rows(
             GoalCountedStatement.amount,
         )
         .where(_among(session, GoalCountedStatement.goal_id, sorted(goal_ids)))
-        .where(touched)
-    ).all()
+        .where(touched),
+    )
     return [
-        LedgerRow(int(row[0]), str(row[1]), str(row[2] or row[1]), float(row[3])) for row in rows
+        LedgerRow(int(goal_id), str(statement_id), str(key or statement_id), float(amount))
+        for goal_id, statement_id, key, amount in rows
     ]
 
 
@@ -354,6 +359,34 @@ def void_statements(session: Session, statement_ids: Collection[str]) -> set[int
             .values(amount=0.0)
         )
     return goal_ids
+
+
+def list_voided(session: Session, statement_ids: Collection[str]) -> set[str]:
+    """Which of ``statement_ids`` a voiding statement already read has voided."""
+    if not statement_ids:
+        return set()
+    return {
+        str(statement_id)
+        for (statement_id,) in _execute(
+            session,
+            select(GoalVoidedStatement.statement_id).where(
+                _among(session, GoalVoidedStatement.statement_id, sorted(statement_ids))
+            ),
+        )
+    }
+
+
+def add_voided(session: Session, statement_ids: Collection[str], now: datetime) -> None:
+    """Remember voided statements, so one read later (after its voiding statement) never
+    counts; an id already remembered is skipped."""
+    _insert_ignoring_duplicates(
+        session,
+        GoalVoidedStatement,
+        [
+            {"statement_id": statement_id, "voided_at": now}
+            for statement_id in sorted(statement_ids)
+        ],
+    )
 
 
 def count_progress(session: Session, goal_ids: Collection[int]) -> dict[int, float]:

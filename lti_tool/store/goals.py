@@ -186,6 +186,20 @@ class GoalCountedStatement(Base):
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class GoalVoidedStatement(Base):
+    """A statement the goal engine has seen voided (xAPI 1.0.3 Part Two, 2.3.2).
+
+    Kept so the voided statement never counts, also when it is read after the statement
+    that voids it: an external LRS page read again over the ``since`` overlap, or an outbox
+    id committed after a later one. Inserting an id that is already here changes nothing.
+    """
+
+    __tablename__ = "goal_voided_statement"
+
+    statement_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    voided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class GoalSourceCursor(Base):
     """Where the goal engine is in one stream: our outbox, or an external LRS."""
 

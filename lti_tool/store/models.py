@@ -338,6 +338,10 @@ class OutboxRow(Base):
     # share one lane whatever the count (docs/decisions/0021). The pending scan needs no
     # index of its own: the (destination, status, id) index reads the head in id order.
     lane_key: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The few members of the statement the goal engine reads (xapi.summary), written with
+    # the row: the engine decodes these few hundred bytes, not the whole statement. None on
+    # rows queued before migration 0021; for those the engine reads the statement itself.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
 
 
 class DestinationState(Base):

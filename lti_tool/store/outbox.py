@@ -35,6 +35,7 @@ from lti_tool.store.models import (
     UTCDateTime,
     utcnow,
 )
+from xapi.summary import summarize
 
 __all__ = [
     "DEFAULT_DESTINATION",
@@ -140,6 +141,7 @@ def _outbox_row(
         "lane_key": lane_key(owner, statement),
         "statement_id": str(statement["id"]),
         "statement": statement,
+        "summary": summarize(statement),
         "status": OutboxStatus.PENDING,
         "attempts": 0,
         "next_attempt_at": now,

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from lti_tool.demo.ralph import RalphServer
 from lti_tool.services import Services
+from lti_tool.store import goal_ledger, outbox
 from lti_tool.store.db import make_engine, transaction
 from lti_tool.store.goals import GoalSourceCursor
 from lti_tool.store.migrate import upgrade
@@ -165,3 +166,36 @@ def test_a_row_committed_after_a_higher_id_is_still_counted_on_postgresql(
     assert world.goal(goal_id).progress == 2.0
     with world.services.sessions() as session:
         assert session.scalar(text("select gaps from goal_source_cursor")) is None
+
+
+def test_summaries_rows_without_them_and_early_voids_on_postgresql(world: GoalWorld) -> None:
+    if world.services.engine.dialect.name != "postgresql":
+        pytest.fail("CXA_TEST_DATABASE_URL must name PostgreSQL for this test", pytrace=False)
+    params = {"verb": EXTERNAL_VERB, "activity_type": EXTERNAL_TYPE}
+    goal_id = world.add_goal(
+        "ana", "external_statements", params, 10, starts_at=now_stamp(-60), due_at=now_stamp(600)
+    )
+    key = world.key("ana")
+    queued = world.external(world.account("ana"), at=now_stamp())
+    with transaction(world.services.sessions) as session:
+        outbox.add_statement(session, queued, owner=(key.platform_id, key.sub))  # a summary
+    older = world.external(world.account("ana"), at=now_stamp())
+    world.add_raw(older, sub="ana", destination="default")  # no summary (before 0021)
+    world.add_raw(older, sub="ana", destination="warehouse")
+    world.add_raw(world.external(world.account("ben"), at=now_stamp()), sub="ben")
+    late = world.external(world.account("ana"), at=now_stamp())
+    world.void("ana", late["id"])
+    world.add_raw(late, sub="ana")  # read after the statement that voids it
+
+    with world.services.sessions() as session:
+        rows = goal_ledger.read_outbox(session, after=0)
+        summary = session.scalar(select(OutboxRow.summary).where(OutboxRow.id == rows[0].id))
+    assert [row.statement for row in rows[:4]] == [summary, older, None, None]
+    assert summary is not None and "display" not in summary["verb"]
+
+    engine = GoalEngine(CATALOG, policy=EnginePolicy(batch_size=2))
+    while True:
+        with transaction(world.services.sessions) as session:
+            if not engine.process_outbox(session).busy:
+                break
+    assert world.goal(goal_id).progress == 2.0

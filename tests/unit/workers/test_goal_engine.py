@@ -5,6 +5,7 @@ external LRS sources (a scripted LRS)."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -221,7 +222,7 @@ def test_a_statement_in_several_destinations_is_decoded_once_per_batch(
     world.add_raw(other, sub="ana", destination="default")
     world.add_raw(shared, sub="ana", destination="warehouse")
     with world.services.sessions() as session:
-        rows = goal_ledger.read_outbox(session, after=0, high=10**9)
+        rows = goal_ledger.read_outbox(session, after=0)
     assert [(row.statement_id, row.statement is not None) for row in rows] == [
         (shared["id"], True),
         (other["id"], True),
@@ -250,6 +251,92 @@ def test_voided_statements_are_uncounted_and_stay_uncounted(
     world.add_raw(first, sub="ana", destination="replayed")  # the voided one, redelivered
     run(world, engine)
     assert world.goal(goal_id).progress == 1.0
+
+
+def test_a_statement_read_after_its_voiding_statement_never_counts(
+    world: GoalWorld, engine: GoalEngine
+) -> None:
+    goal_id = world.add_goal(
+        "ana", "external_statements", {"verb": EXTERNAL_VERB, "activity_type": EXTERNAL_TYPE}, 5
+    )
+    late = world.external(world.account("ana"))
+    world.void("ana", late["id"])
+    assert run(world, engine).voided == 1  # the void alone: nothing to uncount yet
+
+    world.add_raw(late, sub="ana")  # e.g. an outbox id committed after the void's
+    world.add_raw(world.external(world.account("ana")), sub="ana")
+    run(world, engine)
+
+    assert world.goal(goal_id).progress == 1.0
+    with transaction(world.services.sessions) as session:
+        assert goal_ledger.list_voided(session, {late["id"]}) == {late["id"]}
+
+
+def test_a_void_before_its_statement_in_one_batch_keeps_it_uncounted(
+    world: GoalWorld, engine: GoalEngine
+) -> None:
+    goal_id = world.add_goal(
+        "ana", "external_statements", {"verb": EXTERNAL_VERB, "activity_type": EXTERNAL_TYPE}, 5
+    )
+    late = world.external(world.account("ana"))
+    world.void("ana", late["id"])
+    world.void("ana", late["id"])  # voided twice: remembered once, no error
+    world.add_raw(late, sub="ana")
+
+    report = run(world, engine)
+
+    assert (report.counted, world.goal(goal_id).progress) == (0, 0.0)
+
+
+def test_an_lrs_statement_read_again_after_its_void_stays_uncounted(
+    world: GoalWorld, engine: GoalEngine, lrs: ScriptedLRS
+) -> None:
+    goal_id = world.add_goal(
+        "ana", "external_statements", {"verb": EXTERNAL_VERB, "activity_type": EXTERNAL_TYPE}, 5
+    )
+    watched_id = str(uuid.uuid4())
+    voiding = world.external(
+        world.account("ana"),
+        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+        object={"objectType": "StatementRef", "id": watched_id},
+    )
+    # The LRS showed the void first; the statement it voids comes on a later page.
+    lrs.store(voiding)
+    pull(world, engine, lrs)
+    lrs.store(world.external(world.account("ana"), id=watched_id))
+    report = pull(world, engine, lrs)
+
+    assert report.processed == 1
+
+    assert world.goal(goal_id).progress == 0.0
+
+
+def test_rows_queued_before_summaries_count_like_new_ones(
+    world: GoalWorld, engine: GoalEngine
+) -> None:
+    goal_id = world.add_goal("ana", "quizzes_passed", {"min_score": 0.7}, 5)
+    world.quiz("ana", 0.9)  # queued by the app: the row carries a summary
+    old = world.external(
+        world.account("ana"),
+        verb={"id": vocabulary.PASSED.iri},
+        object={
+            "id": "https://cx.example.org/xapi/activities/quiz/older",
+            "definition": {"type": vocabulary.ASSESSMENT},
+        },
+        result={"score": {"scaled": 0.8}},
+    )
+    world.add_raw(old, sub="ana")  # a row from before migration 0021: no summary
+    with world.services.sessions() as session:
+        rows = goal_ledger.read_outbox(session, after=0)
+        stored = {row.id: row for row in session.scalars(select(OutboxRow))}
+    assert [stored[row.id].summary is not None for row in rows] == [True, False]
+    # What the engine reads: the summary where there is one, else the whole statement.
+    assert [row.statement for row in rows] == [stored[row.id].summary or old for row in rows]
+    assert "display" not in rows[0].statement["verb"]  # type: ignore[index]
+
+    run(world, engine)
+
+    assert world.goal(goal_id).progress == 2.0
 
 
 def test_a_late_commit_below_the_cursor_is_not_skipped(
