@@ -7,6 +7,7 @@ default (shared by every process, unlike an in-memory cache).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 import redis
@@ -25,6 +26,10 @@ REDIS_TIMEOUT = 1.0
 class StateStore(Protocol):
     def put(self, key: str, value: str, ttl_seconds: int) -> None: ...
 
+    def put_many(self, values: Mapping[str, str], ttl_seconds: int) -> None:
+        """Put several keys with one expiry, in one round trip where the store allows."""
+        ...
+
     def get(self, key: str) -> str | None: ...
 
     def take(self, key: str) -> str | None:
@@ -41,6 +46,11 @@ class SqlStateStore:
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         with transaction(self._factory) as session:
             state_rows.put_state(session, key, value, ttl_seconds)
+
+    def put_many(self, values: Mapping[str, str], ttl_seconds: int) -> None:
+        with transaction(self._factory) as session:
+            for key, value in values.items():
+                state_rows.put_state(session, key, value, ttl_seconds)
 
     def get(self, key: str) -> str | None:
         with transaction(self._factory) as session:
@@ -69,6 +79,14 @@ class RedisStateStore:
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         self._redis.set(self._prefix + key, value, ex=ttl_seconds)
 
+    def put_many(self, values: Mapping[str, str], ttl_seconds: int) -> None:
+        # Pipelined, not a MULTI transaction: each key stands alone, and a login whose
+        # writes half failed is refused at its launch like any unknown state.
+        pipe = self._redis.pipeline(transaction=False)
+        for key, value in values.items():
+            pipe.set(self._prefix + key, value, ex=ttl_seconds)
+        pipe.execute()
+
     def get(self, key: str) -> str | None:
         value = self._redis.get(self._prefix + key)
         return None if value is None else str(value)
@@ -96,6 +114,11 @@ class RequestStateCache:
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         self._read.pop(key, None)
         self._store.put(key, value, ttl_seconds)
+
+    def put_many(self, values: Mapping[str, str], ttl_seconds: int) -> None:
+        for key in values:
+            self._read.pop(key, None)
+        self._store.put_many(values, ttl_seconds)
 
     def get(self, key: str) -> str | None:
         if key not in self._read:
