@@ -37,11 +37,6 @@ def post_fork(server, worker):
 def when_ready(server):
     # Runs in the master before the workers are forked: templates compiled and modules
     # imported here are shared by every worker (copy-on-write) rather than loaded by each.
-    from lti_tool.web.warmup import precompile_templates, prepare_task_sending
+    from lti_tool.web.warmup import prepare
 
-    app = server.app.wsgi()
-    if hasattr(app, "jinja_env"):
-        precompile_templates(app)
-    services = app.extensions.get("cxa") if hasattr(app, "extensions") else None
-    if services is not None:
-        prepare_task_sending(services.celery)
+    prepare(server.app.wsgi())
