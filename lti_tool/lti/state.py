@@ -7,8 +7,9 @@ default (shared by every process, unlike an in-memory cache).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
 from redis.backoff import NoBackoff
@@ -21,6 +22,20 @@ from lti_tool.store.db import transaction
 # Seconds a launch waits for Redis to connect or answer before the request gets a 503: the
 # state store holds a few short keys, so a healthy Redis answers in milliseconds.
 REDIS_TIMEOUT = 1.0
+
+
+@functools.cache
+def redis_identity() -> dict[str, Any]:
+    """Client options naming this client to Redis (CLIENT SETINFO), worked out once.
+
+    Without them a redis-py that has DriverInfo reads its own version from the installed
+    package metadata for every new connection: a scan of the install that cost each web
+    worker several milliseconds per connection it opened. Older redis-py needs nothing."""
+    try:
+        from redis.driver_info import DriverInfo
+    except ImportError:  # pragma: no cover - redis-py without DriverInfo
+        return {}
+    return {"driver_info": DriverInfo()}
 
 
 class StateStore(Protocol):
@@ -73,6 +88,7 @@ class RedisStateStore:
             # One retry on a broken pooled connection (Redis restarted), none on a timeout:
             # a silent Redis must cost a launch about REDIS_TIMEOUT, not a multiple of it.
             retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+            **redis_identity(),
         )
         self._prefix = prefix
 

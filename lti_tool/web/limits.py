@@ -17,6 +17,7 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 
 from lti_tool.config import Settings
+from lti_tool.lti.state import redis_identity
 
 #: The endpoints a stranger can reach without a session.
 LIMITED_ENDPOINTS = ("lti.login", "lti.launch", "lti.confirm")
@@ -62,8 +63,10 @@ def platform_key(issuers: Callable[[], frozenset[str]]) -> Callable[[], str]:
 
 def init_app(app: Flask, settings: Settings, issuers: Callable[[], frozenset[str]]) -> Limiter:
     # Bounded waits: a slow Redis must not hold launches (compare the state store).
-    options: dict[str, str | int] = (
-        {"socket_timeout": 1, "socket_connect_timeout": 1} if settings.state_store_url else {}
+    options: dict[str, Any] = (
+        {"socket_timeout": 1, "socket_connect_timeout": 1, **redis_identity()}
+        if settings.state_store_url
+        else {}
     )
     limiter = Limiter(
         client_address,
