@@ -92,8 +92,8 @@ class _StoreData(LaunchDataStorage[Any]):
         self._store.put(self._prepare_key(key), json.dumps(value), exp or self._ttl)
 
     def pending_writes(self) -> dict[str, str]:
-        """The deferred writes, handed over once (then forgotten here)."""
-        pending, self._deferred = self._deferred or {}, {}
+        """The deferred writes, handed over once; any later write goes straight to the store."""
+        pending, self._deferred = self._deferred or {}, None
         return pending
 
     def check_value(self, key: str) -> bool:
