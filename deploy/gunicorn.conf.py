@@ -35,10 +35,8 @@ def post_fork(server, worker):
 
 
 def when_ready(server):
-    # Runs in the master before the workers are forked: templates compiled here are
-    # shared by every worker (copy-on-write) rather than compiled once per worker.
-    from lti_tool.web.warmup import precompile_templates
+    # Runs in the master before the workers are forked: templates compiled and modules
+    # imported here are shared by every worker (copy-on-write) rather than loaded by each.
+    from lti_tool.web.warmup import prepare
 
-    app = server.app.wsgi()
-    if hasattr(app, "jinja_env"):
-        precompile_templates(app)
+    prepare(server.app.wsgi())

@@ -66,10 +66,14 @@ class UnknownDeploymentError(LaunchError):
 class _StoreData(LaunchDataStorage[Any]):
     """pylti1p3's storage interface over our StateStore; never tied to a cookie."""
 
-    def __init__(self, store: StateStore, ttl: int) -> None:
+    def __init__(self, store: StateStore, ttl: int, *, deferred: bool = False) -> None:
         super().__init__()
         self._store = store
         self._ttl = ttl
+        #: With ``deferred``, writes wait here for ``pending_writes``: the login sends them
+        #: with its own in one round trip, all with the login's lifetime (pylti1p3 asks a
+        #: day for its nonce record, which nothing reads: our own nonce is what is checked).
+        self._deferred: dict[str, str] | None = {} if deferred else None
 
     def get_session_cookie_name(self) -> str | None:
         return None
@@ -82,7 +86,15 @@ class _StoreData(LaunchDataStorage[Any]):
         return None if raw is None else json.loads(raw)
 
     def set_value(self, key: str, value: Any, exp: int | None = None) -> None:
+        if self._deferred is not None:
+            self._deferred[self._prepare_key(key)] = json.dumps(value)
+            return
         self._store.put(self._prepare_key(key), json.dumps(value), exp or self._ttl)
+
+    def pending_writes(self) -> dict[str, str]:
+        """The deferred writes, handed over once; any later write goes straight to the store."""
+        pending, self._deferred = self._deferred or {}, None
+        return pending
 
     def check_value(self, key: str) -> bool:
         return self._store.get(self._prepare_key(key)) is not None
@@ -101,7 +113,8 @@ class _Login(FlaskOIDCLogin):
         self, tool_conf: DbToolConf, store: StateStore, ttl: int, storage_target: str | None
     ) -> None:
         request = FlaskRequest(session={})
-        super().__init__(request, tool_conf, launch_data_storage=_StoreData(store, ttl))
+        self._data = _StoreData(store, ttl, deferred=True)
+        super().__init__(request, tool_conf, launch_data_storage=self._data)
         self._store = store
         self._ttl = ttl
         self._storage_target = storage_target
@@ -122,8 +135,15 @@ class _Login(FlaskOIDCLogin):
             "storage_target": self._storage_target,
             "platform_origin": origin,
         }
-        self._store.put(_state_key(state), json.dumps(binding), self._ttl)
-        self._store.put(_nonce_key(nonce), state, self._ttl)
+        # pylti1p3's own records (its nonce) and ours, in one round trip to the store.
+        self._store.put_many(
+            {
+                **self._data.pending_writes(),
+                _state_key(state): json.dumps(binding),
+                _nonce_key(nonce): state,
+            },
+            self._ttl,
+        )
         self.started = LoginStart(
             auth_url=url, state=state, storage_target=self._storage_target, platform_origin=origin
         )

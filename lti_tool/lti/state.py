@@ -7,7 +7,9 @@ default (shared by every process, unlike an in-memory cache).
 
 from __future__ import annotations
 
-from typing import Protocol
+import functools
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import redis
 from redis.backoff import NoBackoff
@@ -22,8 +24,26 @@ from lti_tool.store.db import transaction
 REDIS_TIMEOUT = 1.0
 
 
+@functools.cache
+def redis_identity() -> dict[str, Any]:
+    """Client options naming this client to Redis (CLIENT SETINFO), worked out once.
+
+    Without them a redis-py that has DriverInfo reads its own version from the installed
+    package metadata for every new connection: a scan of the install that cost each web
+    worker several milliseconds per connection it opened. Older redis-py needs nothing."""
+    try:
+        from redis.driver_info import DriverInfo
+    except ImportError:  # pragma: no cover - redis-py without DriverInfo
+        return {}
+    return {"driver_info": DriverInfo()}
+
+
 class StateStore(Protocol):
     def put(self, key: str, value: str, ttl_seconds: int) -> None: ...
+
+    def put_many(self, values: Mapping[str, str], ttl_seconds: int) -> None:
+        """Put several keys with one expiry, in one round trip where the store allows."""
+        ...
 
     def get(self, key: str) -> str | None: ...
 
@@ -41,6 +61,11 @@ class SqlStateStore:
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         with transaction(self._factory) as session:
             state_rows.put_state(session, key, value, ttl_seconds)
+
+    def put_many(self, values: Mapping[str, str], ttl_seconds: int) -> None:
+        with transaction(self._factory) as session:
+            for key, value in values.items():
+                state_rows.put_state(session, key, value, ttl_seconds)
 
     def get(self, key: str) -> str | None:
         with transaction(self._factory) as session:
@@ -63,11 +88,20 @@ class RedisStateStore:
             # One retry on a broken pooled connection (Redis restarted), none on a timeout:
             # a silent Redis must cost a launch about REDIS_TIMEOUT, not a multiple of it.
             retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+            **redis_identity(),
         )
         self._prefix = prefix
 
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+
+    def put_many(self, values: Mapping[str, str], ttl_seconds: int) -> None:
+        # Pipelined, not a MULTI transaction: each key stands alone, and a login whose
+        # writes half failed is refused at its launch like any unknown state.
+        pipe = self._redis.pipeline(transaction=False)
+        for key, value in values.items():
+            pipe.set(self._prefix + key, value, ex=ttl_seconds)
+        pipe.execute()
 
     def get(self, key: str) -> str | None:
         value = self._redis.get(self._prefix + key)
@@ -96,6 +130,11 @@ class RequestStateCache:
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         self._read.pop(key, None)
         self._store.put(key, value, ttl_seconds)
+
+    def put_many(self, values: Mapping[str, str], ttl_seconds: int) -> None:
+        for key in values:
+            self._read.pop(key, None)
+        self._store.put_many(values, ttl_seconds)
 
     def get(self, key: str) -> str | None:
         if key not in self._read:

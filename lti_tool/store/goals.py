@@ -327,8 +327,15 @@ def list_due_check_ins(session: Session, learner: LearnerKey, now: datetime) -> 
             select(Goal).where(*_owned_by(Goal, learner), Goal.status == GoalStatus.ACTIVE)
         )
     )
-    last = last_check_ins(session, (g.id for g in goals))
-    return [g for g in goals if check_in_due(g, last.get(g.id), now)]
+    return select_due_check_ins(session, goals, now)
+
+
+def select_due_check_ins(session: Session, goals: Iterable[Goal], now: datetime) -> list[Goal]:
+    """Of goals already loaded (one learner's), those due a check-in; no query without an
+    active one."""
+    active = [g for g in goals if g.status is GoalStatus.ACTIVE]
+    last = last_check_ins(session, (g.id for g in active))
+    return [g for g in active if check_in_due(g, last.get(g.id), now)]
 
 
 def add_practice_entry(

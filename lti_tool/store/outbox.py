@@ -99,13 +99,17 @@ def _insert_ignoring_duplicates(
     """
     if not rows:
         return 0
+    # One row (a statement for the one destination, every launch) as a single VALUES:
+    # SQLAlchemy caches that statement's compiled form; a multi-row VALUES it compiles anew
+    # on every call.
+    values: Any = rows[0] if len(rows) == 1 else rows
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(model).values(rows).on_conflict_do_nothing()
+        stmt: Any = postgresql.insert(model).values(values).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite.insert(model).values(rows).on_conflict_do_nothing()
+        stmt = sqlite.insert(model).values(values).on_conflict_do_nothing()
     else:  # pragma: no cover - only the two supported databases reach here
-        stmt = insert(model).values(rows)
+        stmt = insert(model).values(values)
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 

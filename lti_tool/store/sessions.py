@@ -40,8 +40,13 @@ def add_session(
 
 
 def get_session(session: Session, session_id: str) -> LaunchSession | None:
-    """The session and its launch in one primary-key read (every learner page asks)."""
-    return session.get(LaunchSession, session_id, options=[joinedload(LaunchSession.launch)])
+    """The session, its launch and the launch's platform in one primary-key read (every
+    learner page asks, and every page shows or records something of the platform)."""
+    return session.get(
+        LaunchSession,
+        session_id,
+        options=[joinedload(LaunchSession.launch).joinedload(Launch.platform)],
+    )
 
 
 def touch_session(session: Session, record: LaunchSession, now: datetime) -> bool:

@@ -38,7 +38,7 @@ def commit() -> None:
     if touched:
         kick_delivery()
         # New learning records may move a goal: the engine reads them from the outbox.
-        _coalesced(TASK_COUNT_GOAL_PROGRESS, "goal").request()
+        _coalesced(TASK_COUNT_GOAL_PROGRESS, "goal", GOAL_KICK_INTERVAL_SECONDS).request()
     if grades:
         _kick_grades()
 
@@ -57,12 +57,16 @@ def _kick_grades() -> None:
     _coalesced(TASK_SEND_GRADES, "grade").request()
 
 
+#: Goals move over days, not milliseconds: one goal-engine kick per second per process is
+#: plenty, and a busy process stops paying a second Celery message on most commits.
+GOAL_KICK_INTERVAL_SECONDS = 1.0
+
 #: Kept on the app (one per task per process): see lti_tool/web/kicks.py.
 KICKS = "cxa_kicks"
 _coalescers_lock = threading.Lock()
 
 
-def _coalesced(task: str, what: str) -> CoalescedKick:
+def _coalesced(task: str, what: str, interval: float | None = None) -> CoalescedKick:
     celery = services().celery
     targets: list[dict[str, str]] = [{}]
     if task == TASK_DELIVER_OUTBOX and services().settings.destinations:
@@ -74,7 +78,9 @@ def _coalesced(task: str, what: str) -> CoalescedKick:
         kicks: dict[str, CoalescedKick] = current_app.extensions.setdefault(KICKS, {})
         found = kicks.get(task)
         if found is None:
-            found = kicks[task] = CoalescedKick(lambda: _kick(celery, task, what, targets))
+            found = kicks[task] = CoalescedKick(
+                lambda: _kick(celery, task, what, targets), interval=interval
+            )
         return found
 
 

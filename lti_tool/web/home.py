@@ -4,12 +4,13 @@ endpoint stays ``learner.home``."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import g, render_template
 
 from lti_tool.lti.roles import describe_roles, is_insight_role, is_instructor, is_instructor_type
 from lti_tool.store import goals
 from lti_tool.store.learning import get_latest_self_assessment
 from lti_tool.web.db import db, services
+from lti_tool.web.goals.learner import LEARNER_GOALS
 from lti_tool.web.learner import bp, catalog, open_visit
 from lti_tool.web.next_step import continue_step, recommend_next
 from lti_tool.web.progress import path_progress
@@ -25,6 +26,9 @@ def home(token: str) -> str:
     titles = {lesson.id: lesson.title for lesson in cat.list_lessons()}
     titles.update({s.id: s.title for s in cat.list_scenarios()})
     latest_assessment = get_latest_self_assessment(session, visit.learner)
+    # Read once: the live ones show here, the base page's check-in reminder filters the rest.
+    learner_goals = goals.list_goals(session, visit.learner)
+    setattr(g, LEARNER_GOALS, learner_goals)
     return render_template(
         "home.html",
         launch=launch,
@@ -39,6 +43,6 @@ def home(token: str) -> str:
         ),
         assessment=cat.self_assessment,
         latest_assessment=latest_assessment,
-        live_goals=[g for g in goals.list_goals(session, visit.learner) if g.status in goals.LIVE],
+        live_goals=[goal for goal in learner_goals if goal.status in goals.LIVE],
         goal_insights=is_insight_role(launch.roles, services().settings.goals_insight_roles),
     )

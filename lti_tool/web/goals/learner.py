@@ -63,6 +63,8 @@ from lti_tool.web.placement import activities, requested_activity
 
 #: How long after a launch its pages remind the learner of a due check-in ("on launch").
 REMINDER_WINDOW = timedelta(minutes=10)
+#: ``g`` key: the visiting learner's goals, when the page has read them all already.
+LEARNER_GOALS = "cxa_learner_goals"
 #: Suggestions shown per source (self-assessment, course): a few, not the whole catalogue.
 SUGGESTIONS = 3
 #: The learner's badges (Open Badges 3.0, the badges feature), linked when it is installed.
@@ -636,6 +638,10 @@ def _reminder() -> dict[str, Any]:
             return []
         if request.endpoint and request.endpoint.startswith("goals."):
             return []  # the goal pages say it themselves
+        loaded = g.get(LEARNER_GOALS)
+        if loaded is not None:
+            # The page already read every goal of this learner's: filter those.
+            return store.select_due_check_ins(db(), loaded, utcnow())
         return store.list_due_check_ins(db(), LearnerKey.of(launch), utcnow())
 
     return {"goal_reminder": goal_reminder}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lti_tool.lti.state import SqlStateStore, make_state_store
+from lti_tool.lti.state import RedisStateStore, SqlStateStore, make_state_store
 from lti_tool.store import state as state_rows
 from lti_tool.store.models import LaunchState
 
@@ -111,3 +112,25 @@ def test_purge_without_a_time_uses_now(session: Session, set_clock: Clock) -> No
 
     assert state_rows.purge_expired_state(session) == 1
     assert stored_keys(session) == ["long"]
+
+
+def test_put_many_stores_every_key_single_use(store: SqlStateStore) -> None:
+    store.put_many({"oidc-state:s1": '{"nonce": "n1"}', "oidc-nonce:n1": "s1"}, 300)
+    assert store.get("oidc-nonce:n1") == "s1"
+    assert store.take("oidc-state:s1") == '{"nonce": "n1"}'
+    assert store.take("oidc-state:s1") is None
+
+
+def test_new_redis_connections_do_not_read_the_package_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Nothing listens on the discard port: making a connection object does not connect.
+    redis_store = RedisStateStore("redis://127.0.0.1:9/0")
+    reads: list[str] = []
+    version = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: reads.append(name) or version(name)
+    )
+    for _ in range(3):
+        redis_store._redis.connection_pool.make_connection()
+    assert reads == []

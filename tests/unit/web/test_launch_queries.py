@@ -71,6 +71,10 @@ class _CountingStore:
         self.calls.append(("put", key))
         self.inner.put(key, value, ttl_seconds)
 
+    def put_many(self, values: dict[str, str], ttl_seconds: int) -> None:
+        self.calls.extend(("put_many", key) for key in values)
+        self.inner.put_many(values, ttl_seconds)
+
     def get(self, key: str) -> str | None:
         self.calls.append(("get", key))
         return self.inner.get(key)  # type: ignore[no-any-return]
@@ -95,3 +99,22 @@ def test_the_id_token_post_reads_its_state_once_and_still_spends_it(
     # Single use still holds: the same POST again is refused.
     again = client.post("/lti/launch", data={"id_token": token, "state": redirect.state})
     assert again.status_code == 400
+
+
+def test_a_login_writes_its_state_and_nonces_in_one_go(
+    client: FlaskClient, services: Services, registered: TestPlatform
+) -> None:
+    counting = _CountingStore(services.state)
+    services.state = counting
+    redirect = registered.login(client)
+    writes = [call for call in counting.calls if call[0].startswith("put")]
+    # Our state and nonce, and pylti1p3's own nonce record: one put_many, no single puts.
+    assert {kind for kind, _ in writes} == {"put_many"}
+    assert {key for _, key in writes} >= {
+        "oidc-state:" + redirect.state,
+        "oidc-nonce:" + redirect.nonce,
+    }
+    assert len(writes) == 3
+    token = registered.sign(registered.claims(redirect.nonce))
+    response = client.post("/lti/launch", data={"id_token": token, "state": redirect.state})
+    assert response.status_code == 303, response.get_data(as_text=True)
