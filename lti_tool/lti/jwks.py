@@ -56,6 +56,11 @@ def require_key_set(
         # class, or the first after a key rotation, arrive together): wait for it rather
         # than refuse a genuine launch. Bounded by the fetch's own deadline.
         attempt, cached = _await_fetch(store, url, attempt, cached, sleep)
+    elif attempt is not None and (cached is None or not _names(cached["jwks"], kid)):
+        # The set was read before the attempt: another request may have finished its fetch
+        # in between (set stored, then attempt marked fetched). Read the set again, or a
+        # genuine launch would be refused for a set that is already there.
+        cached = _load(store.get(_set_key(url))) or cached
     if attempt is not None:
         if attempt.get("error"):
             if cached is not None and now - cached["at"] < ttl:
