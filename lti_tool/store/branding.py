@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lti_tool.branding import Brand
@@ -84,10 +84,8 @@ def get_brand(session: Session, platform_id: int, deployment_id: str) -> Brand:
     rows = {
         row.deployment_id: row
         for row in session.scalars(
-            select(Branding).where(
-                Branding.platform_id == platform_id,
-                Branding.deployment_id.in_((deployment_id, ALL_DEPLOYMENTS)),
-            )
+            _BRANDING,
+            {"platform_id": platform_id, "deployment_ids": [deployment_id, ALL_DEPLOYMENTS]},
         )
     }
     own, shared = rows.get(deployment_id), rows.get(ALL_DEPLOYMENTS)
@@ -100,3 +98,10 @@ def get_brand(session: Session, platform_id: int, deployment_id: str) -> Brand:
         return None
 
     return Brand(organisation=pick("organisation"), accent=pick("accent"))
+
+
+# Built once per process: every learner page reads the branding (issue 12).
+_BRANDING = select(Branding).where(
+    Branding.platform_id == bindparam("platform_id"),
+    Branding.deployment_id.in_(bindparam("deployment_ids", expanding=True)),
+)

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lti_tool.store.learning import LearnerKey, SelfAssessmentRecord
+from lti_tool.store.learning import LearnerKey, SelfAssessmentRecord, owned_by_param
 from lti_tool.store.models import Base, Launch, UTCDateTime, enum_values, utcnow
 
 
@@ -261,11 +261,11 @@ def get_goal(session: Session, learner: LearnerKey, public_id: uuid.UUID) -> Goa
 
 def list_goals(session: Session, learner: LearnerKey) -> list[Goal]:
     """Every goal of the learner's, soonest due first."""
-    return list(
-        session.scalars(
-            select(Goal).where(*_owned_by(Goal, learner)).order_by(Goal.due_at, Goal.id)
-        )
-    )
+    return list(session.scalars(_GOALS, learner.params()))
+
+
+# Built once: the landing page reads the goals on every launch (owned_by_param says why).
+_GOALS = select(Goal).where(*owned_by_param(Goal)).order_by(Goal.due_at, Goal.id)
 
 
 def set_status(session: Session, goal: Goal, status: GoalStatus, *, now: datetime) -> None:

@@ -14,10 +14,10 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, select
+from sqlalchemy import JSON, ForeignKey, Index, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lti_tool.store.learning import LearnerKey
+from lti_tool.store.learning import LearnerKey, owned_by_param
 from lti_tool.store.models import Base, Launch, UTCDateTime, utcnow
 
 
@@ -72,21 +72,24 @@ def list_answered_questions(
     """The questions the learner has answered in each lesson's check, by course id and then
     lesson id, over every launch of theirs (a check answered through any link counts); one
     query for a whole learning path."""
-    rows = session.execute(
-        select(
-            KnowledgeCheckSubmission.course_id,
-            KnowledgeCheckSubmission.lesson_id,
-            KnowledgeCheckSubmission.responses,
-        )
-        .join(Launch, Launch.id == KnowledgeCheckSubmission.launch_id)
-        # The ownership filter: one learner never reads another's answers.
-        .where(
-            Launch.platform_id == learner.platform_id,
-            Launch.sub == learner.sub,
-            KnowledgeCheckSubmission.course_id.in_(course_ids),
-        )
-    )
+    rows = session.execute(_ANSWERED, {**learner.params(), "course_ids": list(course_ids)})
     answered: dict[str, dict[str, set[str]]] = {}
     for course_id, lesson_id, responses in rows:
         answered.setdefault(course_id, {}).setdefault(lesson_id, set()).update(responses)
     return answered
+
+
+# Built once: the landing page reads it on every launch (owned_by_param says why).
+_ANSWERED = (
+    select(
+        KnowledgeCheckSubmission.course_id,
+        KnowledgeCheckSubmission.lesson_id,
+        KnowledgeCheckSubmission.responses,
+    )
+    .join(Launch, Launch.id == KnowledgeCheckSubmission.launch_id)
+    # The ownership filter: one learner never reads another's answers.
+    .where(
+        *owned_by_param(Launch),
+        KnowledgeCheckSubmission.course_id.in_(bindparam("course_ids", expanding=True)),
+    )
+)

@@ -153,6 +153,14 @@ def _outbox_row(
     }
 
 
+# Built once per process: every launch records a statement (issue 12).
+_ENABLED_NAMES = (
+    select(DestinationState.name)
+    .where(DestinationState.enabled.is_(True))
+    .order_by(DestinationState.name)
+)
+
+
 def add_statement(
     session: Session,
     statement: dict[str, Any],
@@ -167,13 +175,7 @@ def add_statement(
     destination at all the row goes to "default", so a statement is never recorded nowhere.
     """
     if destination is None:
-        names = list(
-            session.scalars(
-                select(DestinationState.name)
-                .where(DestinationState.enabled.is_(True))
-                .order_by(DestinationState.name)
-            )
-        ) or [DEFAULT_DESTINATION]
+        names = list(session.scalars(_ENABLED_NAMES)) or [DEFAULT_DESTINATION]
     else:
         names = [destination]
     # created_at on the database's clock, so a batch's age never depends on a web node's.
@@ -190,13 +192,7 @@ def add_statements(
     (a statement already queued is skipped, as there)."""
     if not statements:
         return 0
-    names = list(
-        session.scalars(
-            select(DestinationState.name)
-            .where(DestinationState.enabled.is_(True))
-            .order_by(DestinationState.name)
-        )
-    ) or [DEFAULT_DESTINATION]
+    names = list(session.scalars(_ENABLED_NAMES)) or [DEFAULT_DESTINATION]
     now = database_now(session)
     rows = [
         _outbox_row(name, statement, now, owner)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lti_tool.egress import EgressPolicy
@@ -150,17 +150,28 @@ def get_platform(
 
     ``with_deployments`` loads the deployments in the same statement (a launch checks them).
     """
-    stmt = select(Platform).where(Platform.issuer == issuer)
-    if client_id is not None:
-        stmt = stmt.where(Platform.client_id == client_id)
+    stmt = _PLATFORM[client_id is not None, with_deployments]
+    found = list(session.scalars(stmt, {"issuer": issuer, "client_id": client_id}).unique())
+    return found[0] if len(found) == 1 else None
+
+
+def _platform_select(by_client_id: bool, with_deployments: bool) -> Select[Platform]:
+    stmt = select(Platform).where(Platform.issuer == bindparam("issuer"))
+    if by_client_id:
+        stmt = stmt.where(Platform.client_id == bindparam("client_id"))
     stmt = stmt.limit(2)
     if with_deployments:
         # A join in one round trip; the LIMIT applies to platforms (SQLAlchemy wraps it).
         stmt = stmt.options(joinedload(Platform.deployments))
-        found = list(session.scalars(stmt).unique())
-    else:
-        found = list(session.scalars(stmt))
-    return found[0] if len(found) == 1 else None
+    return stmt
+
+
+# Built once per process: every login and launch looks its platform up (issue 12).
+_PLATFORM = {
+    (by_client_id, with_deployments): _platform_select(by_client_id, with_deployments)
+    for by_client_id in (False, True)
+    for with_deployments in (False, True)
+}
 
 
 def get_platform_by_id(session: Session, platform_id: int) -> Platform | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lti_tool.store.models import Launch, LaunchSession
@@ -42,11 +42,15 @@ def add_session(
 def get_session(session: Session, session_id: str) -> LaunchSession | None:
     """The session, its launch and the launch's platform in one primary-key read (every
     learner page asks, and every page shows or records something of the platform)."""
-    return session.get(
-        LaunchSession,
-        session_id,
-        options=[joinedload(LaunchSession.launch).joinedload(Launch.platform)],
-    )
+    return session.scalar(_SESSION_WITH_LAUNCH, {"session_id": session_id})
+
+
+# Built once per process: session.get would build this select on every page (issue 12).
+_SESSION_WITH_LAUNCH = (
+    select(LaunchSession)
+    .where(LaunchSession.id == bindparam("session_id"))
+    .options(joinedload(LaunchSession.launch).joinedload(Launch.platform))
+)
 
 
 def touch_session(session: Session, record: LaunchSession, now: datetime) -> bool:

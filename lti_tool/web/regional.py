@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, format_decimal, format_percent, parse_pattern
 from flask import Flask, g
 
 from lti_tool.lti.claims import language_tag
@@ -22,8 +22,14 @@ from lti_tool.web.language import DEFAULT
 def regional_locale(tag: str | None = None) -> Locale:
     """The Babel locale for ``tag`` (default: the current launch's), English if unknown."""
     if tag is None:
-        tag = language_tag(getattr(g.get("cxa_launch"), "locale", None))
+        return _launch_locale(getattr(g.get("cxa_launch"), "locale", None))
     return _parse(tag or None)
+
+
+@functools.lru_cache(maxsize=256)
+def _launch_locale(claimed: str | None) -> Locale:
+    # A page formats many numbers for one launch: clean its locale claim once, not per number.
+    return _parse(language_tag(claimed) or None)
 
 
 @functools.lru_cache(maxsize=256)
@@ -40,8 +46,13 @@ def _parse(tag: str | None) -> Locale:
 
 def number(value: float, digits: int = 0) -> str:
     """``value`` with at most ``digits`` decimals, grouped the regional way."""
-    pattern = "#,##0" + ("." + "#" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=regional_locale())
+    return format_decimal(value, format=_decimal_pattern(digits), locale=regional_locale())
+
+
+@functools.lru_cache(maxsize=16)
+def _decimal_pattern(digits: int) -> NumberPattern:
+    # Babel parses a pattern string on every call; the parsed form is reusable.
+    return parse_pattern("#,##0" + ("." + "#" * digits if digits else ""))
 
 
 def percent(fraction: float) -> str:

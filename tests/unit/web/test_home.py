@@ -154,3 +154,19 @@ def test_home_page_continues_from_the_last_lesson_and_recommends_the_next(
     assert f'/lessons/{first_lesson}"' not in recommended
     # Opening a lesson is not doing it: its knowledge check is still unanswered.
     assert f"0 of {sum(len(m.lessons) for m in PATH[0].modules)} lessons done" in page
+
+
+def test_home_page_shows_none_of_another_learners_record(
+    learner: LearnerBrowser, other_learner: LearnerBrowser
+) -> None:
+    # The page's reads are built once per process and bound to the visitor per request:
+    # the ownership filter must still pick the visitor's rows, not the first caller's.
+    first_lesson = lesson_ids(PATH[0])[0]
+    assert learner.get(f"courses/{PATH[0].id}/lessons/{first_lesson}").status_code == 200
+    learner.start_quiz(PATH[0].id)
+    mine = learner.get("").get_data(as_text=True)
+    assert 'id="resume"' in mine
+    theirs = other_learner.get("").get_data(as_text=True)
+    assert 'id="resume"' not in theirs
+    recommended = theirs[theirs.index('id="recommended"') : theirs.index('id="courses"')]
+    assert f"/lessons/{first_lesson}" in recommended
