@@ -19,7 +19,7 @@ from typing import Any
 from lti_tool.egress import EgressPolicy
 from lti_tool.errors import LaunchError
 from lti_tool.lti.platform_http import DEADLINE_SECONDS, PlatformFetchError, fetch_json
-from lti_tool.lti.state import StateStore
+from lti_tool.lti.state import StateStore, shared
 
 #: Seconds between two fetches of one key set URL, whatever asks for them.
 REFETCH_INTERVAL = 10
@@ -45,6 +45,9 @@ def require_key_set(
     the cached set (which may lack ``kid``: the caller then refuses the token) or the cached
     failure is the answer.
     """
+    # The launch's store caches reads per request; every read here must see what other
+    # requests' fetches have written by then (see _await_fetch).
+    store = shared(store)
     now = clock()
     cached = _load(store.get(_set_key(url)))
     if cached is not None and now - cached["at"] < ttl and _names(cached["jwks"], kid):

@@ -146,6 +146,13 @@ class RequestStateCache:
         return self._store.take(key)
 
 
+def shared(store: StateStore) -> StateStore:
+    """``store`` as every request sees it now, without a request's cache in front: for
+    reads that wait for another request's write (a key-set fetch in flight), which a cached
+    read would never see land."""
+    return store._store if isinstance(store, RequestStateCache) else store
+
+
 def make_state_store(url: str, session_factory: sessionmaker[Session]) -> StateStore:
     """Redis when a URL is configured, the database otherwise."""
     if url:

@@ -15,6 +15,7 @@ import responses
 from lti_tool.egress import EgressPolicy
 from lti_tool.errors import LaunchError
 from lti_tool.lti import jwks
+from lti_tool.lti.state import RequestStateCache
 
 URL = "https://lms.example.edu/jwks"
 OTHER_URL = "https://other-lms.example.edu/jwks"
@@ -224,4 +225,28 @@ def test_a_fetch_finished_between_the_two_reads_is_used() -> None:
     # load, after the waiting above was in place.
     store = _FetchLandsBetweenReads()
     assert key_set(store) == {"keys": [KEY_1]}
+    assert fetches() == 0
+
+
+@responses.activate
+def test_a_launch_behind_its_request_cache_still_sees_the_fetch_land(store: ClockedStore) -> None:
+    # The launch hands require_key_set its per-request cache of the state store. Read
+    # through it, the "in flight" record never changed, the wait ran out and the launch was
+    # refused (about 2 in 300 benchmark launches after a deploy).
+    _another_request_is_fetching(store)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            cached = {"jwks": {"keys": [KEY_1]}, "at": store.now}
+            store.put(jwks._set_key(URL), json.dumps(cached), TTL)
+            store.put(jwks._attempt_key(URL), '{"state": "fetched"}', jwks.REFETCH_INTERVAL)
+
+    found = jwks.require_key_set(
+        RequestStateCache(store), URL, "k1", ttl=TTL, egress=OPEN, clock=lambda: store.now,
+        sleep=sleep,
+    )  # fmt: skip
+    assert found == {"keys": [KEY_1]}
+    assert len(waits) == 2
     assert fetches() == 0
