@@ -14,6 +14,9 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,13 +57,34 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> 
     pytest.fail(f"the demo did not report ready within {timeout:.0f}s:\n{seen}", pytrace=False)
 
 
-def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
+@dataclass
+class Demo:
+    """`make run` as started by running_demo: its process, its banner, its ports, and after
+    it stopped, the processes of it that outlived Ctrl-C (all killed by then)."""
+
+    process: subprocess.Popen[str]
+    banner: str
+    port: int
+    lrs_port: int
+    leftovers: list[int] = field(default_factory=list)
+
+    @property
+    def lms_url(self) -> str:
+        found = re.search(r"Open the demo LMS:\s+(\S+?)/?\s", self.banner)
+        assert found, self.banner
+        return found.group(1)
+
+
+@contextmanager
+def running_demo(tmp_path: Path) -> Iterator[Demo]:
+    """`make run` on free ports, as a person runs it, until ready; stopped with Ctrl-C after."""
     port, lms_port, lrs_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "CXA_VAR_DIR": str(tmp_path),
         "CXA_DATABASE_URL": f"sqlite:///{tmp_path / 'cxa.db'}",
         "CXA_BROKER_DIR": str(tmp_path / "broker"),
+        # Beat's sweeps (delivery and goal counting) every 2 s: a lost kick costs 2 s.
         "CXA_OUTBOX_SWEEP_SECONDS": "2",
     }
     for name in ("CXA_BROKER_URL", "CXA_STATE_STORE_URL", "CXA_LRS_ENDPOINT"):
@@ -81,16 +105,38 @@ def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
         text=True,
         start_new_session=True,
     )
+    demo = Demo(process, "", port, lrs_port)
     try:
-        banner = _read_until(process, "Press Ctrl-C to stop.", timeout=240)
+        demo.banner = _read_until(process, "Press Ctrl-C to stop.", timeout=240)
+        yield demo
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        # Ctrl-C must stop everything the demo started: the caller checks what outlived it.
+        demo.leftovers = _wait_for_no_processes(tmp_path, timeout=45)
+        for pid in demo.leftovers:
+            os.kill(pid, signal.SIGKILL)
+        for reader in _readers:
+            reader.join(timeout=10)
+        _readers.clear()
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
+    with running_demo(tmp_path) as demo:
         # The runner and its five children: the leftover check below sees real processes.
         assert len(_demo_processes(tmp_path)) >= 6
-        lms_url = re.search(r"Open the demo LMS:\s+(\S+?)/?\s", banner).group(1)
-        password = re.search(r"password (\S+)", banner).group(1)
+        lms_url = demo.lms_url
+        password = re.search(r"password (\S+)", demo.banner).group(1)
 
         landing = launch_from_demo_lms(lms_url, persona="ada")
         assert landing.status == 200, landing.text[:800]
-        assert f"127.0.0.1:{port}/s/" in landing.url
+        assert f"127.0.0.1:{demo.port}/s/" in landing.url
         assert "Ada Okafor" in landing.text and "Service Desk Onboarding" in landing.text
         # A refusal under the session's URL is logged too: by its reference, never its token.
         token = urlsplit(landing.url).path.strip("/").split("/")[1]
@@ -100,7 +146,7 @@ def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
         found: list[dict] = []
         while time.monotonic() < deadline and not found:
             answer = requests.get(
-                f"http://127.0.0.1:{lrs_port}/xAPI/statements",
+                f"http://127.0.0.1:{demo.lrs_port}/xAPI/statements",
                 auth=("cxa-demo", password),
                 headers=XAPI_HEADERS,
                 timeout=10,
@@ -115,24 +161,8 @@ def test_make_run_serves_a_launch_that_reaches_the_lrs(tmp_path: Path) -> None:
             time.sleep(0.5)
         assert found, "the launched statement never reached Ralph"
         assert found[0]["actor"]["account"]["homePage"] == lms_url
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        # Ctrl-C must stop everything the demo started: no process of it may outlive it.
-        leftovers = _wait_for_no_processes(tmp_path, timeout=45)
-        for pid in leftovers:
-            os.kill(pid, signal.SIGKILL)
-        for reader in _readers:
-            reader.join(timeout=10)
-        _readers.clear()
-        assert process.stdout is not None
-        process.stdout.close()
-    assert process.returncode in (0, 2, -signal.SIGINT), process.returncode
-    assert not leftovers, f"the demo left processes running after Ctrl-C: {leftovers}"
+    assert demo.process.returncode in (0, 2, -signal.SIGINT), demo.process.returncode
+    assert not demo.leftovers, f"the demo left processes running after Ctrl-C: {demo.leftovers}"
     logs = "".join(path.read_text() for path in (tmp_path / "logs").glob("*.log"))
     assert f"/s/~{session_reference(token)}/no-such-page" in logs
     assert token not in logs, "a session token reached the demo's logs"

@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import signal
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
@@ -32,13 +27,8 @@ import requests
 
 from content import load_catalog
 from lti_tool.badges.baking import extract_png
-from lti_tool.demo.ralph import REPO_ROOT, free_port
 from tests.fixtures.browser import launch_from_demo_lms
-from tests.integration.test_demo_command import (
-    _read_until,
-    _readers,
-    _wait_for_no_processes,
-)
+from tests.integration.test_demo_command import running_demo
 from tests.unit.web.conftest import answer_fields
 
 pytestmark = pytest.mark.integration
@@ -112,57 +102,6 @@ def link(page: str, pattern: str) -> str:
     return unescape(found.group(1))
 
 
-@contextmanager
-def demo(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    """`make run` on free ports; yields the demo LMS URL and the tool's port."""
-    port, lms_port, lrs_port = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "CXA_VAR_DIR": str(tmp_path),
-        "CXA_DATABASE_URL": f"sqlite:///{tmp_path / 'cxa.db'}",
-        "CXA_BROKER_DIR": str(tmp_path / "broker"),
-        # Beat's sweeps (delivery and goal counting) every 2 s: a lost kick costs 2 s.
-        "CXA_OUTBOX_SWEEP_SECONDS": "2",
-    }
-    for name in ("CXA_BROKER_URL", "CXA_STATE_STORE_URL", "CXA_LRS_ENDPOINT"):
-        env.pop(name, None)
-    process = subprocess.Popen(  # noqa: S603 - the README's own command
-        [  # noqa: S607 - make from PATH, as a person runs it
-            "make",
-            "--no-print-directory",
-            "run",
-            f"PORT={port}",
-            f"LMS_PORT={lms_port}",
-            f"LRS_PORT={lrs_port}",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        banner = _read_until(process, "Press Ctrl-C to stop.", timeout=240)
-        found = re.search(r"Open the demo LMS:\s+(\S+?)/?\s", banner)
-        assert found, banner
-        yield found.group(1), port
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        for pid in _wait_for_no_processes(tmp_path, timeout=45):
-            os.kill(pid, signal.SIGKILL)
-        for reader in _readers:
-            reader.join(timeout=10)
-        _readers.clear()
-        assert process.stdout is not None
-        process.stdout.close()
-
-
 class Learner:
     """The persona's browser after the launch: pages under its session, forms with the CSRF
     token the page itself carries."""
@@ -206,7 +145,8 @@ def test_the_learner_sets_goals_progresses_achieves_one_and_downloads_its_badge(
     tmp_path: Path,
 ) -> None:
     catalog = load_catalog()
-    with demo(tmp_path) as (lms_url, port), requests.Session() as browser:
+    with running_demo(tmp_path) as demo, requests.Session() as browser:
+        lms_url, port = demo.lms_url, demo.port
         landing = launch_from_demo_lms(lms_url, persona="ada", browser=browser)
         assert landing.status == 200, landing.text[:800]
         assert f"127.0.0.1:{port}/s/" in landing.url
