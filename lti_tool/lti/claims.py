@@ -174,8 +174,10 @@ def check_claim_types(body: dict[str, Any]) -> None:
     if roles is not None and not isinstance(roles, list):
         raise LaunchError("The id_token's 'roles' claim must be an array (LTI 1.3 section 5.3.7).")
     for key, label in _OBJECT_CLAIMS.items():
-        value = body.get(key)
-        if value is None and (key not in body or key != CLAIM + "resource_link"):
+        if key not in body:
+            continue
+        value = body[key]
+        if value is None and label == "context":
             continue
         if not isinstance(value, dict):
             raise LaunchError(f"The id_token's '{label}' claim must be a JSON object.")
