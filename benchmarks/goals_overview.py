@@ -143,6 +143,7 @@ def run(args: argparse.Namespace, url: str | None) -> None:
                 claims={},
                 name="Bench L&D",
             )
+            session.flush()  # the seeded rows refer to the launch by id
             _seed(session, platform.id, launch.id, args.goals)
             token = secrets.token_urlsafe(32)
             add_session(

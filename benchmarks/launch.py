@@ -16,7 +16,10 @@ CPU is read from /proc (utime + stime, children's included) before and after eac
 tool's gunicorn master and workers, and separately the Celery worker, PostgreSQL (postmaster
 and backends, so anything else using this PostgreSQL at the time counts too) and Redis.
 
-Run: ``.venv/bin/python -m benchmarks.launch [--launches 500] [--concurrency 8]``
+With ``--floor`` it also runs benchmarks/floor_app.py (gunicorn and Flask answering the same
+requests with no work) and prints that floor, per launch of three requests and of two.
+
+Run: ``.venv/bin/python -m benchmarks.launch [--launches 500] [--concurrency 8] [--floor]``
 (needs ``pip install -e '.[bench]'``, PostgreSQL and Redis on 127.0.0.1; a few minutes).
 The last line is always ``launch: ours X ms CPU, baseline Y ms CPU, ratio R; p99 ...``.
 """
@@ -439,6 +442,44 @@ def report(name: str, figures: Figures) -> None:
     )
 
 
+# --- the framework floor (--floor) -------------------------------------------------------------
+
+
+def floor_launch(base_url: str, pages: int) -> float:
+    """The requests a launch makes to a tool, answered by benchmarks/floor_app.py: the login
+    redirect, the id_token form_post (a body the size of the demo LMS's), and the landing
+    page after a 303 (``pages`` 3) or in the POST's answer (2)."""
+    started = time.perf_counter()
+    with requests.Session() as browser:
+        query = {"iss": "https://lms.example", "login_hint": "ada", "target_link_uri": base_url}
+        browser.get(base_url + "/login", params=query, allow_redirects=False, timeout=60)
+        form = {"id_token": secrets.token_urlsafe(1200), "state": secrets.token_urlsafe(32)}
+        if pages == 3:
+            answer = browser.post(base_url + "/launch", data=form, timeout=60)
+            ok = answer.status_code == 200 and "/s/" in answer.url
+        else:
+            answer = browser.post(base_url + "/launch-page", data=form, timeout=60)
+            ok = answer.status_code == 200
+        if not ok or "floor-landing" not in answer.text:
+            raise LaunchFailed(f"{answer.status_code} at {answer.url}")
+    return time.perf_counter() - started
+
+
+def measure_floor(stack: ExitStack, folder: Path, launches: int, concurrency: int) -> None:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    logs = folder / "logs"
+    web = start("floor-web", gunicorn("benchmarks.floor_app:create_app()", port), {}, logs)
+    stack.callback(web.stop)
+    wait_http(base_url + "/healthz", web, logs)
+    for pages in (3, 2):
+        before = cpu_seconds([web.process.pid])
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(floor_launch, [base_url] * launches, [pages] * launches))
+        spent = (cpu_seconds([web.process.pid]) - before) / launches * 1000
+        print(f"floor: {pages} requests per launch, {spent:.1f} ms CPU per launch (no work)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--launches", type=int, default=500)
@@ -451,6 +492,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--redis-url", default=os.environ.get("CXA_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure gunicorn and Flask alone answering a launch's requests",
     )
     args = parser.parse_args(argv)
     if args.launches < 100:
@@ -478,6 +524,8 @@ def main(argv: list[str] | None = None) -> int:
             baseline, args.launches, args.concurrency, {"web": [baseline.web.process.pid], **shared}
         )
         report("baseline", theirs)
+        if args.floor:
+            measure_floor(stack, folder, args.launches, args.concurrency)
     ours_ms, baseline_ms = mine.cpu_ms("web"), theirs.cpu_ms("web")
     print(
         f"launch: ours {ours_ms:.1f} ms CPU, baseline {baseline_ms:.1f} ms CPU, "

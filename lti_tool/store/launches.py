@@ -1,4 +1,4 @@
-"""Queries for launch records. Flush, never commit."""
+"""Queries for launch records. Never commit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lti_tool.store.models import Launch, Platform
+from lti_tool.store.models import Launch, Platform, utcnow
 
 
 def add_launch(
@@ -27,8 +27,13 @@ def add_launch(
     resource_link_title: str | None = None,
     locale: str | None = None,
 ) -> Launch:
+    # Id, owner and time are set here rather than at the flush, so the launch's session and
+    # statement can refer to it and all of its rows go out in the request's one flush.
     launch = Launch(
+        id=uuid.uuid4(),
         platform=platform,
+        platform_id=platform.id,
+        created_at=utcnow(),
         deployment_id=deployment_id,
         sub=sub,
         message_type=message_type,
@@ -43,7 +48,6 @@ def add_launch(
         locale=locale,
     )
     session.add(launch)
-    session.flush()
     return launch
 
 

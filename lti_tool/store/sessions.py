@@ -1,4 +1,4 @@
-"""Queries for learner sessions (the launch a URL token names). Flush, never commit."""
+"""Queries for learner sessions (the launch a URL token names). Never commit."""
 
 from __future__ import annotations
 
@@ -30,12 +30,13 @@ def add_session(
     record = LaunchSession(
         id=session_id,
         launch=launch,
+        launch_id=launch.id,
         created_at=now,
         last_seen_at=now,
         expires_at=now + lifetime,
     )
+    # No flush of its own: it goes out with the launch row (issue 12).
     session.add(record)
-    session.flush()
     return record
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from babel import Locale
+from babel.support import NullTranslations
 from flask import Flask, g
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from lti_tool.lti.claims import language_tag
 
@@ -31,6 +36,50 @@ def page_language() -> str:
     return str(get_locale() or DEFAULT).replace("_", "-")
 
 
+#: The render context's name for the request's translations, looked up once per page.
+TRANSLATIONS = "cxa_translations"
+
+
+def _translations(context: Context) -> NullTranslations:
+    # Flask-Babel finds the catalogue anew for every string (four context lookups each); a
+    # page has dozens of strings, so the page looks it up once (issue 12). Macros imported
+    # without the page's context do not see it and ask Flask-Babel as before.
+    found = context.get(TRANSLATIONS)
+    return found if found is not None else get_translations()
+
+
+@pass_context
+def _gettext(context: Context, string: str) -> str:
+    return _translations(context).ugettext(string)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return _translations(context).ungettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context: Context, message_context: str, string: str) -> str:
+    return _translations(context).upgettext(message_context, string)
+
+
+@pass_context
+def _npgettext(context: Context, message_context: str, singular: str, plural: str, n: int) -> str:
+    return _translations(context).unpgettext(message_context, singular, plural, n)
+
+
+def _page_globals() -> dict[str, Any]:
+    return {"page_lang": page_language(), TRANSLATIONS: get_translations()}
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
-    app.context_processor(lambda: {"page_lang": page_language()})
+    # Same strings and catalogues as Flask-Babel's own callables, with the lookup hoisted.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_gettext,
+        ngettext=_ngettext,
+        pgettext=_pgettext,
+        npgettext=_npgettext,
+        newstyle=True,
+    )
+    app.context_processor(_page_globals)

@@ -68,6 +68,8 @@ class Organisation:
             roles=[],
             claims={},
         )
+        # The assessments below name the launch by id alone (no relationship to order by).
+        session.flush()
 
     def goal(
         self,
