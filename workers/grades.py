@@ -245,9 +245,12 @@ def judge_result(row: GradeRow, result: Result | None) -> Verdict:
         return Verdict.MATCHES
     sent = row.sent_timestamp
     if result.timestamp is not None and sent is not None:
-        # Whole seconds, as platforms like Moodle keep them.
-        later = int(result.timestamp.timestamp()) > int(sent.timestamp())
-        return Verdict.OVERRIDDEN if later else Verdict.RESEND
+        # Whole seconds, as platforms like Moodle keep them. In the same second the clock
+        # cannot tell an instructor's quick override from a stale value: the evidence below
+        # decides, so an override is never overwritten for having been quick.
+        theirs_at, ours_at = int(result.timestamp.timestamp()), int(sent.timestamp())
+        if theirs_at != ours_at:
+            return Verdict.OVERRIDDEN if theirs_at > ours_at else Verdict.RESEND
     if result.scoring_user_id is not None and result.scoring_user_id != row.sub:
         return Verdict.OVERRIDDEN
     # No time to go by: if the LMS was seen holding our score before, the change came after

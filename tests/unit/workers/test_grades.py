@@ -478,6 +478,19 @@ def sent_row(**changes: Any) -> GradeRow:
             Verdict.RESEND,
         ),
         (Result("learner-42", 5.0, 10.0, scoring_user_id="teacher-1"), {}, Verdict.OVERRIDDEN),
+        # Another value in the same whole second as ours: the clock cannot tell, so who
+        # scored it and what we saw before decide.
+        (
+            Result("learner-42", 5.0, 10.0, timestamp=SENT_AT, scoring_user_id="teacher-1"),
+            {},
+            Verdict.OVERRIDDEN,
+        ),
+        (
+            Result("learner-42", 5.0, 10.0, timestamp=SENT_AT + timedelta(milliseconds=300)),
+            {"verified_at": SENT_AT},
+            Verdict.OVERRIDDEN,
+        ),
+        (Result("learner-42", 5.0, 10.0, timestamp=SENT_AT), {}, Verdict.RESEND),
         # No time to go by: seen holding ours before, so the change came after.
         (Result("learner-42", 5.0, 10.0), {"verified_at": SENT_AT}, Verdict.OVERRIDDEN),
         (Result("learner-42", 5.0, 10.0), {}, Verdict.RESEND),
