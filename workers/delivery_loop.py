@@ -47,6 +47,8 @@ class LoopFigures:
     sent: int = 0
     #: CPU seconds of the loop's own thread spent in rounds (delivery and Redis calls).
     cpu_seconds: float = 0.0
+    #: The loop thread's id in the operating system (/proc/<pid>/task/<id>), once running.
+    native_id: int | None = None
 
 
 class DeliveryLoop:
@@ -75,6 +77,7 @@ class DeliveryLoop:
     def run(self) -> None:
         # Everything with a socket is built here, in the thread, after Celery forked its pool:
         # a child never inherits the loop's database or Redis connections.
+        self.figures.native_id = threading.get_native_id()
         runtime = Runtime(self.settings)
         bell = Doorbell.for_settings(self.settings, wait_timeout=IDLE_WAIT_SECONDS)
         try:

@@ -65,6 +65,12 @@ def test_a_commit_rings_and_the_workers_loop_delivers_without_a_task(
         assert elapsed < 5.0, f"delivered only after {elapsed:.1f}s"
         assert TASK_DELIVER_OUTBOX not in sent  # the web side sent no delivery task...
         assert _tasks_run(stack, worker.process.pid).get(TASK_DELIVER_OUTBOX, 0) == 0  # ...none ran
+        # The loop's thread ends with the worker: a warm shutdown, not the SIGKILL that
+        # stop() falls back to after 30 seconds.
+        started = time.monotonic()
+        worker.stop()
+        assert worker.process.returncode == 0
+        assert time.monotonic() - started < 15
 
 
 def test_a_lost_ring_is_caught_by_the_sweep(tmp_path: Path, ralph: RalphServer) -> None:
