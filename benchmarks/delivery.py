@@ -18,7 +18,8 @@
    ``--no-doorbell`` runs the Celery-task kick instead (for before/after pairs).
 6. Scale-out (PostgreSQL and Redis only): a backlog of statements from many learners, drained
    by 1, 2 and 4 Celery workers (one process each) sharing one outbox through its lanes;
-   the delivery rate, and the workers' CPU per statement beside Ralph's, for each.
+   the delivery rate, and the workers' CPU per statement beside Ralph's, for each. Woken by
+   the doorbell (their loops deliver), or by delivery tasks with ``--no-doorbell``.
 
 Run: ``.venv/bin/python -m benchmarks.delivery [--database-url URL] [--redis-url URL]``
 (SQLite in a temporary folder by default; item 5 needs Redis). Loopback only; a few minutes.
@@ -50,6 +51,7 @@ from benchmarks.launch import TICKS, cpu_seconds, start
 from lti_tool.app import create_app
 from lti_tool.config import Settings
 from lti_tool.demo.ralph import RalphConfig, RalphServer, free_port
+from lti_tool.doorbell import Doorbell
 from lti_tool.queue import TASK_COUNT_GOAL_PROGRESS, TASK_DELIVER_OUTBOX
 from lti_tool.recording import record_event
 from lti_tool.services import Services
@@ -361,9 +363,16 @@ class ScaleFigures:
 
 
 def scale_out(
-    folder: Path, database_url: str, broker_url: str, workers: int, count: int, lanes: int
+    folder: Path,
+    database_url: str,
+    broker_url: str,
+    workers: int,
+    count: int,
+    lanes: int,
+    doorbell: bool = False,
 ) -> ScaleFigures:
-    """``count`` statements of 64 learners queued, then ``workers`` workers drain them."""
+    """``count`` statements of 64 learners queued, then ``workers`` workers drain them;
+    woken by delivery tasks, or with ``doorbell`` by rings to their loops."""
     name = uuid.uuid4().hex[:6]
     logs = folder / f"logs-{name}"
     logs.mkdir()
@@ -382,6 +391,7 @@ def scale_out(
             var_dir=folder / f"var-{name}",
             log_level="WARNING",
             task_queue=f"bench-{name}",
+            state_store_url=broker_url if doorbell else "",
         )
         services = Services.build(settings)
         children = [start_worker(f"scale{n}-{name}", settings, logs) for n in range(workers)]
@@ -398,7 +408,13 @@ def scale_out(
             # syncs the lane count on its first task. Measured from half a second after the
             # first batch landed, on what is left, so start-up is not counted as delivery.
             for _ in range(workers):
-                services.celery.send_task(TASK_DELIVER_OUTBOX)
+                if doorbell:
+                    # One ring wakes one loop; the lanes it leaves ring for the others.
+                    bell = Doorbell.for_settings(settings)
+                    bell.ring()
+                    bell.close()
+                else:
+                    services.celery.send_task(TASK_DELIVER_OUTBOX)
             while pending_count(services.sessions) == count:
                 time.sleep(0.02)
             time.sleep(0.5)
@@ -566,7 +582,7 @@ def main() -> None:
     parser.add_argument(
         "--no-doorbell",
         action="store_true",
-        help="Item 5 on Redis with the Celery-task kick instead of the doorbell (before/after).",
+        help="Items 5 and 6 with the Celery-task kick instead of the doorbell (before/after).",
     )
     parser.add_argument(
         "--gather",
@@ -657,9 +673,11 @@ def run_hop(args: argparse.Namespace, url: str | None, folder: Path, kind: str) 
 def run_scale(args: argparse.Namespace, url: str | None, folder: Path) -> None:
     if url is None or args.redis_url == "none":
         raise SystemExit("scale-out needs --database-url (PostgreSQL) and Redis")
+    doorbell = not args.no_doorbell
     print(
         f"scale-out: a backlog of {args.backlog} statements from 64 learners, "
-        f"{args.lanes} lanes, batch {BATCH}, one Celery process per worker"
+        f"{args.lanes} lanes, batch {BATCH}, one Celery process per worker, woken by "
+        f"{'the doorbell' if doorbell else 'delivery tasks'}"
     )
     single = None
     for workers in (1, 2, 4):
@@ -670,6 +688,7 @@ def run_scale(args: argparse.Namespace, url: str | None, folder: Path) -> None:
             workers,
             args.backlog,
             args.lanes,
+            doorbell,
         )
         rate = figures.delivered / figures.seconds
         single = single or rate
