@@ -81,7 +81,14 @@ class DeliveryLoop:
         runtime = Runtime(self.settings)
         bell = Doorbell.for_settings(self.settings, wait_timeout=IDLE_WAIT_SECONDS)
         try:
-            self.serve(runtime, bell)
+            while not self._stopping.is_set():
+                try:
+                    self.serve(runtime, bell)
+                except Exception:
+                    # Whatever went wrong, a dead thread would leave deliveries to the sweep
+                    # until the worker restarts: log it and carry on.
+                    log.exception("delivery loop failed; starting again shortly")
+                    self._stopping.wait(ERROR_RETRY_SECONDS)
         finally:
             bell.close()
             runtime.close()

@@ -36,7 +36,7 @@ class ScriptedBell:
     def wait(self, timeout: float | None = None) -> bool:
         self.waits.append(timeout)
         if not self.script:
-            self.loop.stop(timeout=0)
+            self.loop._stopping.set()  # as stop() does, without joining from inside the thread
             return False
         answer = self.script.pop(0)
         if isinstance(answer, Exception):
@@ -180,3 +180,23 @@ def test_the_step_runs_only_with_a_redis_state_store(settings: Settings) -> None
     embedded = settings.with_overrides(state_store_url="")
     step_class.settings = embedded
     assert step_class.include_if(step_class.__new__(step_class), None) is False
+
+
+def test_an_unexpected_error_restarts_the_loop_instead_of_ending_its_thread(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery_loop, "ERROR_RETRY_SECONDS", 0.01)
+    loop = DeliveryLoop(settings)
+    bell = ScriptedBell(loop, [ValueError("unexpected"), RING])
+    runtime = ScriptedRuntime(bell, lambda _: DeliveryReport(sent=1))
+    monkeypatch.setattr(delivery_loop, "Runtime", lambda _settings: runtime)
+    monkeypatch.setattr(delivery_loop.Doorbell, "for_settings", lambda *_a, **_k: bell)
+    bell.close = lambda: None  # type: ignore[attr-defined]
+    runtime.close = lambda: None  # type: ignore[attr-defined]
+    loop.start()
+    thread = loop._thread
+    assert thread is not None
+    thread.join(5)
+    # The ring after the error was served; the thread ended only when the script ran out.
+    assert runtime.calls == ["north", "south"]
+    assert not thread.is_alive()
