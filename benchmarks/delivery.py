@@ -207,6 +207,8 @@ class HopFigures:
     #: Of loop_cpu, what the rounds themselves took (gather, delivery, Redis), by the loop's
     #: own count (time.thread_time, finer than /proc's ticks).
     loop_round_cpu: float = 0.0
+    #: Of loop_cpu, the goal counts the loop ran (not the emitter's: the goal engine's).
+    loop_goal_cpu: float = 0.0
 
     def ms(self, fraction: float) -> float:
         return percentile(self.lags, fraction) * 1000
@@ -318,13 +320,14 @@ def celery_hop_lag(
         figures.loop_cpu = loop_after[0] - loop_before[0]
         figures.loop_rounds = loop_after[1] - loop_before[1]
         figures.loop_round_cpu = loop_after[2] - loop_before[2]
+        figures.loop_goal_cpu = loop_after[3] - loop_before[3]
     return figures
 
 
-def loop_figures(folder: Path, doorbell: bool) -> tuple[float, int, float] | None:
-    """The doorbell loop thread's CPU seconds so far (from /proc), its rounds and the CPU
-    it counted inside them, or None without the doorbell; fails when the loop should run
-    and does not."""
+def loop_figures(folder: Path, doorbell: bool) -> tuple[float, int, float, float] | None:
+    """The doorbell loop thread's CPU seconds so far (from /proc), its rounds, the CPU it
+    counted inside them and in its goal counts, or None without the doorbell; fails when
+    the loop should run and does not."""
     if not doorbell:
         return None
     deadline = time.monotonic() + 10
@@ -337,7 +340,12 @@ def loop_figures(folder: Path, doorbell: bool) -> tuple[float, int, float] | Non
                 # utime and stime, fields 14 and 15 of the thread's stat line.
                 fields = stat[stat.rindex(")") + 2 :].split()
                 thread = (int(fields[11]) + int(fields[12])) / TICKS
-                return thread, int(figures["rounds"]), float(figures["cpu_seconds"])
+                return (
+                    thread,
+                    int(figures["rounds"]),
+                    float(figures["cpu_seconds"]),
+                    float(figures["goal_cpu_seconds"]),
+                )
         time.sleep(0.1)
     raise SystemExit("the worker's delivery loop did not report (benchmarks/task_cpu.py)")
 
@@ -485,12 +493,14 @@ def report_hop(label: str, figures: HopFigures) -> None:
     tasks = sum(n for _, n in figures.task_cpu.values())
     loop = figures.loop_cpu or 0.0
     celery -= loop
-    emitter = loop + delivery + celery * deliveries / max(tasks, 1)
+    goals += figures.loop_goal_cpu
+    emitter = loop - figures.loop_goal_cpu + delivery + celery * deliveries / max(tasks, 1)
     ralph = per_statement(figures.ralph_cpu)
     rounds = (
         f"; doorbell loop: {figures.loop_rounds} rounds, "
         f"{figures.delivered / max(figures.loop_rounds, 1):.1f} statements each, "
-        f"its thread {per_statement(loop):.2f} ms, "
+        f"its thread {per_statement(loop):.2f} ms (goal counts "
+        f"{per_statement(figures.loop_goal_cpu):.2f}), "
         f"{figures.loop_round_cpu / max(figures.loop_rounds, 1) * 1000:.2f} ms per round inside"
         if figures.loop_cpu is not None
         else ""
@@ -502,10 +512,11 @@ def report_hop(label: str, figures: HopFigures) -> None:
         f"{deliveries} delivery tasks, {figures.delivered / max(deliveries, 1):.1f} statements "
         f"each{rounds})\n"
         f"  CPU ms per delivered statement: worker {per_statement(figures.worker_cpu):.2f} "
-        f"(delivery tasks {per_statement(delivery):.2f}, goal tasks {per_statement(goals):.2f}, "
+        f"(delivery tasks {per_statement(delivery):.2f}, goal counts {per_statement(goals):.2f}, "
         f"Celery's own {per_statement(celery):.2f}), Ralph {ralph:.2f} per stored; "
         f"ratio to Ralph: worker {figures.worker_cpu / figures.ralph_cpu:.2f}, "
-        f"emitter (loop thread, delivery tasks and their share of Celery's own, "
+        f"emitter (loop thread but its goal counts, delivery tasks and their share of "
+        f"Celery's own, "
         f"{per_statement(emitter):.2f} ms) {emitter / figures.ralph_cpu:.2f}"
     )
 

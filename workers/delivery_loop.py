@@ -1,13 +1,13 @@
 """The worker's delivery loop: a thread in each worker process that delivers when the doorbell
-rings (docs/decisions/0022).
+rings, then counts goal progress at most once a second (docs/decisions/0022).
 
 It replaces the web side's per-commit delivery task when the state store is Redis. Waking it
 costs one BLPOP answer instead of a Celery message (receive, hand to the pool, acknowledge),
 which at a trickle cost the worker more CPU than the delivery itself. Each round calls
 ``Runtime.deliver``, the very function the delivery task calls, so lanes, SKIP LOCKED,
 breakers and dead letters behave the same and several workers' loops are as safe as several
-tasks. The periodic sweep still sends delivery tasks, so a lost ring, a dead loop or a Redis
-outage only delays statements.
+tasks. The periodic sweep still sends delivery tasks (and goal-count tasks), so a lost ring,
+a dead loop or a Redis outage only delays statements.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,11 @@ from typing import Any
 import redis
 from celery import bootsteps
 
+from content.loader import load_catalog
 from lti_tool.config import Settings
 from lti_tool.doorbell import Doorbell, uses_doorbell
+from workers.goal_engine import EngineReport, GoalEngine
+from workers.goals import count_outbox
 from workers.tasks import Runtime, follow_up_in
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,13 @@ REDIS_RETRY_SECONDS = 0.5
 REDIS_RETRY_CEILING = 30.0
 #: Wait before another round after a delivery raised (the database unreachable, say).
 ERROR_RETRY_SECONDS = 5.0
+#: Goals move over days, not milliseconds: after rings, goal progress is counted at most
+#: this often (the web side's goal-engine kick had the same interval; with the doorbell
+#: the web side sends none).
+GOAL_INTERVAL_SECONDS = 1.0
+#: The longest one goal count runs before deliveries get their turn again; what it leaves is
+#: counted in the next one.
+GOAL_RUN_SECONDS = 1.0
 
 
 @dataclass
@@ -47,6 +58,9 @@ class LoopFigures:
     sent: int = 0
     #: CPU seconds of the loop's own thread spent in rounds (delivery and Redis calls).
     cpu_seconds: float = 0.0
+    #: CPU seconds of the loop's thread spent counting goal progress, and how many counts.
+    goal_cpu_seconds: float = 0.0
+    goal_counts: int = 0
     #: The loop thread's id in the operating system (/proc/<pid>/task/<id>), once running.
     native_id: int | None = None
 
@@ -54,11 +68,20 @@ class LoopFigures:
 class DeliveryLoop:
     """Blocks on the doorbell, then delivers every due row of each configured destination."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        count_goals: Callable[[Runtime], tuple[EngineReport, bool]] | None = None,
+    ) -> None:
         self.settings = settings
         self.figures = LoopFigures()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._count_goals = count_goals or self._count_goal_progress
+        self._goal_engine: GoalEngine | None = None
+        # When goal progress is next due (monotonic), or None; and when it was last counted.
+        self._goals_at: float | None = None
+        self._goals_counted_at = float("-inf")
 
     def start(self) -> None:
         self._stopping.clear()
@@ -99,7 +122,8 @@ class DeliveryLoop:
         due_at: float | None = None
         redis_failures = 0
         while not self._stopping.is_set():
-            wait = IDLE_WAIT_SECONDS if due_at is None else due_at - time.monotonic()
+            soonest = min((t for t in (due_at, self._goals_at) if t is not None), default=None)
+            wait = IDLE_WAIT_SECONDS if soonest is None else soonest - time.monotonic()
             try:
                 rung = bell.wait(wait)
             except redis.RedisError as err:
@@ -116,9 +140,39 @@ class DeliveryLoop:
             redis_failures = 0
             if self._stopping.is_set():
                 return
-            if not rung and (due_at is None or time.monotonic() < due_at):
-                continue
-            due_at = self.deliver_round(runtime, bell)
+            if rung or (due_at is not None and time.monotonic() >= due_at):
+                due_at = self.deliver_round(runtime, bell)
+                if rung and self._goals_at is None:
+                    # New statements may move a goal; at most one count per interval.
+                    self._goals_at = max(
+                        time.monotonic(), self._goals_counted_at + GOAL_INTERVAL_SECONDS
+                    )
+            goals_due = self._goals_at is not None and time.monotonic() >= self._goals_at
+            if goals_due and self.goal_round(runtime):
+                due_at = time.monotonic()  # the goal statements it recorded go out now
+
+    def goal_round(self, runtime: Runtime) -> bool:
+        """Count goal progress from the outbox; True when that recorded statements."""
+        started = time.thread_time()
+        self._goals_counted_at = time.monotonic()
+        self._goals_at = None
+        try:
+            report, recorded = self._count_goals(runtime)
+        except Exception:
+            log.exception("goal progress count failed; the sweep counts it later")
+            return False
+        finally:
+            self.figures.goal_counts += 1
+            self.figures.goal_cpu_seconds += time.thread_time() - started
+        if report.busy:
+            self._goals_at = self._goals_counted_at + GOAL_INTERVAL_SECONDS
+        return recorded
+
+    def _count_goal_progress(self, runtime: Runtime) -> tuple[EngineReport, bool]:
+        if self._goal_engine is None:
+            # The curriculum is read once, in this thread, on first use.
+            self._goal_engine = GoalEngine(load_catalog())
+        return count_outbox(runtime.get_services(), self._goal_engine, run_seconds=GOAL_RUN_SECONDS)
 
     def deliver_round(self, runtime: Runtime, bell: Doorbell) -> float | None:
         """Gather, then deliver each destination; returns when the next round is due without

@@ -38,8 +38,10 @@ def commit() -> None:
     session.commit()
     if touched:
         kick_delivery()
-        # New learning records may move a goal: the engine reads them from the outbox.
-        _coalesced(TASK_COUNT_GOAL_PROGRESS, "goal", GOAL_KICK_INTERVAL_SECONDS).request()
+        # New learning records may move a goal: the engine reads them from the outbox. With
+        # the doorbell, the worker's loop counts them after the delivery it was rung for.
+        if not uses_doorbell(services().settings):
+            _coalesced(TASK_COUNT_GOAL_PROGRESS, "goal", GOAL_KICK_INTERVAL_SECONDS).request()
     if grades:
         _kick_grades()
 

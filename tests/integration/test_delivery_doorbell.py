@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lti_tool.app import create_app
 from lti_tool.demo.ralph import RalphServer
 from lti_tool.doorbell import Doorbell, doorbell_key
-from lti_tool.queue import TASK_DELIVER_OUTBOX
+from lti_tool.queue import TASK_COUNT_GOAL_PROGRESS, TASK_DELIVER_OUTBOX
 from lti_tool.recording import record_event
+from lti_tool.store.goal_ledger import OUTBOX_SOURCE
+from lti_tool.store.goals import GoalSourceCursor
 from lti_tool.store.learning import LearnerKey
 from lti_tool.store.models import OutboxRow, OutboxStatus
 from lti_tool.web.db import commit, db
@@ -63,8 +65,12 @@ def test_a_commit_rings_and_the_workers_loop_delivers_without_a_task(
 
         assert_exactly_once(stack.lrs_ids(ralph), stack.recorded)
         assert elapsed < 5.0, f"delivered only after {elapsed:.1f}s"
-        assert TASK_DELIVER_OUTBOX not in sent  # the web side sent no delivery task...
-        assert _tasks_run(stack, worker.process.pid).get(TASK_DELIVER_OUTBOX, 0) == 0  # ...none ran
+        # Goal progress is counted by the loop too, within its once-a-second interval.
+        stack.wait_until(lambda: _goal_cursor(stack) >= _last_outbox_id(stack), "goal count", 10)
+        ran = _tasks_run(stack, worker.process.pid)
+        # Neither the web side sent a task for either, nor did any run.
+        assert not {TASK_DELIVER_OUTBOX, TASK_COUNT_GOAL_PROGRESS} & set(sent)
+        assert ran.get(TASK_DELIVER_OUTBOX, 0) == ran.get(TASK_COUNT_GOAL_PROGRESS, 0) == 0
         # The loop's thread ends with the worker: a warm shutdown, not the SIGKILL that
         # stop() falls back to after 30 seconds.
         started = time.monotonic()
@@ -176,3 +182,16 @@ def _tasks_run(stack: DeliveryStack, pid: int) -> dict[str, Any]:
                 return dict(stats.get("total", {}))
         time.sleep(0.5)
     pytest.fail("the worker did not answer a stats request")
+
+
+def _goal_cursor(stack: DeliveryStack) -> int:
+    with stack.services.sessions() as session:
+        position = session.scalar(
+            select(GoalSourceCursor.position).where(GoalSourceCursor.source == OUTBOX_SOURCE)
+        )
+    return int(position or 0)
+
+
+def _last_outbox_id(stack: DeliveryStack) -> int:
+    with stack.services.sessions() as session:
+        return int(session.scalar(select(func.max(OutboxRow.id))) or 0)

@@ -10,6 +10,7 @@ import pytest
 from lti_tool.app import create_app
 from lti_tool.config import LRSDestination
 from lti_tool.doorbell import Doorbell
+from lti_tool.recording import OUTBOX_TOUCHED
 from lti_tool.services import Services
 from lti_tool.store.db import make_engine
 from lti_tool.store.migrate import upgrade
@@ -129,5 +130,32 @@ def test_an_unreachable_doorbell_pauses_rings_and_never_fails_the_request(
                 web_db.kick_delivery()
             web_db.flush_kicks(app)
         assert len(tried) == 1  # paused: Redis is not even tried again
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("redis_state", [True, False])
+def test_a_commit_sends_the_goal_kick_only_without_the_doorbell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_state: bool
+) -> None:
+    # With the doorbell, the worker's loop counts goals after the delivery it is rung for.
+    store = "redis://127.0.0.1:1/0" if redis_state else ""
+    settings = embedded_settings(tmp_path, state_store_url=store)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    services = Services.build(settings)
+    monkeypatch.setattr(web_db, "_kick_paused_until", 0.0)
+    monkeypatch.setattr(Doorbell, "ring", lambda bell: None)
+    try:
+        app = create_app(services=services)
+        tasks: list[str] = []
+        monkeypatch.setattr(services.celery, "send_task", lambda name, **_: tasks.append(name))
+        with app.app_context():
+            web_db.db().info[OUTBOX_TOUCHED] = True  # as recording a statement marks it
+            web_db.commit()
+        web_db.flush_kicks(app)
+        expected = [] if redis_state else ["cxa.deliver_outbox", "cxa.count_goal_progress"]
+        assert sorted(tasks) == sorted(expected)
     finally:
         services.close()

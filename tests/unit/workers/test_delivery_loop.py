@@ -17,6 +17,7 @@ from tests.conftest import embedded_settings
 from workers import delivery_loop, tasks
 from workers.delivery import DeliveryReport
 from workers.delivery_loop import DeliveryLoop
+from workers.goal_engine import EngineReport
 
 RING, QUIET = True, False
 
@@ -83,12 +84,28 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+class GoalCounts:
+    """Goal counts as the loop asks for them: their times, and the answers scripted."""
+
+    def __init__(self, answers: list[tuple[EngineReport, bool] | Exception] | None = None) -> None:
+        self.at: list[float] = []
+        self.answers = list(answers or [])
+
+    def __call__(self, _runtime: Any) -> tuple[EngineReport, bool]:
+        self.at.append(time.monotonic())
+        answer = self.answers.pop(0) if self.answers else (EngineReport("outbox"), False)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
 def run(
     settings: Settings,
     script: list[bool | Exception],
     reports: Callable[[str], DeliveryReport] = lambda _: DeliveryReport(sent=1),
+    goals: GoalCounts | None = None,
 ) -> tuple[DeliveryLoop, ScriptedBell, ScriptedRuntime]:
-    loop = DeliveryLoop(settings)
+    loop = DeliveryLoop(settings, count_goals=goals or GoalCounts())
     bell = ScriptedBell(loop, script)
     runtime = ScriptedRuntime(bell, reports)
     loop.serve(runtime, bell)  # type: ignore[arg-type]
@@ -186,7 +203,7 @@ def test_an_unexpected_error_restarts_the_loop_instead_of_ending_its_thread(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(delivery_loop, "ERROR_RETRY_SECONDS", 0.01)
-    loop = DeliveryLoop(settings)
+    loop = DeliveryLoop(settings, count_goals=GoalCounts())
     bell = ScriptedBell(loop, [ValueError("unexpected"), RING])
     runtime = ScriptedRuntime(bell, lambda _: DeliveryReport(sent=1))
     monkeypatch.setattr(delivery_loop, "Runtime", lambda _settings: runtime)
@@ -200,3 +217,37 @@ def test_an_unexpected_error_restarts_the_loop_instead_of_ending_its_thread(
     # The ring after the error was served; the thread ended only when the script ran out.
     assert runtime.calls == ["north", "south"]
     assert not thread.is_alive()
+
+
+def test_rings_count_goal_progress_at_most_once_a_second(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery_loop, "GOAL_INTERVAL_SECONDS", 0.3)
+    goals = GoalCounts()
+    started = time.monotonic()
+    # Three rings in quick succession, then quiet waits long enough for the interval.
+    _, _, runtime = run(settings, [RING, RING, RING] + [QUIET] * 12, goals=goals)
+    assert runtime.calls == ["north", "south"] * 3
+    assert len(goals.at) == 2  # one at once, one for the later rings after the interval
+    assert goals.at[0] - started < 0.25
+    assert goals.at[1] - goals.at[0] >= 0.3
+
+
+def test_without_a_ring_no_goal_progress_is_counted(settings: Settings) -> None:
+    goals = GoalCounts()
+    run(settings, [QUIET] * 5, goals=goals)
+    assert goals.at == []
+
+
+def test_goal_statements_recorded_by_a_count_are_delivered_without_a_ring(
+    settings: Settings,
+) -> None:
+    goals = GoalCounts([(EngineReport("outbox"), True)])
+    _, _, runtime = run(settings, [RING, QUIET, QUIET], goals=goals)
+    assert runtime.calls == ["north", "south", "north", "south"]
+
+
+def test_a_failing_goal_count_neither_stops_the_loop_nor_delivery(settings: Settings) -> None:
+    goals = GoalCounts([RuntimeError("curriculum unreadable")])
+    _, _, runtime = run(settings, [RING, RING], goals=goals)
+    assert runtime.calls == ["north", "south"] * 2
