@@ -12,10 +12,14 @@
    Redis delivering to Ralph; then the embedded demo's filesystem broker (SQLite). Beside it,
    the worker's CPU ms per delivered statement and Ralph's CPU ms per stored statement (from
    /proc, same run). Lag runs from the row's created_at (just before its commit) to its
-   sent_at (after Ralph answered), both read from one clock.
+   sent_at (after Ralph answered), both read from one clock. On Redis, Redis is the state
+   store too, so the kick is the delivery doorbell and the worker's loop thread delivers
+   (docs/decisions/0022); the emitter is then that thread's CPU (/proc/<pid>/task/<tid>).
+   ``--no-doorbell`` runs the Celery-task kick instead (for before/after pairs).
 6. Scale-out (PostgreSQL and Redis only): a backlog of statements from many learners, drained
    by 1, 2 and 4 Celery workers (one process each) sharing one outbox through its lanes;
-   the delivery rate, and the workers' CPU per statement beside Ralph's, for each.
+   the delivery rate, and the workers' CPU per statement beside Ralph's, for each. Woken by
+   the doorbell (their loops deliver), or by delivery tasks with ``--no-doorbell``.
 
 Run: ``.venv/bin/python -m benchmarks.delivery [--database-url URL] [--redis-url URL]``
 (SQLite in a temporary folder by default; item 5 needs Redis). Loopback only; a few minutes.
@@ -43,10 +47,11 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.launch import cpu_seconds, start
+from benchmarks.launch import TICKS, cpu_seconds, start
 from lti_tool.app import create_app
 from lti_tool.config import Settings
 from lti_tool.demo.ralph import RalphConfig, RalphServer, free_port
+from lti_tool.doorbell import Doorbell
 from lti_tool.queue import TASK_COUNT_GOAL_PROGRESS, TASK_DELIVER_OUTBOX
 from lti_tool.recording import record_event
 from lti_tool.services import Services
@@ -195,6 +200,15 @@ class HopFigures:
     #: Events per second the producer actually committed (below the asked rate when the
     #: machine cannot keep up: each is a whole app context, record and commit).
     achieved_rate: float
+    #: With the doorbell: the loop thread's CPU seconds (all of it, waits included) and its
+    #: delivery rounds within the window; None without.
+    loop_cpu: float | None = None
+    loop_rounds: int = 0
+    #: Of loop_cpu, what the rounds themselves took (gather, delivery, Redis), by the loop's
+    #: own count (time.thread_time, finer than /proc's ticks).
+    loop_round_cpu: float = 0.0
+    #: Of loop_cpu, the goal counts the loop ran (not the emitter's: the goal engine's).
+    loop_goal_cpu: float = 0.0
 
     def ms(self, fraction: float) -> float:
         return percentile(self.lags, fraction) * 1000
@@ -207,11 +221,14 @@ def celery_hop_lag(
     rate: float,
     seconds: float,
     kick_interval: float | None = None,
+    doorbell: bool = False,
+    gather: float | None = None,
 ) -> HopFigures:
     """Events committed by the web path at ``rate``; a real Celery worker delivers them.
 
     ``kick_interval`` replaces the web side's kick coalescing interval for the run (a what-if:
-    fewer kicks, fewer tasks, longer lag).
+    fewer kicks, fewer tasks, longer lag). ``doorbell``: the broker's Redis is the state store
+    too, so commits ring the doorbell; ``gather`` replaces the loop's gather window.
     """
     if kick_interval is not None:
         kicks.KICK_INTERVAL_SECONDS = kick_interval
@@ -229,7 +246,10 @@ def celery_hop_lag(
             var_dir=folder / f"var-{name}",
             log_level="WARNING",
             task_queue=f"bench-{name}",
+            state_store_url=broker_url if doorbell else "",
         )
+        if gather is not None:
+            settings = settings.with_overrides(delivery_gather_seconds=gather)
         task_cpu = logs / "task-cpu"
         task_cpu.mkdir()
         worker = start(
@@ -251,6 +271,7 @@ def celery_hop_lag(
                 commit()
             while pending(services.sessions):
                 time.sleep(0.05)
+            time.sleep(0.3)  # so the loop's figures written last include that first round
             measured_from = datetime.now(UTC)
             assert ralph.pid is not None
             worker_before, ralph_before = (
@@ -258,6 +279,7 @@ def celery_hop_lag(
                 cpu_seconds([ralph.pid]),
             )
             tasks_before = read_totals(task_cpu)
+            loop_before = loop_figures(task_cpu, doorbell)
             started = time.perf_counter()
             n = 0
             while time.perf_counter() - started < seconds:
@@ -272,6 +294,8 @@ def celery_hop_lag(
                 time.sleep(0.05)
             worker_cpu = cpu_seconds([worker.process.pid]) - worker_before
             ralph_cpu = cpu_seconds([ralph.pid]) - ralph_before
+            time.sleep(0.3)  # the loop's figures are written ten times a second
+            loop_after = loop_figures(task_cpu, doorbell)
             tasks = {
                 name: (
                     spent - tasks_before.get(name, (0.0, 0))[0],
@@ -291,7 +315,39 @@ def celery_hop_lag(
             services.close()
             worker.stop()
     lags = [(sent - created).total_seconds() for created, sent in rows if sent]
-    return HopFigures(lags, len(lags), worker_cpu, ralph_cpu, tasks, achieved)
+    figures = HopFigures(lags, len(lags), worker_cpu, ralph_cpu, tasks, achieved)
+    if loop_before is not None and loop_after is not None:
+        figures.loop_cpu = loop_after[0] - loop_before[0]
+        figures.loop_rounds = loop_after[1] - loop_before[1]
+        figures.loop_round_cpu = loop_after[2] - loop_before[2]
+        figures.loop_goal_cpu = loop_after[3] - loop_before[3]
+    return figures
+
+
+def loop_figures(folder: Path, doorbell: bool) -> tuple[float, int, float, float] | None:
+    """The doorbell loop thread's CPU seconds so far (from /proc), its rounds, the CPU it
+    counted inside them and in its goal counts, or None without the doorbell; fails when
+    the loop should run and does not."""
+    if not doorbell:
+        return None
+    deadline = time.monotonic() + 10
+    path = folder / "loop.json"
+    while time.monotonic() < deadline:
+        if path.exists():
+            figures = json.loads(path.read_text())
+            if figures["native_id"] is not None:
+                stat = Path(f"/proc/{figures['pid']}/task/{figures['native_id']}/stat").read_text()
+                # utime and stime, fields 14 and 15 of the thread's stat line.
+                fields = stat[stat.rindex(")") + 2 :].split()
+                thread = (int(fields[11]) + int(fields[12])) / TICKS
+                return (
+                    thread,
+                    int(figures["rounds"]),
+                    float(figures["cpu_seconds"]),
+                    float(figures["goal_cpu_seconds"]),
+                )
+        time.sleep(0.1)
+    raise SystemExit("the worker's delivery loop did not report (benchmarks/task_cpu.py)")
 
 
 def start_worker(name: str, settings: Settings, logs: Path) -> Any:
@@ -315,9 +371,16 @@ class ScaleFigures:
 
 
 def scale_out(
-    folder: Path, database_url: str, broker_url: str, workers: int, count: int, lanes: int
+    folder: Path,
+    database_url: str,
+    broker_url: str,
+    workers: int,
+    count: int,
+    lanes: int,
+    doorbell: bool = False,
 ) -> ScaleFigures:
-    """``count`` statements of 64 learners queued, then ``workers`` workers drain them."""
+    """``count`` statements of 64 learners queued, then ``workers`` workers drain them;
+    woken by delivery tasks, or with ``doorbell`` by rings to their loops."""
     name = uuid.uuid4().hex[:6]
     logs = folder / f"logs-{name}"
     logs.mkdir()
@@ -336,6 +399,7 @@ def scale_out(
             var_dir=folder / f"var-{name}",
             log_level="WARNING",
             task_queue=f"bench-{name}",
+            state_store_url=broker_url if doorbell else "",
         )
         services = Services.build(settings)
         children = [start_worker(f"scale{n}-{name}", settings, logs) for n in range(workers)]
@@ -352,7 +416,13 @@ def scale_out(
             # syncs the lane count on its first task. Measured from half a second after the
             # first batch landed, on what is left, so start-up is not counted as delivery.
             for _ in range(workers):
-                services.celery.send_task(TASK_DELIVER_OUTBOX)
+                if doorbell:
+                    # One ring wakes one loop; the lanes it leaves ring for the others.
+                    bell = Doorbell.for_settings(settings)
+                    bell.ring()
+                    bell.close()
+                else:
+                    services.celery.send_task(TASK_DELIVER_OUTBOX)
             while pending_count(services.sessions) == count:
                 time.sleep(0.02)
             time.sleep(0.5)
@@ -379,7 +449,7 @@ def read_totals(folder: Path) -> dict[str, tuple[float, int]]:
     """CPU seconds and tasks run per task name so far, summed over the worker processes that
     wrote there (benchmarks/task_cpu.py)."""
     totals: dict[str, tuple[float, int]] = {}
-    for path in folder.glob("*.json"):
+    for path in folder.glob("[0-9]*.json"):
         for name, (seconds, count) in json.loads(path.read_text()).items():
             before = totals.get(name, (0.0, 0))
             totals[name] = (before[0] + seconds, before[1] + count)
@@ -418,21 +488,35 @@ def report_hop(label: str, figures: HopFigures) -> None:
     delivery, deliveries = figures.task_cpu.get(TASK_DELIVER_OUTBOX, (0.0, 0))
     goals, _ = figures.task_cpu.get(TASK_COUNT_GOAL_PROGRESS, (0.0, 0))
     celery = figures.worker_cpu - sum(spent for spent, _ in figures.task_cpu.values())
-    # The emitter: the delivery tasks and their share (by count) of Celery's own work.
+    # The emitter: the delivery tasks and their share (by count) of Celery's own work, plus
+    # the doorbell loop's thread when it runs (then outside Celery's own).
     tasks = sum(n for _, n in figures.task_cpu.values())
-    emitter = delivery + celery * deliveries / max(tasks, 1)
+    loop = figures.loop_cpu or 0.0
+    celery -= loop
+    goals += figures.loop_goal_cpu
+    emitter = loop - figures.loop_goal_cpu + delivery + celery * deliveries / max(tasks, 1)
     ralph = per_statement(figures.ralph_cpu)
+    rounds = (
+        f"; doorbell loop: {figures.loop_rounds} rounds, "
+        f"{figures.delivered / max(figures.loop_rounds, 1):.1f} statements each, "
+        f"its thread {per_statement(loop):.2f} ms (goal counts "
+        f"{per_statement(figures.loop_goal_cpu):.2f}), "
+        f"{figures.loop_round_cpu / max(figures.loop_rounds, 1) * 1000:.2f} ms per round inside"
+        if figures.loop_cpu is not None
+        else ""
+    )
     print(
         f"{label}: p50 {figures.ms(0.5):.0f} ms, p99 {figures.ms(0.99):.0f} ms, "
         f"max {max(figures.lags) * 1000:.0f} ms (n={figures.delivered}, "
         f"{figures.achieved_rate:.0f} events/s achieved; "
         f"{deliveries} delivery tasks, {figures.delivered / max(deliveries, 1):.1f} statements "
-        f"each)\n"
+        f"each{rounds})\n"
         f"  CPU ms per delivered statement: worker {per_statement(figures.worker_cpu):.2f} "
-        f"(delivery tasks {per_statement(delivery):.2f}, goal tasks {per_statement(goals):.2f}, "
+        f"(delivery tasks {per_statement(delivery):.2f}, goal counts {per_statement(goals):.2f}, "
         f"Celery's own {per_statement(celery):.2f}), Ralph {ralph:.2f} per stored; "
         f"ratio to Ralph: worker {figures.worker_cpu / figures.ralph_cpu:.2f}, "
-        f"emitter (delivery tasks and their share of Celery's own, "
+        f"emitter (loop thread but its goal counts, delivery tasks and their share of "
+        f"Celery's own, "
         f"{per_statement(emitter):.2f} ms) {emitter / figures.ralph_cpu:.2f}"
     )
 
@@ -507,6 +591,16 @@ def main() -> None:
         "--only-hop", action="store_true", help="Run only the Celery hop on Redis (item 5)."
     )
     parser.add_argument(
+        "--no-doorbell",
+        action="store_true",
+        help="Items 5 and 6 with the Celery-task kick instead of the doorbell (before/after).",
+    )
+    parser.add_argument(
+        "--gather",
+        type=float,
+        help="What-if for item 5: the doorbell loop's gather window in seconds.",
+    )
+    parser.add_argument(
         "--kick-interval",
         type=float,
         help="What-if for item 5: the web side's kick interval in seconds "
@@ -567,10 +661,21 @@ def run(args: argparse.Namespace, url: str | None) -> None:
 
 def run_hop(args: argparse.Namespace, url: str | None, folder: Path, kind: str) -> None:
     hop_db = fresh_database(folder, url, "hop")
+    doorbell = not args.no_doorbell
     hop = celery_hop_lag(
-        folder, hop_db, args.redis_url, args.rate, args.seconds, args.kick_interval
+        folder,
+        hop_db,
+        args.redis_url,
+        args.rate,
+        args.seconds,
+        args.kick_interval,
+        doorbell=doorbell,
+        gather=args.gather,
     )
-    label = f"Celery on Redis, {args.rate:.0f} events/s, {kind}"
+    kick = "doorbell" if doorbell else "Celery task kicks"
+    label = f"{kick} on Redis, {args.rate:.0f} events/s, {kind}"
+    if doorbell and args.gather is not None:
+        label += f", gather {args.gather:g}s"
     if args.kick_interval is not None:
         label += f", kicks every {args.kick_interval:g}s at most"
     report_hop(label, hop)
@@ -579,9 +684,11 @@ def run_hop(args: argparse.Namespace, url: str | None, folder: Path, kind: str) 
 def run_scale(args: argparse.Namespace, url: str | None, folder: Path) -> None:
     if url is None or args.redis_url == "none":
         raise SystemExit("scale-out needs --database-url (PostgreSQL) and Redis")
+    doorbell = not args.no_doorbell
     print(
         f"scale-out: a backlog of {args.backlog} statements from 64 learners, "
-        f"{args.lanes} lanes, batch {BATCH}, one Celery process per worker"
+        f"{args.lanes} lanes, batch {BATCH}, one Celery process per worker, woken by "
+        f"{'the doorbell' if doorbell else 'delivery tasks'}"
     )
     single = None
     for workers in (1, 2, 4):
@@ -592,6 +699,7 @@ def run_scale(args: argparse.Namespace, url: str | None, folder: Path) -> None:
             workers,
             args.backlog,
             args.lanes,
+            doorbell,
         )
         rate = figures.delivered / figures.seconds
         single = single or rate

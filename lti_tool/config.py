@@ -203,6 +203,10 @@ class Settings:
     # deliver to one LRS at once, each learner's statements still in order. Workers apply it
     # (PostgreSQL waits for batches in flight to finish); give every worker the same value.
     outbox_lanes: int = 8
+    # With a Redis state store, a worker woken by the delivery doorbell waits this many
+    # seconds for more commits before it delivers, so one POST carries more statements
+    # (docs/decisions/0022); it adds as much to the delivery lag at a trickle.
+    delivery_gather_seconds: float = 0.1
     # Run the built-in demo LMS (embedded default only; never in production).
     demo_lms: bool = False
     # Where the demo LMS is served; its issuer too.
@@ -556,6 +560,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], Any]],
     ("lrs_max_backoff_seconds", "CXA_LRS_MAX_BACKOFF_SECONDS", partial(_float, minimum=1.0)),
     ("outbox_sweep_seconds", "CXA_OUTBOX_SWEEP_SECONDS", partial(_int, minimum=1)),
     ("outbox_lanes", "CXA_OUTBOX_LANES", partial(_int, minimum=1)),
+    ("delivery_gather_seconds", "CXA_DELIVERY_GATHER_SECONDS", _float),
     ("demo_lms", "CXA_DEMO_LMS", _bool),
     ("demo_lms_url", "CXA_DEMO_LMS_URL", _url),
     ("var_dir", "CXA_VAR_DIR", _path),

@@ -11,6 +11,8 @@ from lti_tool.queue import make_celery
 settings = Settings.from_env()
 app = make_celery(settings)
 
-from workers import tasks  # noqa: E402  (registers the tasks on the app above)
+from workers import delivery_loop, tasks  # noqa: E402  (registers the tasks on the app above)
 
 tasks.register(app, settings)
+# With a Redis state store, each worker process also runs the doorbell's delivery loop.
+delivery_loop.install(app, settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from lti_tool.store.db import transaction
 from lti_tool.store.state import purge_expired_state
 from workers import goals as goal_tasks
 from workers import grades as grade_sync
-from workers.delivery import DeliveryPolicy, deliver_outbox
+from workers.delivery import DeliveryPolicy, DeliveryReport, deliver_outbox
 from xapi.lrs import LRSClient
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,24 @@ def client_for(destination: LRSDestination) -> LRSClient:
     )
 
 
+#: Seconds before another look when other workers held every lane with work: they may finish
+#: without seeing a row committed meanwhile.
+BUSY_RETRY_SECONDS = 1.0
+
+
+def follow_up_in(report: DeliveryReport, settings: Settings) -> float | None:
+    """Seconds until a destination is worth another look after ``report``; None: leave it
+    to the next kick or sweep (nothing due, or a wait longer than the sweep's period)."""
+    wait = BUSY_RETRY_SECONDS if report.busy else report.retry_in
+    if wait is None or wait > settings.outbox_sweep_seconds:
+        return None
+    return wait
+
+
 @dataclass
-class _Runtime:
-    """One worker child's database engine and LRS clients (one HTTP session per LRS)."""
+class Runtime:
+    """One worker child's (or delivery loop's) database engine and LRS clients (one HTTP
+    session per LRS)."""
 
     settings: Settings
     services: Services | None = None
@@ -80,6 +96,19 @@ class _Runtime:
             self.clients[destination.name] = client_for(destination)
         return self.clients[destination.name]
 
+    def deliver(
+        self, destination: LRSDestination, on_spare_lanes: Callable[[], None] | None
+    ) -> DeliveryReport:
+        """Deliver one destination's due rows: what the delivery task and the doorbell loop
+        (workers/delivery_loop.py) both run, so the two differ only in how they are woken."""
+        return deliver_outbox(
+            self.get_services().sessions,
+            self.get_client(destination),
+            destination=destination.name,
+            policy=policy_for(self.settings, destination),
+            on_spare_lanes=on_spare_lanes,
+        )
+
     def close(self) -> None:
         self.grades.close()
         for client in self.clients.values():
@@ -90,9 +119,9 @@ class _Runtime:
             self.services = None
 
 
-def register(app: Celery, settings: Settings) -> _Runtime:
+def register(app: Celery, settings: Settings) -> Runtime:
     """Register the tasks on ``app``; the returned runtime holds what they open (close it)."""
-    runtime = _Runtime(settings)
+    runtime = Runtime(settings)
     destinations = {d.name: d for d in settings.destinations}
 
     # A batch POST answers within the LRS client's read timeout (15 s), bisection included a
@@ -124,18 +153,12 @@ def register(app: Celery, settings: Settings) -> _Runtime:
             # task adds at most one, so the queue cannot grow faster than it is consumed.
             deliver_statements.apply_async(kwargs={"destination": destination})
 
-        report = deliver_outbox(
-            runtime.get_services().sessions,
-            runtime.get_client(config),
-            destination=destination,
-            policy=policy_for(settings, config),
-            on_spare_lanes=bring_in_another_worker,
-        )
+        report = runtime.deliver(config, bring_in_another_worker)
         # One follow-up per kick, for a batch still filling up, a short breaker wait, or a row
         # committed while another worker was finishing; longer waits are the sweep's job, and
         # a follow-up never schedules another, so tasks cannot multiply.
-        wait = 1.0 if report.busy else report.retry_in
-        if not followup and wait is not None and wait <= settings.outbox_sweep_seconds:
+        wait = follow_up_in(report, settings)
+        if not followup and wait is not None:
             deliver_statements.apply_async(
                 kwargs={"destination": destination, "followup": True}, countdown=max(wait, 0.05)
             )

@@ -13,8 +13,11 @@ says (``xapi.equivalence``). Writes never follow redirects.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import logging
+import os
+import ssl
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -23,10 +26,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Any
-from urllib.parse import urljoin
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.adapters
+from requests.structures import CaseInsensitiveDict
+from requests.utils import select_proxy
 
 from xapi.equivalence import statement_differences
 from xapi.errors import LRSError
@@ -199,6 +205,7 @@ class LRSClient:
         # Our own session reads them once per URL instead (_environment), same rules.
         self._environment: dict[str, dict[str, Any]] = {}
         self._post_templates: dict[str, requests.PreparedRequest] = {}
+        self._direct: dict[str, _DirectPost] = {}
         if self._owns_session:
             self._session.trust_env = False
 
@@ -313,6 +320,9 @@ class LRSClient:
         return page, str(next_more) if next_more and page else None
 
     def close(self) -> None:
+        for direct in self._direct.values():
+            direct.close()
+        self._direct.clear()
         """Close the HTTP session if this client created it."""
         if self._owns_session:
             self._session.close()
@@ -391,6 +401,13 @@ class LRSClient:
             return PostResult(Outcome.UNAVAILABLE, None, f"cannot connect to LRS: {err}")
         except requests.RequestException as err:
             return PostResult(Outcome.UNAVAILABLE, None, f"request to LRS failed: {err}")
+        # The same three, as the direct path (_DirectPost) raises them.
+        except TimeoutError as err:
+            return PostResult(Outcome.UNAVAILABLE, None, f"LRS timed out: {err}")
+        except OSError as err:
+            return PostResult(Outcome.UNAVAILABLE, None, f"cannot connect to LRS: {err}")
+        except http.client.HTTPException as err:
+            return PostResult(Outcome.UNAVAILABLE, None, f"request to LRS failed: {err!r}")
         return _classify_post(response, [_id(s) for s in statements])
 
     def _post_one_by_one(self, statements: Sequence[Statement]) -> PostResult:
@@ -421,7 +438,7 @@ class LRSClient:
 
     # -- reading ----------------------------------------------------------------------
 
-    def _read(self, url: str, params: Mapping[str, str] | None) -> requests.Response:
+    def _read(self, url: str, params: Mapping[str, str] | None) -> _Reply:
         try:
             response = self._send("GET", url, params=params)
         except _TokenError as err:
@@ -433,7 +450,7 @@ class LRSClient:
         return response
 
     @staticmethod
-    def _json(response: requests.Response) -> Any:
+    def _json(response: _Reply) -> Any:
         try:
             return response.json()
         except ValueError as err:
@@ -456,7 +473,7 @@ class LRSClient:
             del self._environment[url]["stream"]
         return self._environment[url]
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, url: str, **kwargs: Any) -> _Reply:
         headers = {"X-Experience-API-Version": self._version, **kwargs.pop("headers", {})}
         kwargs = {**self._environment_for(url), **kwargs}
         response = self._request(method, url, headers, kwargs)
@@ -469,17 +486,21 @@ class LRSClient:
 
     def _request(
         self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]
-    ) -> requests.Response:
+    ) -> _Reply:
         if method == "POST" and self._owns_session:
             return self._post_direct(url, self._auth(headers), kwargs)
         return self._session.request(
             method, url, headers=self._auth(headers), timeout=self._timeout, **kwargs
         )
 
-    def _post_direct(
-        self, url: str, headers: dict[str, str], kwargs: dict[str, Any]
-    ) -> requests.Response:
-        """A POST handed straight to the session's connection pool (its adapter).
+    def _post_direct(self, url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> _Reply:
+        """A POST over our own kept-alive connection (_DirectPost) or, through a proxy,
+        handed straight to the session's connection pool (its adapter).
+
+        requests costs a small batch's POST about twice the CPU of http.client itself
+        (benchmarks/delivery.py, issue 12), so without a proxy the statements go out through
+        http.client. A proxy stays requests' job, and so does an adapter whose ``send`` is
+        not requests' own (replaced in place, as test doubles do): what it does is honoured.
 
         ``Session.request`` prepares every request anew and merges the session's settings
         and cookie jar into it: a fifth of a worker's CPU per small batch
@@ -488,6 +509,18 @@ class LRSClient:
         Three 4), not cookies, so the session's cookie jar is left out. The rest (URL,
         default headers) is prepared once per URL and copied.
         """
+        adapter = self._session.get_adapter(url)
+        direct = self._direct.get(url)
+        if (
+            direct is None
+            and type(adapter).send is _REQUESTS_SEND
+            and not select_proxy(url, kwargs.get("proxies") or {})
+        ):
+            direct = self._direct[url] = _DirectPost(
+                url, self._timeout, kwargs.get("verify", True), kwargs.get("cert")
+            )
+        if direct is not None and type(adapter).send is _REQUESTS_SEND:
+            return direct.post(kwargs.get("data") or b"", headers)
         template = self._post_templates.get(url)
         if template is None:
             template = requests.Request("POST", url, headers=dict(self._session.headers)).prepare()
@@ -495,7 +528,7 @@ class LRSClient:
         prepared = template.copy()
         prepared.headers.update(headers)
         prepared.prepare_body(kwargs.get("data"), None)
-        response = self._session.get_adapter(url).send(
+        response = adapter.send(
             prepared,
             stream=False,
             timeout=self._timeout,
@@ -582,7 +615,7 @@ def _missing_ids(statements: Sequence[Statement], stored: Sequence[str]) -> set[
     return {_id(s) for s in statements} - set(stored)
 
 
-def _stored_ids(response: requests.Response, sent: Sequence[str]) -> tuple[str, ...] | str:
+def _stored_ids(response: _Reply, sent: Sequence[str]) -> tuple[str, ...] | str:
     """The ids a 200 lists (lower-case), or why the answer does not prove a store.
 
     Part Three 2.1.2: a POST answers 200 with the array of the stored statements' ids. A
@@ -602,7 +635,7 @@ def _stored_ids(response: requests.Response, sent: Sequence[str]) -> tuple[str, 
     return ids
 
 
-def _classify_post(response: requests.Response, sent: Sequence[str]) -> PostResult:
+def _classify_post(response: _Reply, sent: Sequence[str]) -> PostResult:
     """Map an LRS answer to POST Statements onto an ``Outcome`` (Part Three 2.1.2, 3.2)."""
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -653,6 +686,138 @@ def _classify_post(response: requests.Response, sent: Sequence[str]) -> PostResu
     )
 
 
-def _snippet(response: requests.Response) -> str:
+def _snippet(response: _Reply) -> str:
     text = response.text or response.reason or ""
     return text[:_DETAIL_LIMIT]
+
+
+class _Reply(Protocol):
+    """What the classification reads of an LRS answer: a ``requests.Response``, or an
+    ``_Answer`` from the direct path."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def text(self) -> str: ...
+
+    def json(self) -> Any: ...
+
+
+class _Answer:
+    """An answer read by http.client, with the parts of ``requests.Response`` we read."""
+
+    def __init__(self, response: http.client.HTTPResponse, content: bytes) -> None:
+        self.status_code = response.status
+        self.reason = response.reason
+        # Case-insensitive, as requests' are: Retry-After, Location.
+        self.headers: Mapping[str, str] = CaseInsensitiveDict(response.getheaders())
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)  # ValueError when it is not JSON, as requests'
+
+
+#: requests' own adapter send; the direct path stands in for nothing else (see _post_direct).
+_REQUESTS_SEND = requests.adapters.HTTPAdapter.send
+
+
+class _DirectPost:
+    """Statement POSTs to one URL over one kept-alive http.client connection.
+
+    Same rules as the requests path: the (connect, read) timeouts, certificates checked
+    against requests' CA bundle or the ``verify`` file or folder from the environment, a
+    client certificate when one is set, redirects never followed (http.client follows none).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        timeout: tuple[float, float],
+        verify: bool | str,
+        cert: str | tuple[str, str] | None,
+    ) -> None:
+        parts = urlsplit(url)
+        self._host = parts.hostname or ""
+        self._port = parts.port
+        self._target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._tls = _tls_context(verify, cert) if parts.scheme == "https" else None
+        self._timeout = timeout
+        # requests' default headers (User-Agent, Accept) but not Accept-Encoding: http.client
+        # asks for identity and does not decompress.
+        self._headers = {
+            name: str(value)
+            for name, value in requests.utils.default_headers().items()
+            if name.lower() not in ("accept-encoding", "connection")
+        }
+        self._connection: http.client.HTTPConnection | None = None
+
+    def post(self, body: bytes, headers: Mapping[str, str]) -> _Answer:
+        # An idle kept-alive connection the LRS has closed fails on first use: the batch goes
+        # once more on a new connection. Sending a batch twice is harmless (the ids are the
+        # statements' own; the LRS answers 409 or 204 for what it holds).
+        for reused in (self._connection is not None, False):
+            connection = self._connection or self._connect()
+            try:
+                connection.request("POST", self._target, body, {**self._headers, **headers})
+                response = connection.getresponse()
+                content = response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if reused:
+                    continue
+                raise
+            except BaseException:
+                self.close()  # a half-read answer must not meet the next request
+                raise
+            if response.will_close:
+                self.close()
+            return _Answer(response, content)
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _connect(self) -> http.client.HTTPConnection:
+        connect, read = self._timeout
+        if self._tls is None:
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=connect)
+        else:
+            connection = http.client.HTTPSConnection(
+                self._host, self._port, timeout=connect, context=self._tls
+            )
+        connection.connect()
+        if connection.sock is not None:
+            connection.sock.settimeout(read)
+        self._connection = connection
+        return connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _tls_context(verify: bool | str, cert: str | tuple[str, str] | None) -> ssl.SSLContext:
+    """The certificate checks requests would make for ``verify`` and ``cert``."""
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif isinstance(verify, str) and os.path.isdir(verify):
+        context = ssl.create_default_context(capath=verify)
+    else:
+        bundle = verify if isinstance(verify, str) else requests.utils.DEFAULT_CA_BUNDLE_PATH
+        context = ssl.create_default_context(cafile=bundle)
+    if isinstance(cert, tuple):
+        context.load_cert_chain(cert[0], cert[1])
+    elif cert:
+        context.load_cert_chain(cert)
+    return context

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
-from celery import Celery
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from lti_tool.doorbell import Doorbell, uses_doorbell
 from lti_tool.queue import TASK_COUNT_GOAL_PROGRESS, TASK_DELIVER_OUTBOX, TASK_SEND_GRADES
 from lti_tool.recording import OUTBOX_TOUCHED
 from lti_tool.services import Services
@@ -37,8 +38,10 @@ def commit() -> None:
     session.commit()
     if touched:
         kick_delivery()
-        # New learning records may move a goal: the engine reads them from the outbox.
-        _coalesced(TASK_COUNT_GOAL_PROGRESS, "goal", GOAL_KICK_INTERVAL_SECONDS).request()
+        # New learning records may move a goal: the engine reads them from the outbox. With
+        # the doorbell, the worker's loop counts them after the delivery it was rung for.
+        if not uses_doorbell(services().settings):
+            _coalesced(TASK_COUNT_GOAL_PROGRESS, "goal", GOAL_KICK_INTERVAL_SECONDS).request()
     if grades:
         _kick_grades()
 
@@ -67,21 +70,35 @@ _coalescers_lock = threading.Lock()
 
 
 def _coalesced(task: str, what: str, interval: float | None = None) -> CoalescedKick:
-    celery = services().celery
-    targets: list[dict[str, str]] = [{}]
-    if task == TASK_DELIVER_OUTBOX and services().settings.destinations:
-        # Straight to each configured destination's task: the task's own fan-out (one task
-        # that only starts the per-destination ones) would cost the worker a second message
-        # and the statement a second hop. The sweep still fans out from the worker's config.
-        targets = [{"destination": d.name} for d in services().settings.destinations]
     with _coalescers_lock:
         kicks: dict[str, CoalescedKick] = current_app.extensions.setdefault(KICKS, {})
         found = kicks.get(task)
         if found is None:
-            found = kicks[task] = CoalescedKick(
-                lambda: _kick(celery, task, what, targets), interval=interval
-            )
+            send = _sender(task)
+            found = kicks[task] = CoalescedKick(lambda: _kick(send, what), interval=interval)
         return found
+
+
+def _sender(task: str) -> Callable[[], None]:
+    """How this process says "work for ``task``": the doorbell or a Celery message."""
+    settings = services().settings
+    if task == TASK_DELIVER_OUTBOX and uses_doorbell(settings):
+        # One pipelined Redis round trip that wakes one worker's delivery loop; no message
+        # for Celery to handle on either side (docs/decisions/0022).
+        return Doorbell.for_settings(settings).ring
+    celery = services().celery
+    targets: list[dict[str, str] | None] = [None]
+    if task == TASK_DELIVER_OUTBOX and settings.destinations:
+        # Straight to each configured destination's task: the task's own fan-out (one task
+        # that only starts the per-destination ones) would cost the worker a second message
+        # and the statement a second hop. The sweep still fans out from the worker's config.
+        targets = [{"destination": d.name} for d in settings.destinations]
+
+    def send() -> None:
+        for kwargs in targets:
+            celery.send_task(task, kwargs=kwargs, retry=False)
+
+    return send
 
 
 def flush_kicks(app: Flask) -> None:
@@ -92,15 +109,15 @@ def flush_kicks(app: Flask) -> None:
         kick.flush()
 
 
-def _kick(celery: Celery, task: str, what: str, targets: list[dict[str, str]]) -> None:
+def _kick(send: Callable[[], None], what: str) -> None:
     # After commit only: a worker must never look for a row that is not visible yet. If the
-    # broker is down the periodic sweep delivers later, so the learner's request still succeeds.
+    # broker (or the doorbell's Redis) is down the periodic sweep delivers later, so the
+    # learner's request still succeeds.
     global _kick_paused_until
     if time.monotonic() < _kick_paused_until:
         return
     try:
-        for kwargs in targets:
-            celery.send_task(task, kwargs=kwargs or None, retry=False)
+        send()
     except Exception as err:
         _kick_paused_until = time.monotonic() + KICK_PAUSE_SECONDS
         log.warning("%s kick not sent (the sweep will deliver): %s", what, err)

@@ -108,13 +108,21 @@ class DeliveryStack:
 
 @contextmanager
 def delivery_stack(
-    tmp_path: Path, lrs_endpoint: str, ralph: RalphServer, *, broker_url: str | None = None
+    tmp_path: Path,
+    lrs_endpoint: str,
+    ralph: RalphServer,
+    *,
+    broker_url: str | None = None,
+    doorbell: bool = False,
 ) -> Iterator[DeliveryStack]:
     """Everything but the worker, which each test starts (and kills) itself.
 
     ``broker_url`` overrides the producer's broker only, to record while it is unreachable.
+    ``doorbell``: Redis is the state store too, so commits ring the delivery doorbell.
     """
     redis_url = redis_url_or_embedded()
+    if doorbell and redis_url is None:
+        pytest.fail("the delivery doorbell needs Redis (CXA_TEST_REDIS_URL)", pytrace=False)
     with ExitStack() as stack:
         database_url = stack.enter_context(isolated_database(tmp_path))
         engine = make_engine(database_url)
@@ -127,6 +135,7 @@ def delivery_stack(
             lrs_endpoint=lrs_endpoint,
             lrs_username=ralph.config.username,
             lrs_password=ralph.config.password,
+            state_store_url=redis_url if doorbell else "",
         )
         producer = settings.with_overrides(broker_url=broker_url) if broker_url else settings
         services = Services.build(producer)
