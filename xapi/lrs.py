@@ -320,10 +320,10 @@ class LRSClient:
         return page, str(next_more) if next_more and page else None
 
     def close(self) -> None:
+        """Close the kept-alive POST connections, and the HTTP session if this client made it."""
         for direct in self._direct.values():
             direct.close()
         self._direct.clear()
-        """Close the HTTP session if this client created it."""
         if self._owns_session:
             self._session.close()
 
@@ -510,17 +510,14 @@ class LRSClient:
         default headers) is prepared once per URL and copied.
         """
         adapter = self._session.get_adapter(url)
-        direct = self._direct.get(url)
-        if (
-            direct is None
-            and type(adapter).send is _REQUESTS_SEND
-            and not select_proxy(url, kwargs.get("proxies") or {})
-        ):
-            direct = self._direct[url] = _DirectPost(
-                url, self._timeout, kwargs.get("verify", True), kwargs.get("cert")
-            )
-        if direct is not None and type(adapter).send is _REQUESTS_SEND:
-            return direct.post(kwargs.get("data") or b"", headers)
+        if type(adapter).send is _REQUESTS_SEND:
+            direct = self._direct.get(url)
+            if direct is None and not select_proxy(url, kwargs.get("proxies") or {}):
+                direct = self._direct[url] = _DirectPost(
+                    url, self._timeout, kwargs.get("verify", True), kwargs.get("cert")
+                )
+            if direct is not None:
+                return direct.post(kwargs.get("data") or b"", headers)
         template = self._post_templates.get(url)
         if template is None:
             template = requests.Request("POST", url, headers=dict(self._session.headers)).prepare()
