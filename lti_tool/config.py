@@ -531,8 +531,8 @@ def _format(value: object) -> str:
         return ",".join(value)
     if isinstance(value, tuple):
         if all(isinstance(item, str) for item in value):
-            return ",".join(value)  # type: ignore[arg-type]
-        return json.dumps([asdict(item) for item in value])  # type: ignore[call-overload]
+            return ",".join(value)
+        return json.dumps([asdict(item) for item in value])
     return str(value)
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask_babel.speaklater import LazyString
+
 
 class ToolError(Exception):
     """Base class for every error the tool raises on purpose."""
 
     #: HTTP status the web edge answers with.
     status = 400
-    #: Short title of the error page.
-    title = "Something went wrong"
+    #: Short title of the error page; the learner pages' are translated when rendered.
+    title: str | LazyString = "Something went wrong"
 
 
 class ConfigError(ToolError):

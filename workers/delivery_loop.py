@@ -226,7 +226,8 @@ class DeliveryLoopStep(bootsteps.StartStopStep):
     def include_if(self, parent: Any) -> bool:
         return self.settings is not None and uses_doorbell(self.settings)
 
-    def create(self, parent: Any) -> DeliveryLoop:
+    # celery-types declares None, but StartStopStep keeps what create() returns as .obj.
+    def create(self, parent: Any) -> DeliveryLoop:  # type: ignore[override]
         global running
         assert self.settings is not None  # include_if said so
         running = DeliveryLoop(self.settings)

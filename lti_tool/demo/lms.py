@@ -185,6 +185,8 @@ class _Launch(MessageLaunchAbstract):
         for name, value in expected.items():
             if preflight_response.get(name) != value:
                 abort(400, f"{name} must be {value!r}")
+        # The library's own check above refuses a launch with no registration.
+        assert self._registration is not None
         if preflight_response.get("redirect_uri") != self._registration.get_launch_url():
             abort(400, "redirect_uri is not registered for this tool")
 
@@ -320,7 +322,8 @@ def create_demo_lms(config: DemoLMSConfig) -> Flask:
             abort(400, "lti_message_hint names no link in this course")
         client = registered.get(source.get("client_id", ""))
         conf = _PlatformConf(config=config, client=client) if client else platform_conf
-        message = _Launch(request, conf)
+        # The library's Request wraps a framework's; _Launch reads Flask's request itself.
+        message = _Launch(request, conf)  # type: ignore[arg-type]
         message.set_user_data(
             persona.login,
             list(persona.roles),

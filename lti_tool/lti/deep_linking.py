@@ -72,7 +72,7 @@ class DeepLinkingSettings:
     data: Any = None
 
     @classmethod
-    def from_claims(cls, claims: dict[str, Any]) -> DeepLinkingSettings:
+    def from_claims(cls, claims: Mapping[str, Any]) -> DeepLinkingSettings:
         if claims.get(CLAIM + "message_type") != REQUEST:
             raise NotDeepLinkingError("This launch is not a Deep Linking request.")
         raw = claims.get(SETTINGS_CLAIM)

@@ -17,15 +17,19 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import requests
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.contrib.flask.message_launch import FlaskMessageLaunch
+from pylti1p3.contrib.flask.oidc_login import FlaskOIDCLogin
+from pylti1p3.contrib.flask.request import FlaskRequest
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from pylti1p3.registration import Registration, TKeySet
 
 from lti_tool.egress import EgressPolicy
 from lti_tool.errors import LaunchError
@@ -285,7 +289,7 @@ class _Launch(FlaskMessageLaunch):
             raise LaunchError("The id_token header names no key (kid).")
 
     def validate_state(self) -> _Launch:
-        state = self._get_request_param("state")
+        state = self._get_request_param("state")  # type: ignore[no-untyped-call]
         if not state:
             raise LaunchError("The launch is missing its 'state' parameter.")
         raw = self._store.get(_state_key(state))
@@ -349,18 +353,27 @@ class _Launch(FlaskMessageLaunch):
             raise LaunchError("The id_token was issued in the future (iat).")
         return self
 
+    def _found_registration(self) -> Registration:
+        # validate_registration() runs before every step that asks, and raises if none.
+        assert self._registration is not None
+        return self._registration
+
     def get_public_key(self) -> tuple[str, str]:
-        registration = self._registration
+        registration = self._found_registration()
+        key_set_url = registration.get_key_set_url()
+        # DbToolConf sets the URL on every registration (the column is not nullable).
+        assert key_set_url is not None
         jwks = require_key_set(
             self._store,
-            registration.get_key_set_url(),
+            key_set_url,
             self._jwt["header"]["kid"],
             ttl=self._jwks_ttl,
             egress=self._egress,
         )
-        registration.set_key_set(jwks)
+        # require_key_set keeps only a "keys" list of objects: the shape TKeySet names.
+        registration.set_key_set(cast(TKeySet, jwks))
         try:
-            return super().get_public_key()  # type: ignore[no-any-return]
+            return super().get_public_key()
         except LtiException as err:
             raise LaunchError(
                 "The id_token is signed with a key the platform does not publish (unknown kid)."
@@ -368,7 +381,7 @@ class _Launch(FlaskMessageLaunch):
 
     def _check_audience(self) -> None:
         body = self._jwt["body"]
-        client_id = self._registration.get_client_id()
+        client_id = self._found_registration().get_client_id()
         audiences = _audiences(body)
         # LTI 1.3 section 5.1.2: aud must contain our client_id; with several audiences
         # azp must be present and equal our client_id.
@@ -432,7 +445,7 @@ class _Launch(FlaskMessageLaunch):
             raise LaunchError("The id_token's nonce was already used.")
 
 
-def _audiences(body: dict[str, Any]) -> list[Any]:
+def _audiences(body: Mapping[str, Any]) -> list[Any]:
     aud = body.get("aud")
     return aud if isinstance(aud, list) else [aud]
 
@@ -455,7 +468,7 @@ def validate_launch(
     launch = _Launch(tool_conf, store, ttl, http, jwks_ttl, egress)
     launch._browser = browser
     launch._allow_unbound = allow_unbound
-    if not launch._get_request_param("id_token"):
+    if not launch._get_request_param("id_token"):  # type: ignore[no-untyped-call]
         raise LaunchError("The launch is missing its 'id_token' parameter.")
     try:
         launch.validate()
@@ -471,4 +484,7 @@ def validate_launch(
         body.get("iss"),
         launch.binding_path.value,
     )
-    return LaunchClaims.from_body(body, client_id=launch._registration.get_client_id())
+    client_id = launch._found_registration().get_client_id()
+    # DbToolConf names the client on every registration it returns.
+    assert client_id is not None
+    return LaunchClaims.from_body(body, client_id=client_id)

@@ -469,7 +469,7 @@ def _time_to_achieve(session: Session) -> ColumnElement[Any]:
     # PostgreSQL subtracts timestamps exactly. The days shown are computed in Python.
     if session.get_bind().dialect.name == "sqlite":
         return func.julianday(Goal.ended_at) - func.julianday(Goal.starts_at)
-    return Goal.ended_at - Goal.starts_at  # type: ignore[operator]
+    return Goal.ended_at - Goal.starts_at
 
 
 def count_practice_by_kind(session: Session, platform_id: int) -> dict[str, int]:

@@ -450,7 +450,7 @@ def resend_entry(row: GradeRow, now: datetime) -> GradeEntry:
 def count_overridden(session: Session) -> dict[int, int]:
     """Per platform, how many learners' latest scores an instructor overrode in the LMS."""
     return dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(GradeRow.platform_id, func.count())
             .where(GradeRow.overridden_at.is_not(None))
             .group_by(GradeRow.platform_id)

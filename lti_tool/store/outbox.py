@@ -84,7 +84,7 @@ def _now_sql(session: Session) -> ColumnElement[datetime]:
 
 def database_now(session: Session) -> datetime:
     """The database's current time (aware, UTC); see ``_now_sql``."""
-    now = session.scalar(select(_now_sql(session)))
+    now: datetime | None = session.scalar(select(_now_sql(session)))
     assert now is not None
     return now
 
@@ -894,7 +894,7 @@ def list_destination_status(session: Session) -> list[DestinationStatus]:
                 first = datetime.fromisoformat(first)
             oldest[name] = first if first.tzinfo else first.replace(tzinfo=utcnow().tzinfo)
     conflicts = dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(OutboxRow.destination, func.count())
             .where(OutboxRow.status == OutboxStatus.DEAD, OutboxRow.lrs_statement.is_not(None))
             .group_by(OutboxRow.destination)

@@ -7,6 +7,7 @@ import uuid
 
 import redis
 from flask import Flask, render_template, request
+from flask_babel.speaklater import LazyString
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -38,7 +39,7 @@ UNAVAILABLE = (OperationalError, PoolTimeoutError, redis.ConnectionError, redis.
 
 
 def _page(
-    status: int, title: str, message: str, reason: str, *, record: bool = True
+    status: int, title: str | LazyString, message: str, reason: str, *, record: bool = True
 ) -> tuple[str, int]:
     reference = uuid.uuid4().hex[:12]
     log.warning(

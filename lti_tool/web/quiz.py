@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from content.errors import ResponseError
+from content.placement import LAST
 from content.schema import Course, Question, Quiz
 from content.scoring import attempts_remaining, draw_quiz_questions, score_quiz
 from lti_tool.grading import (
-    LAST,
     Placement,
     activity_id,
     counted_attempt,

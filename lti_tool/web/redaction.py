@@ -63,7 +63,7 @@ def add_redaction(logger: logging.Logger) -> None:
         logger.addFilter(RedactSessionTokens())
 
 
-class RedactingGunicornLogger(Logger):  # type: ignore[misc]  # gunicorn is untyped
+class RedactingGunicornLogger(Logger):
     """gunicorn's logger with tokens redacted from its access and error logs.
 
     gunicorn logs the raw request line, path and Referer, and "Error handling request <uri>"

@@ -9,6 +9,7 @@ work there means each worker inherits it instead of repeating it on its first re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from babel import Locale
@@ -52,7 +53,7 @@ def prepare_regional_formats() -> list[str]:
 
     Babel unpickles and merges a locale's data on first use, per process: about 25 ms of
     every worker's first page otherwise. Other regions still load on first use."""
-    likely: dict[str, str] = get_global("likely_subtags")
+    likely: Mapping[str, str] = get_global("likely_subtags")
     loaded = []
     for language in dict.fromkeys((DEFAULT, *SHIPPED)):
         for tag in dict.fromkeys((language, likely.get(language, language))):

@@ -21,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 
-def _lane_key(platform_id, sub, statement):
+def _lane_key(platform_id: int, sub: str | None, statement: object) -> int:
     # Frozen copy of lti_tool.store.outbox.lane_key as of this revision: a migration must not
     # change meaning when the application code moves on.
     if sub is not None:
