@@ -22,7 +22,6 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -41,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lti_tool.store.learning import LearnerKey, SelfAssessmentRecord, owned_by_param
-from lti_tool.store.models import Base, Launch, UTCDateTime, enum_values, utcnow
+from lti_tool.store.models import Base, Launch, UTCDateTime, stored_enum, utcnow
 
 
 class GoalStatus(enum.StrEnum):
@@ -92,23 +91,11 @@ class Goal(Base):
     unit: Mapped[str] = mapped_column(String(120), default="")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     status: Mapped[GoalStatus] = mapped_column(
-        Enum(
-            GoalStatus,
-            native_enum=False,
-            length=16,
-            name="goal_status",
-            values_callable=enum_values,
-        ),
+        stored_enum(GoalStatus, "goal_status"),
         default=GoalStatus.ACTIVE,
     )
     visibility: Mapped[GoalVisibility] = mapped_column(
-        Enum(
-            GoalVisibility,
-            native_enum=False,
-            length=16,
-            name="goal_visibility",
-            values_callable=enum_values,
-        ),
+        stored_enum(GoalVisibility, "goal_visibility"),
         default=GoalVisibility.PROGRESS,
     )
     check_in_days: Mapped[int] = mapped_column(Integer, default=7)

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -33,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
-from lti_tool.store.models import Base, Platform, UTCDateTime, enum_values, utcnow
+from lti_tool.store.models import Base, Platform, UTCDateTime, stored_enum, utcnow
 
 #: Session.info flag that tells the commit helper a grade task is worth sending.
 GRADES_TOUCHED = "cxa_grades_touched"
@@ -88,13 +87,7 @@ class GradeRow(Base):
     # When the score took effect (the submission); the timestamp sent is derived from it.
     event_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[GradeStatus] = mapped_column(
-        Enum(
-            GradeStatus,
-            native_enum=False,
-            length=16,
-            name="grade_status",
-            values_callable=enum_values,
-        ),
+        stored_enum(GradeStatus, "grade_status"),
         default=GradeStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)

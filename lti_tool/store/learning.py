@@ -27,7 +27,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ColumnElement,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -43,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lti_tool.store.models import Base, Launch, UTCDateTime, enum_values, utcnow
+from lti_tool.store.models import Base, Launch, UTCDateTime, stored_enum, utcnow
 
 
 @dataclass(frozen=True)
@@ -155,13 +154,7 @@ class QuizAttempt(Base):
     # Saved answers, by question id, in the shape content.scoring takes.
     responses: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[AttemptStatus] = mapped_column(
-        Enum(
-            AttemptStatus,
-            native_enum=False,
-            length=16,
-            name="attempt_status",
-            values_callable=enum_values,
-        ),
+        stored_enum(AttemptStatus, "attempt_status"),
         default=AttemptStatus.IN_PROGRESS,
     )
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -195,9 +188,7 @@ class ScenarioRun(Base):
     # len(choices), as a plain column so "only if still at step n" is a portable WHERE.
     steps: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[RunStatus] = mapped_column(
-        Enum(
-            RunStatus, native_enum=False, length=16, name="run_status", values_callable=enum_values
-        ),
+        stored_enum(RunStatus, "run_status"),
         default=RunStatus.IN_PROGRESS,
     )
     ending_id: Mapped[str | None] = mapped_column(String(80), default=None)

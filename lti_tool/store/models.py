@@ -39,10 +39,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
-    """An Enum column's stored values: the lower-case values, not the member names, so SQL
-    reads naturally (every store module's enums use this as values_callable)."""
+def _enum_values(enum_cls: type[enum.Enum]) -> list[str]:
+    # The lower-case values, not the member names, so SQL reads naturally.
     return [str(member.value) for member in enum_cls]
+
+
+def stored_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """The column type of every status-like enum: its values as strings of at most 16
+    characters, not a native PostgreSQL type, so a new member needs no ALTER TYPE. The
+    migrations spell out the same column."""
+    return Enum(enum_cls, native_enum=False, length=16, name=name, values_callable=_enum_values)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -103,13 +109,7 @@ class Platform(Base):
     # "active" launches; "pending" waits for an operator (Dynamic Registration may leave a
     # registration pending, per CXA_NEW_REGISTRATIONS_PENDING).
     state: Mapped[PlatformState] = mapped_column(
-        Enum(
-            PlatformState,
-            native_enum=False,
-            length=16,
-            name="platform_state",
-            values_callable=enum_values,
-        ),
+        stored_enum(PlatformState, "platform_state"),
         default=PlatformState.ACTIVE,
         server_default=PlatformState.ACTIVE.value,
     )
@@ -202,11 +202,7 @@ class ToolKey(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[KeyStatus] = mapped_column(
-        Enum(
-            KeyStatus, native_enum=False, length=16, name="key_status", values_callable=enum_values
-        )
-    )
+    status: Mapped[KeyStatus] = mapped_column(stored_enum(KeyStatus, "key_status"))
     private_key_encrypted: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -309,13 +305,7 @@ class OutboxRow(Base):
     statement_id: Mapped[str] = mapped_column(String(36))
     statement: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(
-            OutboxStatus,
-            native_enum=False,
-            length=16,
-            name="outbox_status",
-            values_callable=enum_values,
-        ),
+        stored_enum(OutboxStatus, "outbox_status"),
         default=OutboxStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
