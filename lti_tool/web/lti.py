@@ -216,8 +216,6 @@ def _accept(browser: BrowserEvidence, store: StateStore) -> WerkzeugResponse:
         commit()
         target = url_for("instructor.review_page", token=token)
     else:
-        # The session before the statement: the outbox's read of the destinations flushes
-        # both rows with the launch's at once.
         token = issue_token(record)
         record_event(
             session, launched_event(record, datetime.now(UTC)), owner=LearnerKey.of(record)
