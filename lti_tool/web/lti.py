@@ -47,7 +47,7 @@ def login() -> WerkzeugResponse:
     params = {k: source[k] for k in source}
     settings = services().settings
     # One registration lookup serves the approval check and pylti1p3 (its per-request cache).
-    tool_conf = DbToolConf(db())
+    tool_conf = DbToolConf(db(), with_deployments=False)
     _require_active(tool_conf.find_platform(params.get("iss", ""), params.get("client_id")))
     start = begin_login(
         params,
