@@ -17,20 +17,30 @@ from lti_tool.store.models import Platform
 class DbToolConf(ToolConfAbstract[Any]):
     """Looks registrations up per request; one issuer may hold many client ids (multi-tenant)."""
 
-    def __init__(self, session: Session, signing_key: SigningKey | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        signing_key: SigningKey | None = None,
+        *,
+        with_deployments: bool = True,
+    ) -> None:
         super().__init__()
         self._session = session
         self._signing_key = signing_key
+        # Without deployments when the caller never checks one (the login): the join cost a
+        # login about 0.2 ms of CPU (issue 12); a deployment asked for anyway is still read.
+        self._with_deployments = with_deployments
         # pylti1p3 asks for the registration and the deployment separately and the launch
         # view needs the row again: one query per (issuer, client_id) per request (issue 12).
         self._platforms: dict[tuple[str, str | None], Platform | None] = {}
 
     def find_platform(self, iss: str, client_id: str | None = None) -> Platform | None:
-        """The registration (deployments loaded with it), looked up once per request."""
+        """The registration (deployments loaded with it unless the caller said it needs
+        none), looked up once per request."""
         key = (iss, client_id)
         if key not in self._platforms:
             self._platforms[key] = platforms.get_platform(
-                self._session, iss, client_id, with_deployments=True
+                self._session, iss, client_id, with_deployments=self._with_deployments
             )
         return self._platforms[key]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, bindparam, delete, select, update
+from sqlalchemy import CursorResult, bindparam, delete, insert, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from lti_tool.store.launches import attach_inserted
 from lti_tool.store.models import Launch, LaunchSession
 
 #: How stale last_seen_at may get before a request refreshes it: page views within a minute
@@ -27,17 +28,22 @@ def session_id_of(token: str) -> str:
 def add_session(
     session: Session, launch: Launch, session_id: str, *, now: datetime, lifetime: timedelta
 ) -> LaunchSession:
-    record = LaunchSession(
-        id=session_id,
-        launch=launch,
-        launch_id=launch.id,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + lifetime,
-    )
-    # No flush of its own: it goes out with the launch row (issue 12).
-    session.add(record)
-    return record
+    if inspect(launch).pending:  # its row must exist before ours refers to it
+        session.flush()
+    values = {
+        "id": session_id,
+        "launch_id": launch.id,
+        "created_at": now,
+        "last_seen_at": now,
+        "expires_at": now + lifetime,
+        "revoked_at": None,
+    }
+    # A Core insert, as for the launch row (store/launches.py says why).
+    session.connection().execute(_INSERT_SESSION, values)
+    return attach_inserted(session, LaunchSession(**values, launch=launch))
+
+
+_INSERT_SESSION = insert(LaunchSession.__table__)  # type: ignore[arg-type]
 
 
 def get_session(session: Session, session_id: str) -> LaunchSession | None:

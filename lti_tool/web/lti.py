@@ -47,7 +47,7 @@ def login() -> WerkzeugResponse:
     params = {k: source[k] for k in source}
     settings = services().settings
     # One registration lookup serves the approval check and pylti1p3 (its per-request cache).
-    tool_conf = DbToolConf(db())
+    tool_conf = DbToolConf(db(), with_deployments=False)
     _require_active(tool_conf.find_platform(params.get("iss", ""), params.get("client_id")))
     start = begin_login(
         params,
@@ -216,8 +216,6 @@ def _accept(browser: BrowserEvidence, store: StateStore) -> WerkzeugResponse:
         commit()
         target = url_for("instructor.review_page", token=token)
     else:
-        # The session before the statement: the outbox's read of the destinations flushes
-        # both rows with the launch's at once.
         token = issue_token(record)
         record_event(
             session, launched_event(record, datetime.now(UTC)), owner=LearnerKey.of(record)

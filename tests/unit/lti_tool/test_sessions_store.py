@@ -161,3 +161,55 @@ def test_purge_deletes_only_sessions_that_can_no_longer_be_used(
     assert purge_sessions(session, now=NOW, idle=idle) == 3
     session.expire_all()
     assert [row.id for row in session.scalars(select(LaunchSession))] == [live]
+
+
+def test_a_launch_and_its_session_are_written_at_once_and_never_again(
+    session: Session, moodle: Platform
+) -> None:
+    written: list[str] = []
+    listen = event.listens_for(session.connection(), "before_cursor_execute")
+    listen(lambda _c, _cur, statement, *_a: written.append(statement.split()[0].upper()))
+
+    session_id = start(session, moodle, "ada")
+    # Written by their own inserts, not left for a flush: a flush now writes nothing.
+    assert written == ["INSERT", "INSERT"]
+    assert not session.new and not session.dirty
+    session.flush()
+    assert written == ["INSERT", "INSERT"]
+
+    # The objects returned are the session's own, as if loaded from the rows.
+    record = session.get(LaunchSession, session_id)
+    assert record is not None and record.launch.sub == "ada"
+    assert record.launch.platform is moodle
+    session.expire_all()
+    stored = get_session(session, session_id)
+    assert stored is not None and stored.launch.claims == {} and stored.revoked_at is None
+    assert stored.expires_at == NOW + DAY
+
+
+def test_a_platform_added_in_the_same_transaction_is_written_first(session: Session) -> None:
+    platform = Platform(**{**_spec_values(), "deployments": []})
+    session.add(platform)
+    session_id = start(session, platform, "ada")
+    session.expire_all()
+    stored = get_session(session, session_id)
+    assert stored is not None and stored.launch.platform_id == platform.id
+
+
+def _spec_values() -> dict[str, object]:
+    values = spec(client_id="client-new", name="New LMS")
+    return {
+        "name": values.name,
+        "issuer": values.issuer,
+        "client_id": values.client_id,
+        "auth_login_url": values.auth_login_url,
+        "auth_token_url": values.auth_token_url,
+        "key_set_url": values.key_set_url,
+    }
+
+
+def test_a_launch_rolled_back_leaves_no_rows(session: Session, moodle: Platform) -> None:
+    session.commit()
+    start(session, moodle, "ada")
+    session.rollback()
+    assert session.scalars(select(LaunchSession)).all() == []
