@@ -11,8 +11,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from lti_tool.services import Services
-from lti_tool.store import platforms
-from lti_tool.store.models import PlatformState
 from tests.fixtures.platform import TestPlatform
 
 
@@ -58,27 +56,6 @@ def test_a_login_reads_the_platform_once_without_its_deployments(
     # The login checks no deployment: one plain platform read, no join.
     assert len(_reading("platform", seen)) == 1, _reading("platform", seen)
     assert not [s for s in seen if re.search(r"\bdeployment\b", s, re.IGNORECASE)], seen
-
-
-def test_a_pending_registration_still_refuses_the_login(
-    client: FlaskClient, services: Services, registered: TestPlatform
-) -> None:
-    with services.sessions() as session:
-        platform = platforms.get_platform(session, registered.issuer, registered.client_id)
-        assert platform is not None
-        platform.state = PlatformState.PENDING
-        session.commit()
-    response = client.get(
-        "/lti/login",
-        query_string={
-            "iss": registered.issuer,
-            "login_hint": "hint-1",
-            "target_link_uri": "http://localhost/lti/launch",
-            "client_id": registered.client_id,
-        },
-    )
-    assert response.status_code == 403
-    assert "waits for the CX Academy operator" in response.get_data(as_text=True)
 
 
 def test_an_unregistered_deployment_is_still_refused(
