@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 # Seconds to wait for a PostgreSQL connection (libpq rounds anything smaller up to 2).
 CONNECT_TIMEOUT = 2
@@ -54,3 +54,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+T = TypeVar("T")
+
+
+def attach_inserted(session: Session, record: T) -> T:
+    """``record``, whose row was just written by a Core insert, made a persistent object of
+    ``session`` as if loaded from that row: the flush will not write it again, and reads find
+    it in the identity map."""
+    make_transient_to_detached(record)
+    session.add(record)
+    return record

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
+from lti_tool.store.db import attach_inserted
 from lti_tool.store.models import Launch, Platform, utcnow
 
 
@@ -53,18 +54,7 @@ def add_launch(
     return attach_inserted(session, Launch(**values, platform=platform))
 
 
-_INSERT_LAUNCH = insert(Launch.__table__)  # type: ignore[arg-type]
-
-
-T = TypeVar("T")
-
-
-def attach_inserted(session: Session, record: T) -> T:
-    """``record``, whose row was just inserted, made a persistent object of ``session`` as if
-    loaded from that row: the flush will not write it again, and reads find it in the map."""
-    make_transient_to_detached(record)
-    session.add(record)
-    return record
+_INSERT_LAUNCH = insert(Launch)
 
 
 def get_launch(session: Session, launch_id: uuid.UUID) -> Launch | None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, bindparam, delete, insert, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from lti_tool.store.launches import attach_inserted
+from lti_tool.store.db import attach_inserted
 from lti_tool.store.models import Launch, LaunchSession
 
 #: How stale last_seen_at may get before a request refreshes it: page views within a minute
@@ -43,7 +43,7 @@ def add_session(
     return attach_inserted(session, LaunchSession(**values, launch=launch))
 
 
-_INSERT_SESSION = insert(LaunchSession.__table__)  # type: ignore[arg-type]
+_INSERT_SESSION = insert(LaunchSession)
 
 
 def get_session(session: Session, session_id: str) -> LaunchSession | None:
